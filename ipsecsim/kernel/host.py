@@ -1,0 +1,198 @@
+"""One simulated FreeBSD host: interfaces, addresses, routing tables, sysctls, counters.
+
+The host is sans-IO: it is given a clock (``now`` and ``call_later``) and an RNG,
+receives packets through its interfaces and sends them through them. The IP
+protocol work lives in :mod:`.inet` and :mod:`.inet6`.
+"""
+
+from collections import Counter
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface, ip_network
+import random
+from typing import Callable
+
+from .clock import Clock
+from .ifnet import AF_INET, AF_INET6, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
+from .inet import Inet4
+from .inet6 import Inet6
+from .route import RTF_HOST, RTF_STATIC, RTF_UP, Fib, Route, RouteError
+from .sockets import SendError
+from .stats import IpStat
+from .sysctl import Sysctl
+
+__all__ = ["Host", "HostError", "SendError"]
+
+# observer(event, host, ifname or None, packet bytes, reason or None)
+Observer = Callable[[str, "Host", str | None, bytes, str | None], None]
+
+
+class HostError(Exception):
+    """A configuration request the kernel refuses; ``errno_name`` as FreeBSD returns it."""
+
+    def __init__(self, errno_name: str, message: str):
+        super().__init__(message)
+        self.errno_name = errno_name
+
+
+class Host:
+    def __init__(self, name: str, *, clock: Clock, rng: random.Random):
+        self.name = name
+        self.clock = clock
+        self.rng = rng
+        self.sysctl = Sysctl()
+        self.sysctl.set("kern.hostname", name)
+        self.interfaces: dict[str, Ifnet] = {}
+        self._next_index = 1
+        self.fibs = [Fib(0)]
+        self.drops: Counter[str] = Counter()
+        self.observer: Observer | None = None
+        self.address_listeners: list[Callable[[], None]] = []
+        # Local addresses by packed bytes: the input path's "is this for me?" test.
+        self.local4: dict[bytes, Ifnet] = {}
+        self.broadcast4: set[bytes] = {b"\xff\xff\xff\xff"}
+        self.local6: dict[bytes, Ifnet] = {}
+        self.ipstat = IpStat()
+        self.inet4 = Inet4(self)
+        self.inet6 = Inet6(self)
+        self.lo0 = self.add_interface(LoopbackIf(self, "lo0", self._take_index()))
+        self.add_address(self.lo0, IPv4Interface("127.0.0.1/8"))
+        self.add_address(self.lo0, IPv6Interface("::1/128"))
+
+    def __repr__(self) -> str:
+        return f"<Host {self.name}>"
+
+    # -- interfaces ---------------------------------------------------------
+
+    def _take_index(self) -> int:
+        index = self._next_index
+        self._next_index += 1
+        return index
+
+    def add_interface(self, ifp: Ifnet) -> Ifnet:
+        if ifp.name in self.interfaces:
+            raise HostError("EEXIST", f"interface {ifp.name} already exists")
+        self.interfaces[ifp.name] = ifp
+        return ifp
+
+    def new_index(self) -> int:
+        """The next ifindex, for interface types created elsewhere (cloned interfaces)."""
+        return self._take_index()
+
+    def create_ether(self, name: str) -> EtherIf:
+        return self.add_interface(EtherIf(self, name, self._take_index()))
+
+    def remove_interface(self, ifp: Ifnet) -> None:
+        for addr in list(ifp.addrs4) + list(ifp.addrs6):
+            self.delete_address(ifp, addr.interface)
+        for fib in self.fibs:
+            fib.delete_where(lambda r: r.ifp is ifp)
+        del self.interfaces[ifp.name]
+        self.interfaces_changed()
+
+    def interface(self, name: str) -> Ifnet:
+        try:
+            return self.interfaces[name]
+        except KeyError:
+            raise HostError("ENXIO", f"interface {name} does not exist") from None
+
+    def interfaces_changed(self) -> None:
+        """Recompute the local address maps and tell listeners (if_ipsec watches this)."""
+        self.local4 = {a.address.packed: ifp for ifp in self.interfaces.values() for a in ifp.addrs4}
+        self.broadcast4 = {b"\xff\xff\xff\xff"} | {
+            a.broadcast.packed for ifp in self.interfaces.values() for a in ifp.addrs4 if a.broadcast
+        }
+        self.local6 = {a.address.packed: ifp for ifp in self.interfaces.values() for a in ifp.addrs6}
+        for listener in self.address_listeners:
+            listener()
+
+    def is_local(self, address: IPv4Address | IPv6Address) -> bool:
+        return address.packed in (self.local4 if address.version == 4 else self.local6)
+
+    # -- addresses and their routes (in_control / in6_control) ---------------
+
+    def add_address(self, ifp: Ifnet, interface: IPv4Interface | IPv6Interface,
+                    dest: IPv4Address | IPv6Address | None = None) -> None:
+        """Add an address as ``ifconfig IF inet A/len [dest]`` does, with its connected routes.
+
+        Like FreeBSD, the first address brings the interface up, a point-to-point
+        address installs a host route to ``dest`` and a local address gets a
+        ``UHS`` host route through lo0.
+        """
+        family = interface.version
+        addrs = ifp.addrs4 if family == 4 else ifp.addrs6
+        existing = next((a for a in addrs if a.address == interface.ip), None)
+        if existing is not None:  # FreeBSD replaces the netmask/dest of an existing address
+            self.delete_address(ifp, existing.interface)
+        others = self.local4 if family == 4 else self.local6
+        if interface.ip.packed in others and others[interface.ip.packed] is not ifp:
+            raise HostError("EEXIST", "File exists")
+        addrs.append((InAddr if family == 4 else In6Addr)(interface, dest))
+        fib = self.fibs[ifp.fib]
+        if ifp is not self.lo0:
+            if dest is not None:
+                connected = ip_network(dest)
+                self._add_route_quietly(fib, Route(connected, ifp, None, RTF_UP | RTF_HOST, interface.ip))
+            elif interface.network.prefixlen < interface.max_prefixlen:
+                self._add_route_quietly(fib, Route(interface.network, ifp, None, RTF_UP, interface.ip))
+            self._add_route_quietly(
+                fib, Route(ip_network(interface.ip), self.lo0, None, RTF_UP | RTF_HOST | RTF_STATIC,
+                           interface.ip, link=ifp.index))
+        else:
+            self._add_route_quietly(fib, Route(ip_network(interface.ip), self.lo0, None,
+                                               RTF_UP | RTF_HOST | (RTF_STATIC if family == 6 else 0),
+                                               interface.ip))
+        if not ifp.is_up:
+            ifp.flags |= 1  # IFF_UP: in_ifinit/in6_ifinit bring the interface up
+        self.interfaces_changed()
+
+    @staticmethod
+    def _add_route_quietly(fib: Fib, route: Route) -> None:
+        try:
+            fib.add(route)
+        except RouteError:
+            pass  # the prefix already has a route (a second address in the same subnet)
+
+    def delete_address(self, ifp: Ifnet, interface: IPv4Interface | IPv6Interface) -> None:
+        family = interface.version
+        addrs = ifp.addrs4 if family == 4 else ifp.addrs6
+        entry = next((a for a in addrs if a.address == interface.ip), None)
+        if entry is None:
+            raise HostError("EADDRNOTAVAIL", "Can't assign requested address")
+        addrs.remove(entry)
+        for fib in self.fibs:
+            fib.delete_where(lambda r: r.source == entry.address and not r.flags & RTF_STATIC
+                             or (r.dest == ip_network(entry.address) and r.ifp is self.lo0))
+        self.interfaces_changed()
+
+    # -- packets --------------------------------------------------------------
+
+    def ip_input(self, ifp: Ifnet, pkt: bytes) -> None:
+        """Entry from an interface: dispatch on the IP version nibble."""
+        version = pkt[0] >> 4 if pkt else 0
+        if version == 4:
+            self.inet4.input(ifp, pkt)
+        elif version == 6:
+            self.inet6.input(ifp, pkt)
+        else:
+            self.drop("malformed: unknown IP version", pkt, ifp)
+
+    def drop(self, reason: str, pkt: bytes, ifp: Ifnet | None = None) -> None:
+        """Every dropped packet passes here with its named reason."""
+        self.drops[reason] += 1
+        if self.observer is not None:
+            self.observer("drop", self, ifp.name if ifp else None, pkt, reason)
+
+    def note(self, event: str, ifp: Ifnet | None, pkt: bytes) -> None:
+        if self.observer is not None:
+            self.observer(event, self, ifp.name if ifp else None, pkt, None)
+
+    def send(self, dst: IPv4Address | IPv6Address, proto: int, payload: bytes | Callable, *,
+             src: IPv4Address | IPv6Address | None = None, ttl: int | None = None, tos: int = 0,
+             df: bool = False, fib: int = 0) -> IPv4Address | IPv6Address:
+        """Originate one datagram (a socket's sendto). Returns the source address used.
+
+        ``payload`` may be a function of (src, dst) for protocols whose checksum
+        covers a pseudo-header. Raises :class:`SendError` with the errno the
+        sender sees (EHOSTUNREACH, ENETDOWN, EMSGSIZE, ENOBUFS).
+        """
+        stack = self.inet4 if dst.version == 4 else self.inet6
+        return stack.output(dst, proto, payload, src=src, ttl=ttl, tos=tos, df=df, fib=fib)

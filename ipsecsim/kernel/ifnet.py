@@ -1,0 +1,227 @@
+"""Network interfaces (FreeBSD's struct ifnet): names, flags, addresses, counters.
+
+An interface turns an IP packet into something on a wire (``output``) and hands
+received packets to its host (``receive``). Subclasses: :class:`EtherIf`
+(em0, em1, ... on a simulated link), :class:`LoopbackIf` (lo0); if_ipsec plugs
+in the same way.
+"""
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .host import Host
+
+__all__ = [
+    "Ifnet", "EtherIf", "LoopbackIf", "IfData", "InAddr", "In6Addr", "AF_INET", "AF_INET6",
+    "IFF_UP", "IFF_BROADCAST", "IFF_LOOPBACK", "IFF_POINTOPOINT", "IFF_RUNNING", "IFF_SIMPLEX",
+    "IFF_MULTICAST", "IFF_MONITOR", "format_flags",
+]
+
+# Address families as FreeBSD numbers them (sys/socket.h); DLT_NULL captures carry them.
+AF_INET = 2
+AF_INET6 = 28
+
+# sys/net/if.h
+IFF_UP = 0x1
+IFF_BROADCAST = 0x2
+IFF_LOOPBACK = 0x8
+IFF_POINTOPOINT = 0x10
+IFF_RUNNING = 0x40
+IFF_SIMPLEX = 0x800
+IFF_MULTICAST = 0x8000
+IFF_MONITOR = 0x40000
+_FLAG_NAMES = (
+    (IFF_UP, "UP"), (IFF_BROADCAST, "BROADCAST"), (0x4, "DEBUG"), (IFF_LOOPBACK, "LOOPBACK"),
+    (IFF_POINTOPOINT, "POINTOPOINT"), (0x20, "NEEDSEPOCH"), (IFF_RUNNING, "RUNNING"), (0x80, "NOARP"),
+    (0x100, "PROMISC"), (0x200, "ALLMULTI"), (0x400, "OACTIVE"), (IFF_SIMPLEX, "SIMPLEX"),
+    (0x1000, "LINK0"), (0x2000, "LINK1"), (0x4000, "LINK2"), (IFF_MULTICAST, "MULTICAST"),
+    (IFF_MONITOR, "MONITOR"),
+)
+
+
+def format_flags(flags: int) -> str:
+    """``8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST>`` as ifconfig prints it."""
+    names = ",".join(name for bit, name in _FLAG_NAMES if flags & bit)
+    return f"{flags:x}<{names}>"
+
+
+@dataclass(slots=True)
+class IfData:
+    """Per-interface counters, named as in FreeBSD's struct if_data / netstat -i."""
+
+    ipackets: int = 0
+    ierrors: int = 0
+    opackets: int = 0
+    oerrors: int = 0
+    collisions: int = 0
+    ibytes: int = 0
+    obytes: int = 0
+    imcasts: int = 0
+    omcasts: int = 0
+    iqdrops: int = 0
+    oqdrops: int = 0
+    noproto: int = 0
+
+
+@dataclass(slots=True)
+class InAddr:
+    """An IPv4 address on an interface; ``dest`` is the far end of a point-to-point link."""
+
+    interface: IPv4Interface
+    dest: IPv4Address | None = None
+
+    @property
+    def address(self) -> IPv4Address:
+        return self.interface.ip
+
+    @property
+    def broadcast(self) -> IPv4Address | None:
+        if self.dest is not None or self.interface.network.prefixlen >= 31:
+            return None
+        return self.interface.network.broadcast_address
+
+
+@dataclass(slots=True)
+class In6Addr:
+    interface: IPv6Interface
+    dest: IPv6Address | None = None
+
+    @property
+    def address(self) -> IPv6Address:
+        return self.interface.ip
+
+
+class Ifnet:
+    """Common state and accounting of every interface type."""
+
+    kind = "generic"
+    default_mtu = 1500
+
+    def __init__(self, host: "Host", name: str, index: int, flags: int):
+        self.host = host
+        self.name = name
+        self.index = index
+        self.flags = flags
+        self.mtu = self.default_mtu
+        self.fib = 0
+        self.data = IfData()
+        self.addrs4: list[InAddr] = []
+        self.addrs6: list[In6Addr] = []
+        self.description = ""
+        # BPF tap: called as bpf(pkt, outbound) for every packet seen, when a capture is on.
+        self.bpf: Callable[[bytes, bool], None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.host.name}:{self.name}>"
+
+    @property
+    def is_up(self) -> bool:
+        return bool(self.flags & IFF_UP)
+
+    @property
+    def is_running(self) -> bool:
+        return bool(self.flags & IFF_RUNNING)
+
+    def set_up(self, up: bool) -> None:
+        self.flags = self.flags | IFF_UP if up else self.flags & ~IFF_UP
+        self.host.interfaces_changed()
+
+    def first_address(self, family: int):
+        addrs = self.addrs4 if family == AF_INET else self.addrs6
+        return addrs[0].address if addrs else None
+
+    def output(self, pkt: bytes, family: int) -> str | None:
+        """Send one IP packet of ``family`` out of this interface.
+
+        Returns None, or the errno name the sender sees (ENETDOWN, ENOBUFS, ...);
+        the drop itself is already recorded with its reason.
+        """
+        raise NotImplementedError
+
+    def receive(self, pkt: bytes) -> None:
+        """A packet arrived from the wire: count it, tap it, hand it to the host's IP input."""
+        if not self.flags & IFF_UP:
+            self.host.drop("interface down", pkt, self)
+            return
+        data = self.data
+        data.ipackets += 1
+        data.ibytes += len(pkt)
+        if self.bpf is not None:
+            self.bpf(pkt, False)
+        self.host.ip_input(self, pkt)
+
+
+class EtherIf(Ifnet):
+    """A physical interface (em0, ...) attached to one point-to-point simulated link.
+
+    The world installs ``transmit(pkt) -> None | reason``: None when the link took
+    the packet (even if it is later lost on the wire), else why it refused it.
+    """
+
+    kind = "ether"
+
+    def __init__(self, host: "Host", name: str, index: int):
+        super().__init__(host, name, index, IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST)
+        self.transmit: Callable[[bytes], str | None] | None = None
+        self.link_active = False
+        self.ether = bytes([0x02]) + (hash_name(host.name + ":" + name)).to_bytes(5, "big")
+        self.baudrate = 0
+
+    def attach(self, transmit: Callable[[bytes], str | None], mtu: int, baudrate: float) -> None:
+        self.transmit = transmit
+        self.mtu = mtu
+        self.baudrate = baudrate
+        self.flags |= IFF_RUNNING
+        self.link_active = True
+
+    def output(self, pkt: bytes, family: int) -> str | None:
+        data = self.data
+        if not self.flags & IFF_UP or self.transmit is None:
+            data.oerrors += 1
+            self.host.drop("interface down", pkt, self)
+            return "ENETDOWN"
+        if self.bpf is not None:
+            self.bpf(pkt, True)
+        reason = self.transmit(pkt)
+        if reason is None:
+            data.opackets += 1
+            data.obytes += len(pkt)
+            return None
+        if reason == "queue full":
+            data.oqdrops += 1
+            errno = "ENOBUFS"
+        else:
+            data.oerrors += 1
+            errno = "ENETDOWN"
+        self.host.drop(reason, pkt, self)
+        return errno
+
+
+class LoopbackIf(Ifnet):
+    """lo0: what is sent comes back as input, one scheduler step later (as netisr does)."""
+
+    kind = "loop"
+    default_mtu = 16384
+
+    def __init__(self, host: "Host", name: str, index: int):
+        super().__init__(host, name, index, IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_MULTICAST)
+
+    def output(self, pkt: bytes, family: int) -> str | None:
+        if not self.flags & IFF_UP:
+            self.data.oerrors += 1
+            self.host.drop("interface down", pkt, self)
+            return "ENETDOWN"
+        self.data.opackets += 1
+        self.data.obytes += len(pkt)
+        self.host.clock.call_later(0.0, self.receive, pkt)
+        return None
+
+
+def hash_name(text: str) -> int:
+    """A stable 40-bit value from a name (FNV-1a), for locally administered MAC addresses."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value & 0xFFFFFFFFFF

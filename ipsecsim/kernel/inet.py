@@ -1,0 +1,346 @@
+"""IPv4 input, output and forwarding for one host (netinet/ip_input.c, ip_output.c,
+ip_icmp.c, udp_usrreq.c), working on packet bytes.
+
+The forwarding path touches only the bytes it must (TTL, checksum by RFC 1624)
+and looks routes up in a per-destination cache: it runs for every packet at
+every hop.
+"""
+
+from ipaddress import IPv4Address
+import struct
+from typing import TYPE_CHECKING, Callable
+
+from ..packet import (
+    ICMP_ECHO, ICMP_ECHOREPLY, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ICMP_UNREACH,
+    ICMP_UNREACH_HOST, ICMP_UNREACH_NEEDFRAG, ICMP_UNREACH_PORT, ICMP_UNREACH_PROTOCOL,
+    Icmp, MalformedPacket, Udp, checksum_adjust16, internet_checksum,
+)
+from ..packet.ipv4 import IP_DF, IP_MF, IPV4_HEADER
+from .frag import Reassembler
+from .ifnet import AF_INET, Ifnet
+from .sockets import SendError
+
+if TYPE_CHECKING:
+    from .host import Host
+
+__all__ = ["Inet4"]
+
+_OFFMASK = 0x1FFF
+_WORD = struct.Struct("!H")
+# ICMP types that are not errors: FreeBSD never answers an ICMP error with one (ICMP_INFOTYPE).
+_ICMP_INFOTYPES = frozenset({0, 8, 9, 10, 13, 14, 15, 16, 17, 18})
+
+# A handler for a transport protocol: (input interface, whole packet, header length).
+ProtocolHandler = Callable[[Ifnet, bytes, int], None]
+
+
+class Inet4:
+    def __init__(self, host: "Host"):
+        self.host = host
+        # The protocol switch (FreeBSD's inetsw): ESP and IPIP register here later.
+        self.protocols: dict[int, ProtocolHandler] = {1: self._icmp_input, 17: self._udp_input}
+        self.udp_ports: dict[int, Callable] = {}
+        self.icmp_listeners: list[Callable] = []
+        self._ident = host.rng.getrandbits(16)
+        self._icmp_window = (-1, 0)
+        sysctl = host.sysctl
+        self.reassembler = Reassembler(
+            host.clock,
+            ttl=lambda: sysctl["net.inet.ip.fragttl"],
+            max_fragments=lambda: sysctl["net.inet.ip.maxfragsperpacket"],
+            on_timeout=self._reassembly_timeout,
+        )
+
+    # -- input -----------------------------------------------------------------
+
+    def input(self, ifp: Ifnet, pkt: bytes) -> None:
+        host = self.host
+        st = host.ipstat
+        st.ips_total += 1
+        size = len(pkt)
+        if size < 20:
+            st.ips_tooshort += 1
+            host.drop("truncated IPv4 header", pkt, ifp)
+            return
+        hlen = (pkt[0] & 0x0F) << 2
+        if hlen < 20 or hlen > size:
+            st.ips_badhlen += 1
+            host.drop("bad IPv4 header length", pkt, ifp)
+            return
+        if internet_checksum(pkt[:hlen]):
+            st.ips_badsum += 1
+            host.drop("bad IPv4 header checksum", pkt, ifp)
+            return
+        total = (pkt[2] << 8) | pkt[3]
+        if total < hlen:
+            st.ips_badlen += 1
+            host.drop("bad IPv4 total length", pkt, ifp)
+            return
+        if size < total:
+            st.ips_tooshort += 1
+            host.drop("truncated IPv4 packet", pkt, ifp)
+            return
+        if size > total:
+            pkt = pkt[:total]
+        dst = pkt[16:20]
+        if dst in host.local4 or dst in host.broadcast4:
+            self._local_input(ifp, pkt, hlen)
+        else:
+            self._forward(ifp, pkt, hlen)
+
+    def _local_input(self, ifp: Ifnet, pkt: bytes, hlen: int) -> None:
+        host = self.host
+        off = (pkt[6] << 8) | pkt[7]
+        if off & (IP_MF | _OFFMASK):
+            host.ipstat.ips_fragments += 1
+            key = (pkt[12:16], pkt[16:20], pkt[4:6], pkt[9])
+            done = self.reassembler.add(key, (off & _OFFMASK) * 8, bool(off & IP_MF), pkt[hlen:], pkt[:hlen])
+            if done is None:
+                return
+            if done == "dropped":
+                host.ipstat.ips_fragdropped += 1
+                host.drop("too many fragments", pkt, ifp)
+                return
+            header, payload = done
+            pkt = _rebuild(header, payload)
+            hlen = len(header)
+            host.ipstat.ips_reassembled += 1
+        handler = self.protocols.get(pkt[9])
+        if handler is None:
+            host.ipstat.ips_noproto += 1
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, ifp)
+            host.drop("protocol unreachable", pkt, ifp)
+            return
+        host.ipstat.ips_delivered += 1
+        if host.observer is not None:
+            host.note("deliver", ifp, pkt)
+        handler(ifp, pkt, hlen)
+
+    def _reassembly_timeout(self, key, header, count: int) -> None:
+        # ip_reass.c frees timed-out queues without an ICMP message.
+        self.host.ipstat.ips_fragtimeout += count
+        for _ in range(count):
+            self.host.drop("reassembly timeout", header or b"", None)
+
+    # -- forwarding ---------------------------------------------------------------
+
+    def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int) -> None:
+        host = self.host
+        st = host.ipstat
+        if not host.sysctl.get("net.inet.ip.forwarding"):
+            st.ips_cantforward += 1
+            host.drop("not forwarding (net.inet.ip.forwarding=0)", pkt, ifp)
+            return
+        ttl = pkt[8]
+        if ttl <= 1:
+            self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp)
+            host.drop("ttl exceeded", pkt, ifp)
+            return
+        route = host.fibs[ifp.fib].lookup(pkt[16:20])
+        if route is None:
+            st.ips_noroute += 1
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp)
+            host.drop("no route", pkt, ifp)
+            return
+        buf = bytearray(pkt)
+        buf[8] = ttl - 1
+        old_checksum = (pkt[10] << 8) | pkt[11]
+        proto = pkt[9]
+        _WORD.pack_into(buf, 10, checksum_adjust16(old_checksum, (ttl << 8) | proto, ((ttl - 1) << 8) | proto))
+        st.ips_forward += 1
+        if host.observer is not None:
+            host.note("forward", route.ifp, pkt)
+        self.transmit(route, bytes(buf), ifp)
+
+    # -- output ---------------------------------------------------------------------
+
+    def output(self, dst: IPv4Address, proto: int, payload, *, src=None, ttl=None, tos=0,
+               df=False, fib=0) -> IPv4Address:
+        host = self.host
+        route = host.fibs[fib].lookup(dst.packed)
+        if route is None:
+            host.ipstat.ips_noroute += 1
+            host.drop("no route", payload if isinstance(payload, bytes) else b"", None)
+            raise SendError("EHOSTUNREACH")
+        if src is None:
+            src = route.source or route.ifp.first_address(AF_INET)
+            if src is None:
+                raise SendError("EADDRNOTAVAIL")
+        if callable(payload):
+            payload = payload(src, dst)
+        if ttl is None:
+            ttl = host.sysctl.get("net.inet.ip.ttl")
+        total = 20 + len(payload)
+        if total > 65535:
+            raise SendError("EMSGSIZE")
+        header = bytearray(20)
+        IPV4_HEADER.pack_into(header, 0, 0x45, tos, total, self.next_ident(df), IP_DF if df else 0,
+                              ttl, proto, 0, src.packed, dst.packed)
+        _WORD.pack_into(header, 10, internet_checksum(header))
+        host.ipstat.ips_localout += 1
+        error = self.transmit(route, bytes(header) + payload, None)
+        if error is not None:
+            raise SendError(error)
+        return src
+
+    def next_ident(self, df: bool) -> int:
+        """ip_fillid [S6.1]: 0 for atomic datagrams under RFC 6864, else random or a counter."""
+        sysctl = self.host.sysctl
+        if df and sysctl.get("net.inet.ip.rfc6864"):
+            return 0
+        if sysctl.get("net.inet.ip.random_id"):
+            return self.host.rng.randrange(1, 65536)
+        self._ident = (self._ident + 1) & 0xFFFF
+        return self._ident
+
+    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
+        """Send through ``route``, fragmenting to its MTU. Returns an errno name or None."""
+        ifp = route.ifp
+        mtu = route.mtu or ifp.mtu
+        if len(pkt) <= mtu:
+            return ifp.output(pkt, AF_INET)
+        host = self.host
+        if pkt[6] & 0x40:  # DF
+            host.ipstat.ips_cantfrag += 1
+            if from_ifp is not None:
+                self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, from_ifp, mtu=mtu)
+            host.drop("needs fragmentation (DF set)", pkt, from_ifp or ifp)
+            return "EMSGSIZE"
+        fragments = fragment(pkt, mtu)
+        if not fragments:
+            host.ipstat.ips_cantfrag += 1
+            host.drop("MTU too small to fragment", pkt, ifp)
+            return "EMSGSIZE"
+        host.ipstat.ips_fragmented += 1
+        host.ipstat.ips_ofragments += len(fragments)
+        first_error = None
+        for piece in fragments:
+            error = ifp.output(piece, AF_INET)
+            first_error = first_error or error
+        return first_error
+
+    # -- ICMP -----------------------------------------------------------------------
+
+    def _icmp_input(self, ifp: Ifnet, pkt: bytes, hlen: int) -> None:
+        host = self.host
+        try:
+            icmp = Icmp.parse(pkt[hlen:])
+        except MalformedPacket as error:
+            host.ipstat.icps_badsum += 1
+            host.drop(error.reason, pkt, ifp)
+            return
+        src, dst = IPv4Address(pkt[12:16]), IPv4Address(pkt[16:20])
+        if icmp.type == ICMP_ECHO:
+            reply_src = dst if dst.packed in host.local4 else ifp.first_address(AF_INET)
+            host.ipstat.icps_reflect += 1
+            try:
+                self.output(src, 1, Icmp(ICMP_ECHOREPLY, 0, icmp.rest, icmp.payload).to_bytes(),
+                            src=reply_src, tos=pkt[1])
+            except SendError:
+                pass  # already recorded as a drop
+            return
+        for listener in list(self.icmp_listeners):
+            listener(src, dst, pkt[8], icmp)
+
+    def icmp_error(self, pkt: bytes, type_: int, code: int, ifp: Ifnet | None, mtu: int = 0) -> None:
+        """Answer ``pkt`` with an ICMP error, under FreeBSD's icmp_error rules and icmplim."""
+        host = self.host
+        host.ipstat.icps_error += 1
+        hlen = (pkt[0] & 0x0F) << 2
+        off = (pkt[6] << 8) | pkt[7]
+        if off & _OFFMASK:
+            return  # only the first fragment is answered
+        if pkt[9] == 1 and len(pkt) > hlen and pkt[hlen] not in _ICMP_INFOTYPES:
+            host.ipstat.icps_oldicmp += 1
+            return
+        src = pkt[12:16]
+        if pkt[16:20] in host.broadcast4 or pkt[16] >= 224 or src == b"\0\0\0\0" or src[0] >= 224:
+            return
+        if not self._icmp_rate_ok():
+            host.ipstat.icps_ratelimited += 1
+            return
+        total = (pkt[2] << 8) | pkt[3]
+        quote = pkt[: hlen + min(host.sysctl.get("net.inet.icmp.quotelen"), total - hlen)]
+        rest = mtu if type_ == ICMP_UNREACH and code == ICMP_UNREACH_NEEDFRAG else 0
+        original_dst = pkt[16:20]
+        reply_src = IPv4Address(original_dst) if original_dst in host.local4 else (
+            ifp.first_address(AF_INET) if ifp is not None else None)
+        try:
+            self.output(IPv4Address(src), 1, Icmp(type_, code, rest, quote).to_bytes(), src=reply_src)
+        except SendError:
+            pass
+
+    def _icmp_rate_ok(self) -> bool:
+        """net.inet.icmp.icmplim: at most N error replies per second (badport_bandlim)."""
+        limit = self.host.sysctl.get("net.inet.icmp.icmplim")
+        second = int(self.host.clock.now)
+        window, used = self._icmp_window
+        if window != second:
+            window, used = second, 0
+        if limit and used >= limit:
+            return False
+        self._icmp_window = (window, used + 1)
+        return True
+
+    # -- UDP ------------------------------------------------------------------------
+
+    def _udp_input(self, ifp: Ifnet, pkt: bytes, hlen: int) -> None:
+        host = self.host
+        src, dst = IPv4Address(pkt[12:16]), IPv4Address(pkt[16:20])
+        try:
+            udp = Udp.parse(pkt[hlen:], src, dst)
+        except MalformedPacket as error:
+            host.ipstat.udps_badsum += 1
+            host.drop(error.reason, pkt, ifp)
+            return
+        host.ipstat.udps_ipackets += 1
+        handler = self.udp_ports.get(udp.dport)
+        if handler is None:
+            host.ipstat.udps_noport += 1
+            if not host.sysctl.get("net.inet.udp.blackhole") and pkt[16:20] not in host.broadcast4:
+                self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PORT, ifp)
+            host.drop("port unreachable", pkt, ifp)
+            return
+        handler(src, udp.sport, dst, udp.dport, udp.payload)
+
+
+def fragment(pkt: bytes, mtu: int) -> list[bytes]:
+    """Split an IPv4 datagram into fragments of at most ``mtu`` bytes (ip_fragment).
+
+    Options are copied into the first fragment only (none we generate are
+    marked "copied"). Returns [] when the MTU cannot hold 8 bytes of payload.
+    """
+    hlen = (pkt[0] & 0x0F) << 2
+    total = (pkt[2] << 8) | pkt[3]
+    payload = pkt[hlen:total]
+    off = (pkt[6] << 8) | pkt[7]
+    base = (off & _OFFMASK) * 8
+    original_more = off & IP_MF
+    pieces = []
+    start = 0
+    while start < len(payload):
+        header = bytearray(pkt[:hlen] if start == 0 else pkt[:20])
+        header[0] = 0x40 | (len(header) >> 2)
+        chunk = (mtu - len(header)) & ~7
+        if chunk < 8:
+            return []
+        data = payload[start : start + chunk]
+        more = (start + len(data) < len(payload)) or original_more
+        new_off = ((base + start) >> 3) | (IP_MF if more else 0) | (off & IP_DF)
+        _WORD.pack_into(header, 2, len(header) + len(data))
+        _WORD.pack_into(header, 6, new_off)
+        _WORD.pack_into(header, 10, 0)
+        _WORD.pack_into(header, 10, internet_checksum(header))
+        pieces.append(bytes(header) + data)
+        start += len(data)
+    return pieces
+
+
+def _rebuild(header: bytes, payload: bytes) -> bytes:
+    """The whole datagram from the first fragment's header and the reassembled payload."""
+    head = bytearray(header)
+    _WORD.pack_into(head, 2, len(head) + len(payload))
+    _WORD.pack_into(head, 6, 0)
+    _WORD.pack_into(head, 10, 0)
+    _WORD.pack_into(head, 10, internet_checksum(head))
+    return bytes(head) + payload

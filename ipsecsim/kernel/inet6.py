@@ -1,0 +1,270 @@
+"""IPv6 input, output and forwarding for one host (netinet6/ip6_input.c, ip6_output.c,
+ip6_forward.c, frag6.c, icmp6.c), working on packet bytes.
+
+Routers never fragment IPv6: a packet too big for the next hop is answered with
+ICMPv6 packet-too-big. Sources fragment what they originate (RFC 8200 section 5).
+"""
+
+from ipaddress import IPv6Address
+import struct
+from typing import TYPE_CHECKING, Callable
+
+from ..packet import (
+    ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, ICMP6_DST_UNREACH_NOROUTE, ICMP6_ECHO_REPLY,
+    ICMP6_ECHO_REQUEST, ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB, ICMP6_TIME_EXCEED_REASSEMBLY,
+    ICMP6_TIME_EXCEED_TRANSIT, ICMP6_TIME_EXCEEDED, Icmp6, MalformedPacket, Udp,
+)
+from ..packet.ipv6 import IPV6_HEADER
+from .frag import Reassembler
+from .ifnet import AF_INET6, Ifnet
+from .sockets import SendError
+
+if TYPE_CHECKING:
+    from .host import Host
+
+__all__ = ["Inet6"]
+
+_FRAG = struct.Struct("!BBHI")
+_PLEN = struct.Struct("!H")
+_SKIPPABLE = frozenset({0, 43, 60})  # hop-by-hop, routing, destination options
+_IPV6_MINMTU = 1280
+
+
+class Inet6:
+    def __init__(self, host: "Host"):
+        self.host = host
+        self.protocols: dict[int, Callable[[Ifnet, bytes, int], None]] = {
+            58: self._icmp6_input, 17: self._udp_input,
+        }
+        self.udp_ports: dict[int, Callable] = {}
+        self.icmp_listeners: list[Callable] = []
+        self._frag_ident = host.rng.getrandbits(32)
+        self._error_window = (-1, 0)
+        sysctl = host.sysctl
+        self.reassembler = Reassembler(
+            host.clock,
+            ttl=lambda: sysctl["net.inet6.ip6.fragttl"],
+            max_fragments=lambda: sysctl["net.inet6.ip6.maxfragsperpacket"],
+            on_timeout=self._reassembly_timeout,
+        )
+
+    # -- input -------------------------------------------------------------------
+
+    def input(self, ifp: Ifnet, pkt: bytes) -> None:
+        host = self.host
+        host.ipstat.ip6s_total += 1
+        if len(pkt) < 40:
+            host.drop("truncated IPv6 header", pkt, ifp)
+            return
+        end = 40 + ((pkt[4] << 8) | pkt[5])
+        if end > len(pkt):
+            host.drop("truncated IPv6 packet", pkt, ifp)
+            return
+        if end < len(pkt):
+            pkt = pkt[:end]
+        if pkt[24:40] in host.local6:
+            self._local_input(ifp, pkt)
+        else:
+            self._forward(ifp, pkt)
+
+    def _local_input(self, ifp: Ifnet, pkt: bytes) -> None:
+        host = self.host
+        next_header, nh_pos, off = pkt[6], 6, 40
+        try:
+            while next_header in _SKIPPABLE:
+                next_header, nh_pos, off = pkt[off], off, off + (pkt[off + 1] + 1) * 8
+            if off > len(pkt):
+                raise IndexError
+        except IndexError:
+            host.drop("truncated IPv6 extension header", pkt, ifp)
+            return
+        if next_header == 44:
+            if off + 8 > len(pkt):
+                host.drop("truncated IPv6 fragment header", pkt, ifp)
+                return
+            host.ipstat.ip6s_fragments += 1
+            inner, _, offm, ident = _FRAG.unpack_from(pkt, off)
+            key = (pkt[8:24], pkt[24:40], ident)
+            done = self.reassembler.add(key, offm & 0xFFF8, bool(offm & 1), pkt[off + 8:],
+                                        (pkt[:off], nh_pos, inner))
+            if done is None:
+                return
+            if done == "dropped":
+                host.drop("too many fragments", pkt, ifp)
+                return
+            (unfragmentable, nh_pos, inner), payload = done
+            head = bytearray(unfragmentable)
+            head[nh_pos] = inner
+            _PLEN.pack_into(head, 4, len(head) - 40 + len(payload))
+            pkt, next_header, off = bytes(head) + payload, inner, len(head)
+            host.ipstat.ip6s_reassembled += 1
+        handler = self.protocols.get(next_header)
+        if handler is None:
+            self.icmp6_error(pkt, ICMP6_PARAM_PROB, 1, ifp, pointer=nh_pos)
+            host.drop("protocol unreachable", pkt, ifp)
+            return
+        host.ipstat.ip6s_delivered += 1
+        if host.observer is not None:
+            host.note("deliver", ifp, pkt)
+        handler(ifp, pkt, off)
+
+    def _reassembly_timeout(self, key, first, count: int) -> None:
+        host = self.host
+        host.ipstat.ip6s_fragtimeout += count
+        if first is not None:  # frag6.c answers only when the first fragment came
+            unfragmentable, _, _ = first
+            self.icmp6_error(unfragmentable, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_REASSEMBLY, None)
+        for _ in range(count):
+            host.drop("reassembly timeout", b"", None)
+
+    # -- forwarding ----------------------------------------------------------------
+
+    def _forward(self, ifp: Ifnet, pkt: bytes) -> None:
+        host = self.host
+        if not host.sysctl.get("net.inet6.ip6.forwarding"):
+            host.ipstat.ip6s_cantforward += 1
+            host.drop("not forwarding (net.inet6.ip6.forwarding=0)", pkt, ifp)
+            return
+        hlim = pkt[7]
+        if hlim <= 1:
+            self.icmp6_error(pkt, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT, ifp)
+            host.drop("hop limit exceeded", pkt, ifp)
+            return
+        route = host.fibs[ifp.fib].lookup(pkt[24:40])
+        if route is None:
+            host.ipstat.ip6s_noroute += 1
+            self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, ifp)
+            host.drop("no route", pkt, ifp)
+            return
+        mtu = route.mtu or route.ifp.mtu
+        if len(pkt) > mtu:
+            host.ipstat.ip6s_toobig += 1
+            self.icmp6_error(pkt, ICMP6_PACKET_TOO_BIG, 0, ifp, pointer=mtu)
+            host.drop("packet too big", pkt, ifp)
+            return
+        buf = bytearray(pkt)
+        buf[7] = hlim - 1
+        host.ipstat.ip6s_forward += 1
+        if host.observer is not None:
+            host.note("forward", route.ifp, pkt)
+        route.ifp.output(bytes(buf), AF_INET6)
+
+    # -- output ----------------------------------------------------------------------
+
+    def output(self, dst: IPv6Address, proto: int, payload, *, src=None, ttl=None, tos=0,
+               df=False, fib=0) -> IPv6Address:
+        host = self.host
+        route = host.fibs[fib].lookup(dst.packed)
+        if route is None:
+            host.ipstat.ip6s_noroute += 1
+            host.drop("no route", payload if isinstance(payload, bytes) else b"", None)
+            raise SendError("EHOSTUNREACH")
+        if src is None:
+            src = route.source or route.ifp.first_address(AF_INET6)
+            if src is None:
+                raise SendError("EADDRNOTAVAIL")
+        if callable(payload):
+            payload = payload(src, dst)
+        if len(payload) > 65535:
+            raise SendError("EMSGSIZE")
+        hlim = host.sysctl.get("net.inet6.ip6.hlim") if ttl is None else ttl
+        vtf = (6 << 28) | (tos << 20)
+        host.ipstat.ip6s_localout += 1
+        mtu = route.mtu or route.ifp.mtu
+        if 40 + len(payload) <= mtu:
+            pkt = IPV6_HEADER.pack(vtf, len(payload), proto, hlim, src.packed, dst.packed) + payload
+            error = route.ifp.output(pkt, AF_INET6)
+        elif df:
+            raise SendError("EMSGSIZE")
+        else:
+            error = self._fragment_and_send(route, vtf, proto, hlim, src, dst, payload, mtu)
+        if error is not None:
+            raise SendError(error)
+        return src
+
+    def _fragment_and_send(self, route, vtf, proto, hlim, src, dst, payload, mtu) -> str | None:
+        chunk = (max(mtu, _IPV6_MINMTU) - 48) & ~7
+        self._frag_ident = (self._frag_ident + 1) & 0xFFFFFFFF
+        self.host.ipstat.ip6s_fragmented += 1
+        first_error = None
+        for start in range(0, len(payload), chunk):
+            data = payload[start : start + chunk]
+            more = start + chunk < len(payload)
+            frag = _FRAG.pack(proto, 0, start | int(more), self._frag_ident)
+            pkt = IPV6_HEADER.pack(vtf, 8 + len(data), 44, hlim, src.packed, dst.packed) + frag + data
+            self.host.ipstat.ip6s_ofragments += 1
+            first_error = first_error or route.ifp.output(pkt, AF_INET6)
+        return first_error
+
+    # -- ICMPv6 ------------------------------------------------------------------------
+
+    def _icmp6_input(self, ifp: Ifnet, pkt: bytes, off: int) -> None:
+        host = self.host
+        src, dst = IPv6Address(pkt[8:24]), IPv6Address(pkt[24:40])
+        try:
+            icmp = Icmp6.parse(pkt[off:], src, dst)
+        except MalformedPacket as error:
+            host.drop(error.reason, pkt, ifp)
+            return
+        if icmp.type == ICMP6_ECHO_REQUEST:
+            reply = Icmp6(ICMP6_ECHO_REPLY, 0, icmp.rest, icmp.payload)
+            try:
+                self.output(src, 58, lambda s, d: reply.to_bytes(s, d), src=dst)
+            except SendError:
+                pass
+            return
+        for listener in list(self.icmp_listeners):
+            listener(src, dst, pkt[7], icmp)
+
+    def icmp6_error(self, pkt: bytes, type_: int, code: int, ifp: Ifnet | None, pointer: int = 0) -> None:
+        """icmp6_error: never about an ICMPv6 error, a multicast or unspecified source; rate-limited."""
+        host = self.host
+        if len(pkt) < 40 or pkt[8] == 0xFF or pkt[8:24] == bytes(16):
+            return
+        if pkt[24] == 0xFF and type_ != ICMP6_PACKET_TOO_BIG:
+            return
+        if pkt[6] == 58 and len(pkt) > 40 and pkt[40] < 128:
+            return
+        if not self._error_rate_ok():
+            return
+        quote = pkt[: _IPV6_MINMTU - 48]
+        original_dst = pkt[24:40]
+        src = IPv6Address(original_dst) if original_dst in host.local6 else (
+            ifp.first_address(AF_INET6) if ifp is not None else None)
+        message = Icmp6(type_, code, pointer, quote)
+        try:
+            self.output(IPv6Address(pkt[8:24]), 58, lambda s, d: message.to_bytes(s, d), src=src)
+        except SendError:
+            pass
+
+    def _error_rate_ok(self) -> bool:
+        limit = self.host.sysctl.get("net.inet6.icmp6.errppslimit")
+        second = int(self.host.clock.now)
+        window, used = self._error_window
+        if window != second:
+            window, used = second, 0
+        if limit and used >= limit:
+            return False
+        self._error_window = (window, used + 1)
+        return True
+
+    # -- UDP -----------------------------------------------------------------------------
+
+    def _udp_input(self, ifp: Ifnet, pkt: bytes, off: int) -> None:
+        host = self.host
+        src, dst = IPv6Address(pkt[8:24]), IPv6Address(pkt[24:40])
+        try:
+            udp = Udp.parse(pkt[off:], src, dst)
+        except MalformedPacket as error:
+            host.ipstat.udps_badsum += 1
+            host.drop(error.reason, pkt, ifp)
+            return
+        host.ipstat.udps_ipackets += 1
+        handler = self.udp_ports.get(udp.dport)
+        if handler is None:
+            host.ipstat.udps_noport += 1
+            if not host.sysctl.get("net.inet.udp.blackhole"):
+                self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, ifp)
+            host.drop("port unreachable", pkt, ifp)
+            return
+        handler(src, udp.sport, dst, udp.dport, udp.payload)

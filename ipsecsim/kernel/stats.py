@@ -1,0 +1,51 @@
+"""Protocol counters of one host, with FreeBSD's field names (netinet/ip_var.h, icmp_var.h, udp_var.h)."""
+
+from dataclasses import dataclass
+
+__all__ = ["IpStat"]
+
+
+@dataclass(slots=True)
+class IpStat:
+    """IPv4 and IPv6 share this struct here; FreeBSD keeps ipstat and ip6stat apart."""
+
+    ips_total: int = 0
+    ips_badsum: int = 0
+    ips_tooshort: int = 0
+    ips_badhlen: int = 0
+    ips_badlen: int = 0
+    ips_fragments: int = 0
+    ips_fragdropped: int = 0
+    ips_fragtimeout: int = 0
+    ips_forward: int = 0
+    ips_cantforward: int = 0
+    ips_noproto: int = 0
+    ips_delivered: int = 0
+    ips_localout: int = 0
+    ips_noroute: int = 0
+    ips_fragmented: int = 0
+    ips_ofragments: int = 0
+    ips_cantfrag: int = 0
+    ips_reassembled: int = 0
+    ips_toosmall: int = 0
+    icps_error: int = 0
+    icps_oldicmp: int = 0
+    icps_badsum: int = 0
+    icps_reflect: int = 0
+    icps_ratelimited: int = 0
+    udps_ipackets: int = 0
+    udps_noport: int = 0
+    udps_badsum: int = 0
+    udps_opackets: int = 0
+    ip6s_total: int = 0
+    ip6s_forward: int = 0
+    ip6s_cantforward: int = 0
+    ip6s_noroute: int = 0
+    ip6s_delivered: int = 0
+    ip6s_localout: int = 0
+    ip6s_fragments: int = 0
+    ip6s_reassembled: int = 0
+    ip6s_fragtimeout: int = 0
+    ip6s_fragmented: int = 0
+    ip6s_ofragments: int = 0
+    ip6s_toobig: int = 0

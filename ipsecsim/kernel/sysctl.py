@@ -1,0 +1,128 @@
+"""sysctl(3) knobs of one host, with FreeBSD's names and defaults.
+
+Only knobs whose effect the simulator models are listed; setting an unknown
+name fails as FreeBSD's sysctl does (``unknown oid``). Other modules register
+their own knobs (the key engine adds ``net.key.*``) with :meth:`Sysctl.register`.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+__all__ = ["Sysctl", "SysctlError", "Knob", "DEFAULT_KNOBS"]
+
+
+class SysctlError(Exception):
+    """A sysctl that cannot be read or set; ``errno_name`` as FreeBSD would report it."""
+
+    def __init__(self, message: str, errno_name: str = "EINVAL"):
+        super().__init__(message)
+        self.errno_name = errno_name
+
+
+@dataclass(frozen=True, slots=True)
+class Knob:
+    name: str
+    default: int | str
+    description: str
+    minimum: int | None = None
+    maximum: int | None = None
+    read_only: bool = False
+    choices: tuple[int, ...] | None = None
+
+
+def _k(name, default, description, minimum=None, maximum=None, read_only=False, choices=None):
+    return Knob(name, default, description, minimum, maximum, read_only, choices)
+
+
+# Defaults as on a stock FreeBSD 14 host; [S7.12] for the IPsec ones.
+DEFAULT_KNOBS: tuple[Knob, ...] = (
+    _k("kern.hostname", "", "Hostname"),
+    _k("net.fibs", 1, "Number of available FIBs", 1, 65536, read_only=True),
+    _k("net.inet.ip.forwarding", 0, "Enable IP forwarding between interfaces", 0, 1),
+    _k("net.inet.ip.ttl", 64, "Maximum TTL on IP packets", 1, 255),
+    _k("net.inet.ip.rfc6864", 1, "Use constant IP ID for atomic datagrams", 0, 1),
+    _k("net.inet.ip.random_id", 0, "Assign random ip_id values", 0, 1),
+    _k("net.inet.ip.fragttl", 30, "IP fragment life time on reassembly queue (seconds)", 1, 3600),
+    _k("net.inet.ip.maxfragsperpacket", 16, "Maximum number of IPv4 fragments allowed per packet", 0),
+    _k("net.inet.icmp.icmplim", 200, "Maximum number of ICMP responses per second", 0),
+    _k("net.inet.icmp.quotelen", 8, "Number of bytes from original packet to quote in ICMP reply", 8, 548),
+    _k("net.inet.udp.blackhole", 0, "Do not send port unreachables for refused connects", 0, 2),
+    _k("net.inet6.ip6.forwarding", 0, "Enable forwarding of IPv6 packets between interfaces", 0, 1),
+    _k("net.inet6.ip6.hlim", 64, "Default hop limit to use for outgoing IPv6 packets", 0, 255),
+    _k("net.inet6.ip6.fragttl", 60, "IPv6 fragment life time on reassembly queue (seconds)", 1, 3600),
+    _k("net.inet6.icmp6.errppslimit", 100, "Maximum number of ICMPv6 error messages per second", 0),
+    _k("net.inet6.ip6.maxfragsperpacket", 64, "Maximum allowed number of fragments per packet", 0),
+    _k("net.inet.ipsec.def_policy", 1, "IPsec default policy", 0, 1),
+    _k("net.inet.ipsec.esp_trans_deflev", 1, "Default ESP transport mode level", 1, 4),
+    _k("net.inet.ipsec.esp_net_deflev", 1, "Default ESP tunnel mode level", 1, 4),
+    _k("net.inet.ipsec.ah_trans_deflev", 1, "Default AH transport mode level", 1, 4),
+    _k("net.inet.ipsec.ah_net_deflev", 1, "Default AH tunnel mode level", 1, 4),
+    _k("net.inet.ipsec.dfbit", 0, "Do not fragment bit on encap", 0, 2),
+    _k("net.inet.ipsec.min_pmtu", 576, "Lowest acceptable PMTU value", 0),
+    _k("net.inet.ipsec.ecn", 0, "Explicit Congestion Notification handling", -1, 1),
+    _k("net.inet.ipsec.filtertunnel", 0, "If set, filter packets from an IPsec tunnel", 0, 1),
+    _k("net.inet.ipsec.check_policy_history", 0, "Use strict check of inbound packets to security policy compliance", 0, 1),
+    _k("net.inet.ipsec.async_crypto", 0, "Use asynchronous mode to parallelize crypto jobs", 0, 1),
+    _k("net.inet.ipsec.natt_cksum_policy", 0, "Method to fix TCP/UDP checksum for transport mode IPsec after NAT", 0, 1),
+    _k("net.inet6.ipsec6.ecn", 0, "Explicit Congestion Notification handling", -1, 1),
+    _k("net.inet6.ipsec6.filtertunnel", 0, "If set, filter packets from an IPsec tunnel", 0, 1),
+    _k("net.inet.esp.esp_enable", 1, "Enable ESP", 0, 1),
+    _k("net.inet.esp.ctr_compatibility", 1, "Align AES-CTR encrypted transmitted frames to blocksize", 0, 1),
+)
+
+
+class Sysctl:
+    """The MIB of one host: a flat name -> value table with per-knob validation."""
+
+    def __init__(self, knobs: tuple[Knob, ...] = DEFAULT_KNOBS):
+        self._knobs: dict[str, Knob] = {}
+        self._values: dict[str, int | str] = {}
+        self._watchers: dict[str, list[Callable[[int | str], None]]] = {}
+        for knob in knobs:
+            self.register(knob)
+
+    def register(self, knob: Knob) -> None:
+        self._knobs[knob.name] = knob
+        self._values.setdefault(knob.name, knob.default)
+
+    def watch(self, name: str, callback: Callable[[int | str], None]) -> None:
+        """Call ``callback(new_value)`` whenever ``name`` changes (for cached copies)."""
+        self._watchers.setdefault(name, []).append(callback)
+
+    def names(self, prefix: str = "") -> list[str]:
+        """Knob names under ``prefix`` (a whole component, as ``sysctl net.inet`` does), sorted."""
+        return sorted(n for n in self._knobs if not prefix or n == prefix or n.startswith(prefix + "."))
+
+    def knob(self, name: str) -> Knob:
+        try:
+            return self._knobs[name]
+        except KeyError:
+            raise SysctlError(f"unknown oid '{name}'", "ENOENT") from None
+
+    def __getitem__(self, name: str) -> int | str:
+        self.knob(name)
+        return self._values[name]
+
+    def get(self, name: str, default=None):
+        return self._values.get(name, default)
+
+    def set(self, name: str, value: int | str) -> int | str:
+        """Set a knob; returns the old value. Raises :class:`SysctlError` as FreeBSD would refuse it."""
+        knob = self.knob(name)
+        if knob.read_only:
+            raise SysctlError(f"oid '{name}' is read only", "EPERM")
+        if isinstance(knob.default, int):
+            if isinstance(value, str):
+                try:
+                    value = int(value, 0)
+                except ValueError:
+                    raise SysctlError(f"invalid integer '{value}'", "EINVAL") from None
+            if (knob.minimum is not None and value < knob.minimum) or (
+                knob.maximum is not None and value > knob.maximum
+            ) or (knob.choices is not None and value not in knob.choices):
+                raise SysctlError(f"{name}={value}: Invalid argument", "EINVAL")
+        old = self._values[name]
+        self._values[name] = value
+        for callback in self._watchers.get(name, ()):
+            callback(value)
+        return old
