@@ -46,11 +46,14 @@ class Host:
         self.drops: Counter[str] = Counter()
         self.observer: Observer | None = None
         self.address_listeners: list[Callable[[], None]] = []
+        # Called with each interface added later (cloned ones too): captures attach here.
+        self.interface_listeners: list[Callable[[Ifnet], None]] = []
         # Local addresses by packed bytes: the input path's "is this for me?" test.
         self.local4: dict[bytes, Ifnet] = {}
         self.broadcast4: set[bytes] = {b"\xff\xff\xff\xff"}
         self.local6: dict[bytes, Ifnet] = {}
         self.ipstat = IpStat()
+        self._next_pid = 1000 + rng.randrange(1000)
         self.inet4 = Inet4(self)
         self.inet6 = Inet6(self)
         self.lo0 = self.add_interface(LoopbackIf(self, "lo0", self._take_index()))
@@ -59,6 +62,11 @@ class Host:
 
     def __repr__(self) -> str:
         return f"<Host {self.name}>"
+
+    def allocate_pid(self) -> int:
+        """A process id for a program (ping uses it as its ICMP identifier)."""
+        self._next_pid += 1
+        return self._next_pid
 
     # -- interfaces ---------------------------------------------------------
 
@@ -71,6 +79,8 @@ class Host:
         if ifp.name in self.interfaces:
             raise HostError("EEXIST", f"interface {ifp.name} already exists")
         self.interfaces[ifp.name] = ifp
+        for listener in self.interface_listeners:
+            listener(ifp)
         return ifp
 
     def new_index(self) -> int:

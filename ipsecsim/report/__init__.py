@@ -1,1 +1,5 @@
-"""report"""
+"""Statistics of a run (per ping, flow, interface, drop reason) and their rendering."""
+
+from .result import ExpectationResult, Result
+
+__all__ = ["Result", "ExpectationResult"]

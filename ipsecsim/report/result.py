@@ -1,0 +1,89 @@
+"""What a run produced, as plain data: pings, flows, counters, drops, expectations.
+
+A :class:`Result` holds only numbers, strings, lists and dicts, so it round-trips
+through JSON (``--json``, ``ipsecsim report RUN.json``) without losing anything.
+"""
+
+from dataclasses import asdict, dataclass, field
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Result", "ExpectationResult"]
+
+
+@dataclass(slots=True)
+class ExpectationResult:
+    """One ``expect:`` line checked: its text, whether it held, what was measured."""
+
+    text: str
+    holds: bool
+    actual: str
+    where: str = ""  # file:line:col of the expectation
+
+
+@dataclass
+class Result:
+    name: str
+    duration: float
+    seed: int
+    pings: list[dict[str, Any]] = field(default_factory=list)
+    flows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)  # "HOST:IF" -> if_data
+    drops: dict[str, int] = field(default_factory=dict)  # reason -> count, all hosts
+    drops_by_host: dict[str, dict[str, int]] = field(default_factory=dict)
+    expectations: list[ExpectationResult] = field(default_factory=list)
+    command_errors: list[str] = field(default_factory=list)
+    console: dict[str, list[list]] = field(default_factory=dict)  # host -> [[time, line], ...]
+    notes: list[str] = field(default_factory=list)
+    scheduler_events: int = 0
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(e.holds for e in self.expectations)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return _finite(data)
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Result":
+        data = dict(data)
+        data["expectations"] = [ExpectationResult(**e) for e in data.get("expectations", [])]
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "Result":
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    def summary(self) -> str:
+        from .text import render_summary
+
+        return render_summary(self)
+
+    def _repr_html_(self) -> str:
+        from .text import render_html
+
+        return render_html(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _finite(value):
+    """JSON has no NaN: an RTT of a ping that got no reply is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

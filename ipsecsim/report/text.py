@@ -1,0 +1,90 @@
+"""The run summary as text (terminal) and HTML (Jupyter)."""
+
+import html
+
+from .result import Result
+
+__all__ = ["render_summary", "render_html", "format_rate", "format_ms"]
+
+COUNTER_COLUMNS = ("ipackets", "ierrors", "iqdrops", "ibytes", "opackets", "oerrors", "oqdrops", "obytes")
+COUNTER_HEADERS = ("Ipkts", "Ierrs", "Idrop", "Ibytes", "Opkts", "Oerrs", "Odrop", "Obytes")
+
+
+def format_rate(bps: float) -> str:
+    for unit, scale in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("Kbit/s", 1e3)):
+        if bps >= scale:
+            return f"{bps / scale:.2f} {unit}"
+    return f"{bps:.0f} bit/s"
+
+
+def format_ms(value) -> str:
+    return "-" if value is None or value != value else f"{value:.3f}"
+
+
+def _table(rows: list[list[str]], right_from: int = 1) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [c.ljust(w) if i < right_from else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return lines
+
+
+def _sections(result: Result) -> list[tuple[str, list[str]]]:
+    sections = []
+    if result.pings:
+        rows = [["ping", "sent", "recv", "loss", "rtt min/avg/max/stddev (ms)"]]
+        for p in result.pings:
+            rtt = "/".join(format_ms(p.get(k)) for k in ("rtt_min", "rtt_avg", "rtt_max", "rtt_stddev"))
+            rows.append([f"{p['from']} -> {p['to']}", str(p["transmitted"]), str(p["received"]),
+                         f"{p['loss'] * 100:.1f}%", rtt])
+        sections.append(("Pings", _table(rows)))
+    if result.flows:
+        rows = [["flow", "sent", "recv", "loss", "throughput", "delay avg/max (ms)", "jitter (ms)", "reordered"]]
+        for name, f in result.flows.items():
+            delay = f"{format_ms(_ms(f.get('delay_avg')))}/{format_ms(_ms(f.get('delay_max')))}"
+            rows.append([name, str(f["sent"]), str(f["received"]), f"{f['loss'] * 100:.2f}%",
+                         format_rate(f["throughput"]), delay, format_ms(_ms(f.get("jitter"))), str(f["reordered"])])
+        sections.append(("UDP flows", _table(rows)))
+    if result.counters:
+        rows = [["interface", *COUNTER_HEADERS]]
+        for name, data in result.counters.items():
+            rows.append([name, *(str(data.get(c, 0)) for c in COUNTER_COLUMNS)])
+        sections.append(("Interfaces", _table(rows)))
+    if result.drops:
+        rows = [["reason", "packets", "where"]]
+        for reason, count in sorted(result.drops.items(), key=lambda item: (-item[1], item[0])):
+            where = ", ".join(f"{host} {by[reason]}" for host, by in result.drops_by_host.items() if by.get(reason))
+            rows.append([reason, str(count), where])
+        sections.append(("Drops by reason", _table(rows, right_from=1)))
+    if result.command_errors:
+        sections.append(("Command errors", ["  " + e for e in result.command_errors]))
+    if result.notes:
+        sections.append(("Notes", ["  " + n for n in result.notes]))
+    if result.expectations:
+        lines = [f"  {'ok  ' if e.holds else 'FAIL'}  {e.text}  (got {e.actual})" for e in result.expectations]
+        sections.append(("Expectations", lines))
+    return sections
+
+
+def _ms(seconds):
+    return None if seconds is None else seconds * 1000
+
+
+def render_summary(result: Result) -> str:
+    head = f"{result.name}: {result.duration:g} s simulated, seed {result.seed}"
+    out = [head, "=" * len(head)]
+    for title, lines in _sections(result):
+        out += ["", title, *lines]
+    if result.expectations:
+        held = sum(e.holds for e in result.expectations)
+        out += ["", f"{held}/{len(result.expectations)} expectations hold"]
+    return "\n".join(out) + "\n"
+
+
+def render_html(result: Result) -> str:
+    parts = [f"<h4>{html.escape(result.name)}</h4>"]
+    for title, lines in _sections(result):
+        body = html.escape("\n".join(line[2:] for line in lines))
+        parts.append(f"<b>{html.escape(title)}</b><pre>{body}</pre>")
+    return "\n".join(parts)

@@ -1,0 +1,68 @@
+"""Packet captures and the event log: BPF taps on every interface, host observers.
+
+Nothing here runs unless ``--pcap`` or ``--trace`` asked for it; the hot path
+only tests ``ifp.bpf is None`` and ``host.observer is None``.
+"""
+
+from pathlib import Path
+
+from ..kernel import Host, Ifnet
+from ..trace.events import EventLog
+from ..trace.pcap import LINKTYPE_NULL, LINKTYPE_RAW, PcapWriter
+from ..trace.summary import packet_summary
+from .engine import Engine
+
+__all__ = ["Capture"]
+
+
+class Capture:
+    def __init__(self, engine: Engine, pcap_dir: Path | None = None, trace_file: Path | None = None):
+        self.engine = engine
+        self.pcap_dir = Path(pcap_dir) if pcap_dir is not None else None
+        if self.pcap_dir is not None:
+            self.pcap_dir.mkdir(parents=True, exist_ok=True)
+        self.log = EventLog(trace_file) if trace_file is not None else None
+        self.writers: dict[str, PcapWriter] = {}
+
+    def attach(self, host: Host) -> None:
+        host.interface_listeners.append(self._tap)
+        for ifp in host.interfaces.values():
+            self._tap(ifp)
+        if self.log is not None:
+            host.observer = self._observe
+
+    def _tap(self, ifp: Ifnet) -> None:
+        engine, log = self.engine, self.log
+        host_name, if_name = ifp.host.name, ifp.name
+        writer = None
+        if self.pcap_dir is not None:
+            key = f"{host_name}-{if_name}"
+            if key in self.writers:  # an interface destroyed and created again appends
+                writer = self.writers[key]
+            else:
+                # if_ipsec taps with DLT_NULL like FreeBSD's bpfattach(ifp, DLT_NULL, 4); lo0 too.
+                linktype = LINKTYPE_RAW if ifp.kind == "ether" else LINKTYPE_NULL
+                writer = self.writers[key] = PcapWriter(self.pcap_dir / f"{key}.pcap", linktype)
+
+        def tap(pkt: bytes, outbound: bool) -> None:
+            now = engine.env._now
+            if writer is not None:
+                writer.write(now, pkt)
+            if log is not None:
+                log.log(now, host_name, if_name, "tx" if outbound else "rx", length=len(pkt),
+                        summary=packet_summary(pkt))
+
+        ifp.bpf = tap
+
+    def _observe(self, event: str, host: Host, ifname: str | None, pkt: bytes, reason: str | None) -> None:
+        self.log.log(self.engine.env._now, host.name, ifname, event, reason=reason, length=len(pkt),
+                     summary=packet_summary(pkt) if pkt else "")
+
+    def files(self) -> list[Path]:
+        return sorted(self.pcap_dir / f"{key}.pcap" for key in self.writers) if self.pcap_dir else []
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+        if self.log is not None:
+            self.log.close()

@@ -1,0 +1,183 @@
+"""The simulated network: hosts, links, the programs running on them, and the clock.
+
+This is the one object that owns a run. ``scenario`` builds it from a YAML file;
+Python users and notebooks may build one by hand:
+
+    net = Network(seed=1)
+    net.add_link("A:em0", "B:em0", LinkParams(bandwidth=10e6, delay=0.001))
+    net.sh("A", "ifconfig em0 inet 10.0.0.1/24")
+"""
+
+from ipaddress import IPv4Address, IPv6Address
+from pathlib import Path
+
+import networkx as nx
+
+from ..kernel import Host
+from ..userland.console import Console
+from ..userland.ping import Ping
+from ..userland.shell import CommandError, Shell, ShellResult
+from ..userland.udpflow import FlowStats, UdpSender, UdpSink
+from .capture import Capture
+from .engine import Engine
+from .link import Link, LinkParams
+
+__all__ = ["Network", "NetworkError"]
+
+
+class NetworkError(Exception):
+    """A request that does not fit the network (an unknown host or link, a port in use)."""
+
+
+class Network:
+    def __init__(self, seed: int = 1):
+        self.engine = Engine(seed)
+        self.hosts: dict[str, Host] = {}
+        self.links: dict[str, Link] = {}
+        self.consoles: dict[str, Console] = {}
+        self.shells: dict[str, Shell] = {}
+        self.pings: list[Ping] = []
+        self.flows: dict[str, FlowStats] = {}
+        self.command_errors: list[CommandError] = []
+        self.notes: list[str] = []  # things the run could not do, told to the user in the summary
+        self.capture: Capture | None = None
+        self._ephemeral: dict[str, int] = {}
+
+    # -- building -----------------------------------------------------------------
+
+    def add_host(self, name: str) -> Host:
+        if name in self.hosts:
+            return self.hosts[name]
+        host = Host(name, clock=self.engine, rng=self.engine.rng("host", name))
+        self.hosts[name] = host
+        self.consoles[name] = Console(self.engine, name)
+        self.shells[name] = Shell(host, self.consoles[name])
+        if self.capture is not None:
+            self.capture.attach(host)
+        return host
+
+    def host(self, name: str) -> Host:
+        try:
+            return self.hosts[name]
+        except KeyError:
+            raise NetworkError(f"no host named {name!r}") from None
+
+    def add_link(self, a: str, b: str, params: LinkParams | None = None, *, name: str | None = None,
+                 up: bool = True) -> Link:
+        """Cable ``"HOST:IF"`` to ``"HOST:IF"``; hosts and interfaces are created as needed."""
+        name = name or f"{a}-{b}"
+        if name in self.links:
+            raise NetworkError(f"a link named {name!r} already exists")
+        ends = []
+        for end in (a, b):
+            host_name, _, if_name = end.partition(":")
+            host = self.add_host(host_name)
+            if if_name in host.interfaces:
+                raise NetworkError(f"{end} is already cabled")
+            ends.append(host.create_ether(if_name))
+        link = Link(self.engine, name, ends[0], ends[1], params or LinkParams(), up=up)
+        self.links[name] = link
+        return link
+
+    def link(self, name: str) -> Link:
+        try:
+            return self.links[name]
+        except KeyError:
+            raise NetworkError(f"no link named {name!r}") from None
+
+    # -- running commands and programs ----------------------------------------------
+
+    def sh(self, host: str, text: str, *, file: str | None = None,
+           positions: list[tuple[int, int]] | None = None, strict: bool = False) -> ShellResult:
+        """Run a script on ``host`` now; its errors are kept for the summary."""
+        result = self.shells[self.host(host).name].run(text, file=file, positions=positions, strict=strict)
+        self.command_errors.extend(result.errors)
+        return result
+
+    def at(self, when: float, fn, *args) -> None:
+        self.engine.call_at(when, fn, *args)
+
+    def start_ping(self, host: str, dst: IPv4Address | IPv6Address, *, start: float = 0.0, **options) -> Ping:
+        console = self.consoles[self.host(host).name]
+        ping = Ping(self.hosts[host], dst, write=console.write, **options)
+        self.pings.append(ping)
+        self.engine.call_at(start, ping.start)
+        return ping
+
+    def start_udp(self, name: str, host: str, dst: IPv4Address | IPv6Address, *, rate: float, size: int,
+                  start: float, stop: float, sport: int = 0, dport: int = 9,
+                  source: IPv4Address | IPv6Address | None = None) -> FlowStats:
+        if name in self.flows:
+            raise NetworkError(f"a flow named {name!r} already exists")
+        sender_host = self.host(host)
+        stats = self.flows[name] = FlowStats(name)
+        sport = sport or self._ephemeral_port(host)
+        sender = UdpSender(sender_host, dst, rate=rate, size=size, start=start, stop=stop,
+                           sport=sport, dport=dport, stats=stats, source=source)
+
+        def bind_sink_and_start() -> None:
+            owner = next((h for h in self.hosts.values() if h.is_local(dst)), None)
+            if owner is None:
+                self.notes.append(f"udp flow {name}: no host has address {dst} at {start:g}s; nothing receives it")
+            else:
+                try:
+                    UdpSink(owner, dport, stats).bind()
+                except ValueError as error:
+                    self.notes.append(f"udp flow {name}: {error}")
+            sender.start()
+
+        self.engine.call_at(start, bind_sink_and_start)
+        return stats
+
+    def _ephemeral_port(self, host: str) -> int:
+        # FreeBSD's default ephemeral range starts at 49152 (net.inet.ip.portrange.first).
+        port = self._ephemeral.get(host, 49151) + 1
+        self._ephemeral[host] = port
+        return port
+
+    # -- time ---------------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.engine.now
+
+    def run(self, until: float) -> None:
+        self.engine.run(until)
+
+    def enable_capture(self, pcap_dir: Path | None = None, trace_file: Path | None = None) -> Capture:
+        self.capture = Capture(self.engine, pcap_dir, trace_file)
+        for host in self.hosts.values():
+            self.capture.attach(host)
+        return self.capture
+
+    def close(self) -> None:
+        if self.capture is not None:
+            self.capture.close()
+
+    # -- views ---------------------------------------------------------------------------
+
+    @property
+    def topology(self) -> nx.MultiGraph:
+        """Hosts as nodes, links as edges keyed by link name and carrying their parameters."""
+        graph = nx.MultiGraph()
+        for name, host in self.hosts.items():
+            graph.add_node(name, interfaces=sorted(host.interfaces))
+        for name, link in self.links.items():
+            graph.add_edge(link.a.host.name, link.b.host.name, key=name, **link.describe())
+        return graph
+
+    def draw(self, ax=None):
+        """Draw the topology with matplotlib; returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        graph = self.topology
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        positions = nx.spring_layout(graph, seed=self.engine.seed)
+        nx.draw_networkx(graph, positions, ax=ax, node_color="#cfe3f7", node_size=900)
+        labels = {(u, v, k): f"{d['bandwidth'] / 1e6:g} Mbit/s, {d['delay'] * 1e3:g} ms"
+                  for u, v, k, d in graph.edges(keys=True, data=True)}
+        nx.draw_networkx_edge_labels(graph, positions, edge_labels={(u, v): t for (u, v, _), t in labels.items()},
+                                     ax=ax, font_size=8)
+        ax.set_axis_off()
+        return ax
