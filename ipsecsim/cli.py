@@ -1,0 +1,190 @@
+"""The ``ipsecsim`` command: run, check, report, shell.
+
+Exit status: 0 when every expectation holds, 1 when one fails, 2 on bad input
+(a scenario error printed as ``FILE:LINE:COL: what is wrong``). Never a traceback:
+an internal error prints one line and asks for a bug report (set IPSECSIM_DEBUG=1
+for the traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+import sys
+
+import click
+
+from .scenario import ScenarioError
+from .scenario.units import UnitError, parse_duration
+
+EXIT_OK, EXIT_EXPECTATION_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def _guarded(command):
+    """Turn every failure into a message and an exit status."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ScenarioError as error:
+            click.echo(str(error), err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("IPSECSIM_DEBUG"):
+                raise
+            click.echo(f"ipsecsim: internal error: {type(error).__name__}: {error}", err=True)
+            click.echo("ipsecsim: this is a bug; rerun with IPSECSIM_DEBUG=1 and report the traceback", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+def _duration(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except UnitError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ipsecsim")
+def main():
+    """Simulate FreeBSD hosts running IPsec, from a YAML scenario."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--pcap", "pcap_dir", type=click.Path(file_okay=False), help="Write DIR/<host>-<if>.pcap for every interface.")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False), help="Write a JSON-lines event log.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the results as JSON.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="Write PNG plots into DIR.")
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--duration", callback=_duration, help="Override the scenario's duration, e.g. 30s.")
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+@click.option("--strict", is_flag=True, help="A failing command in a run: block stops the run (exit 2).")
+@_guarded
+def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, quiet, strict):
+    """Run SCENARIO and print the summary."""
+    from . import simulation
+
+    sim = simulation.load(_existing(scenario), seed=seed, duration=duration, pcap=pcap_dir, trace=trace_file,
+                          strict=strict)
+    failure = None
+    try:
+        sim.run()
+    except ScenarioError as error:  # --strict and a timeline command failed: keep what was recorded
+        failure = error
+    finally:
+        sim.close()
+    result = sim.result()
+    click.echo(result.summary(), nl=False)
+    if not quiet:
+        for host, entries in result.console.items():
+            click.echo(f"\nConsole of {host}")
+            for time, line in entries:
+                click.echo(f"  [{time:9.3f}] {line}")
+    if json_file:
+        result.to_json(json_file)
+    if plot_dir:
+        from .report.plots import write_plots
+
+        write_plots(result, plot_dir, sim.topology)
+    if pcap_dir and not quiet:
+        click.echo(f"\nCaptures in {pcap_dir}/ (open with: tshark -r {pcap_dir}/<host>-<if>.pcap)")
+    if failure is not None:
+        click.echo(str(failure), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(EXIT_OK if result.ok else EXIT_EXPECTATION_FAILED)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Stop at the first failing command.")
+@_guarded
+def check(scenario, strict):
+    """Validate SCENARIO and run its run: blocks at time 0, listing every error."""
+    from . import simulation
+
+    sim = simulation.load(_existing(scenario), strict=strict)
+    errors = sim.network.command_errors
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        sys.exit(EXIT_BAD_INPUT)
+    scn = sim.scenario
+    click.echo(f"{scenario}: ok ({len(sim.hosts)} hosts, {len(scn.links)} links, "
+               f"{len(scn.traffic)} traffic, {len(scn.timeline)} timeline events, {len(scn.expect)} expectations)")
+
+
+@main.command()
+@click.argument("run_json", type=click.Path(dir_okay=False))
+@_guarded
+def report(run_json):
+    """Print the summary of a run saved with --json."""
+    from .report import Result
+
+    path = _existing(run_json)
+    try:
+        result = Result.from_json(path)
+    except (ValueError, TypeError, KeyError) as error:
+        click.echo(f"{run_json}: not a results file written by 'ipsecsim run --json' ({error})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(result.summary(), nl=False)
+    sys.exit(EXIT_OK if result.ok else EXIT_EXPECTATION_FAILED)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@_guarded
+def shell(scenario):
+    """An interactive prompt on the hosts of SCENARIO (after their run: blocks).
+
+    Type commands at HOST# (e.g. ``ifconfig em0``); ``use HOST`` switches host,
+    ``advance 2s`` moves the clock, ``exit`` leaves.
+    """
+    from . import simulation
+
+    sim = simulation.load(_existing(scenario))
+    current = sim.hosts[0]
+    while True:
+        try:
+            line = input(f"{current}# ").strip()
+        except EOFError:
+            break
+        if line in ("exit", "quit"):
+            break
+        if line.startswith("use "):
+            name = line[4:].strip()
+            if name in sim.hosts:
+                current = name
+            else:
+                click.echo(f"no host {name}; hosts: {', '.join(sim.hosts)}")
+            continue
+        if line.startswith("advance "):
+            try:
+                sim.run(sim.now + parse_duration(line[8:].strip()))
+                click.echo(f"time is now {sim.now:g}s")
+            except UnitError as error:
+                click.echo(str(error))
+            continue
+        if line:
+            click.echo(sim.host(current).sh(line), nl=False)
+    sim.close()
+
+
+def _existing(path: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        click.echo(f"{path}: no such scenario file", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    return p
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Turn a loaded :class:`Scenario` into a running :class:`~ipsecsim.world.Network`.
+
+Run scripts execute at time 0 in file order; traffic and timeline events are
+scheduled on the clock. Command errors are collected (``file:line:col: message``)
+and, with ``strict``, the first one stops the build.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from ..world import Bernoulli, GilbertElliott, LinkParams, Network
+from .errors import Diagnostic, ScenarioError
+from .models import GilbertElliott as GilbertElliottSpec
+from .models import LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
+
+__all__ = ["build_network", "link_params", "loss_model"]
+
+
+def loss_model(loss):
+    """The world's loss model for a scenario ``loss:`` value (a fraction or a Gilbert-Elliott spec)."""
+    if isinstance(loss, GilbertElliottSpec):
+        return GilbertElliott(loss.p, loss.r, loss.loss_good, loss.loss_bad)
+    return Bernoulli(loss) if loss else None
+
+
+def _queue(queue) -> tuple[int | None, int | None]:
+    return (queue.limit, None) if queue.unit == "packets" else (None, queue.limit)
+
+
+def link_params(link) -> LinkParams:
+    packets, octets = _queue(link.queue)
+    return LinkParams(bandwidth=link.bandwidth, delay=link.delay, jitter=link.jitter, reorder=link.reorder,
+                      loss=loss_model(link.loss), queue_packets=packets, queue_bytes=octets, mtu=link.mtu)
+
+
+def _changes(changes) -> dict:
+    converted = {}
+    for key, value in changes.changed().items():
+        if key == "loss":
+            converted[key] = loss_model(value)
+        elif key == "queue":
+            converted[key] = _queue(value)
+        else:
+            converted[key] = value
+    return converted
+
+
+def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path | None = None,
+                  trace_file: Path | None = None, strict: bool = False) -> Network:
+    net = Network(seed=scenario.seed if seed is None else seed)
+    if pcap_dir is not None or trace_file is not None:
+        net.enable_capture(pcap_dir, trace_file)
+    for link in scenario.links:
+        net.add_link(str(link.a), str(link.b), link_params(link), name=link.name, up=link.up)
+    for name in scenario.hosts:
+        net.add_host(name)
+    for name, spec in scenario.hosts.items():
+        if spec.run is not None:
+            _run(net, name, spec.run, strict, f"hosts.{name}.run")
+    for item in scenario.traffic:
+        if isinstance(item, PingTraffic):
+            net.start_ping(item.from_host, item.to, start=item.start, count=item.count, interval=item.interval,
+                           size=item.size, ttl=item.ttl, source=item.source, name=item.name)
+        elif isinstance(item, UdpFlow):
+            net.start_udp(item.name, item.from_host, item.to, rate=item.rate, size=item.size, start=item.start,
+                          stop=item.stop, sport=item.sport, dport=item.dport, source=item.source)
+    for index, event in enumerate(scenario.timeline):
+        if isinstance(event, RunCommand):
+            net.at(event.at, _run, net, event.host, event.run, strict, f"timeline[{index}].run")
+        elif isinstance(event, LinkState):
+            net.at(event.at, net.link(event.link).set_state, event.up)
+        elif isinstance(event, LinkSet):
+            net.at(event.at, partial(net.link(event.link).set, **_changes(event.changes)))
+    return net
+
+
+class ScriptFailed(ScenarioError):
+    """``--strict``: a command in a script failed; the run stops here."""
+
+
+def _run(net: Network, host: str, script, strict: bool, path: str) -> None:
+    result = net.sh(host, script.text, file=script.file, positions=list(script.lines), strict=strict)
+    if strict and result.errors:
+        error = result.errors[0]
+        raise ScriptFailed([Diagnostic(error.file or script.file, error.line, error.col,
+                                       path, error.message)])

@@ -1,0 +1,179 @@
+"""The Python API: ``ipsecsim.load(path)`` gives a :class:`Simulation`; ``sim.run()`` a Result.
+
+    sim = ipsecsim.load("scenarios/routed_three_hosts.yaml")
+    print(sim.host("R").sh("netstat -rn"))
+    result = sim.run()
+    print(result.summary())
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import networkx as nx
+
+from .report import ExpectationResult, Result
+from .scenario import Scenario, load_scenario, parse_scenario
+from .scenario.build import build_network
+from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
+from .scenario.units import format_duration, format_rate
+from .world import Network
+
+__all__ = ["Simulation", "HostHandle", "load", "loads"]
+
+
+class HostHandle:
+    """One host of a running simulation, as a shell prompt: ``sim.host("A").sh("ifconfig em0")``."""
+
+    def __init__(self, sim: "Simulation", name: str):
+        self._sim = sim
+        self.name = name
+        self.kernel = sim.network.host(name)  # the simulated kernel, for the curious
+
+    def sh(self, command: str) -> str:
+        """Run ``command`` now, at the current simulated time, and return what it printed.
+
+        Commands that take time on FreeBSD (``ping -c 3``) run in the background
+        in scripts; here the simulation advances until they finish, so the output
+        is complete, as at a real prompt.
+        """
+        net = self._sim.network
+        before = len(net.pings)
+        result = net.sh(self.name, command)
+        output = result.output
+        started = net.pings[before:]
+        while started and not all(p.done for p in started):
+            net.run(net.now + 1.0)
+        for ping in started:
+            output += "\n".join(ping.lines) + "\n"
+        return output
+
+    def __repr__(self) -> str:
+        return f"<host {self.name}>"
+
+
+class Simulation:
+    def __init__(self, scenario: Scenario, network: Network, *, duration: float | None = None):
+        self.scenario = scenario
+        self.network = network
+        self.duration = scenario.duration if duration is None else duration
+
+    @property
+    def now(self) -> float:
+        return self.network.now
+
+    @property
+    def topology(self) -> nx.MultiGraph:
+        return self.network.topology
+
+    @property
+    def hosts(self) -> list[str]:
+        return list(self.network.hosts)
+
+    def host(self, name: str) -> HostHandle:
+        return HostHandle(self, name)
+
+    def run(self, until: float | None = None) -> Result:
+        """Advance to ``until`` (default: the scenario's duration) and return the results so far."""
+        self.network.run(self.duration if until is None else until)
+        return self.result()
+
+    def close(self) -> None:
+        """Finish pings still running (they print their statistics) and close capture files."""
+        for ping in self.network.pings:
+            if ping.started and not ping.done:
+                ping.finish()
+        self.network.close()
+
+    def result(self) -> Result:
+        net = self.network
+        result = Result(name=self.scenario.name, duration=net.now, seed=net.engine.seed)
+        for ping in net.pings:
+            entry = ping.stats.as_dict()
+            entry["name"] = ping.name
+            result.pings.append(entry)
+        result.flows = {name: stats.as_dict() for name, stats in net.flows.items()}
+        for host in net.hosts.values():
+            for ifp in host.interfaces.values():
+                result.counters[f"{host.name}:{ifp.name}"] = asdict(ifp.data)
+            if host.drops:
+                result.drops_by_host[host.name] = dict(sorted(host.drops.items()))
+                for reason, count in host.drops.items():
+                    result.drops[reason] = result.drops.get(reason, 0) + count
+        result.drops = dict(sorted(result.drops.items()))
+        result.command_errors = [str(e) for e in net.command_errors]
+        result.console = {name: [[t, line] for t, line in console.entries]
+                          for name, console in net.consoles.items() if console.entries}
+        result.notes = list(net.notes)
+        result.scheduler_events = net.engine.scheduled
+        if net.capture is not None:
+            result.files = [str(p) for p in net.capture.files()]
+        result.expectations = [check for expectation in self.scenario.expect
+                               for check in _check(expectation, result)]
+        return result
+
+
+def _measured(expectation, measure: str, result: Result):
+    """The value an expectation's measure refers to, in SI units, or None if there is no such subject."""
+    if isinstance(expectation, PingExpect):
+        ping = next((p for p in result.pings if p["from"] == expectation.ping.from_host
+                     and p["to"] == str(expectation.ping.to)), None)
+        if ping is None:
+            return None
+        value = ping[measure]
+        return value / 1000.0 if measure.startswith("rtt_") else value
+    if isinstance(expectation, FlowExpect):
+        flow = result.flows.get(expectation.flow)
+        return None if flow is None else flow[measure]
+    if isinstance(expectation, CounterExpect):
+        counters = result.counters.get(str(expectation.counter))
+        return None if counters is None else counters[measure]
+    if isinstance(expectation, DropsExpect):
+        drops = result.drops_by_host.get(expectation.host, {}) if expectation.host else result.drops
+        return drops.get(expectation.drops, 0)
+    return None
+
+
+def _format(value: float, unit_kind: str) -> str:
+    if value != value:
+        return "nothing measured"
+    if unit_kind == "percent":
+        return f"{value * 100:.3g}%"
+    if unit_kind == "duration":
+        return format_duration(value)
+    if unit_kind == "rate":
+        return format_rate(value)
+    return f"{value:g}"
+
+
+def _check(expectation, result: Result) -> list[ExpectationResult]:
+    checks = []
+    for measure, comparison in expectation.checks():
+        actual = _measured(expectation, measure, result)
+        where = expectation.where(measure)
+        text = expectation.describe(measure)
+        if actual is None:
+            checks.append(ExpectationResult(text, False, f"no {expectation.subject} in this run", where))
+        else:
+            checks.append(ExpectationResult(text, comparison.holds(actual), _format(actual, comparison.unit_kind), where))
+    return checks
+
+
+def load(path: str | Path, *, seed: int | None = None, duration: float | None = None,
+         pcap: str | Path | None = None, trace: str | Path | None = None, strict: bool = False) -> Simulation:
+    """Read a scenario file, build its network and run every host's ``run:`` block at time 0."""
+    scenario = load_scenario(path)
+    return _build(scenario, seed, duration, pcap, trace, strict)
+
+
+def loads(text: str, filename: str = "<string>", **options) -> Simulation:
+    """Like :func:`load`, from YAML text (handy in notebooks and tests)."""
+    return _build(parse_scenario(text, filename), options.get("seed"), options.get("duration"),
+                  options.get("pcap"), options.get("trace"), options.get("strict", False))
+
+
+def _build(scenario, seed, duration, pcap, trace, strict) -> Simulation:
+    network = build_network(scenario, seed=seed, pcap_dir=Path(pcap) if pcap else None,
+                            trace_file=Path(trace) if trace else None, strict=strict)
+    return Simulation(scenario, network, duration=duration)
