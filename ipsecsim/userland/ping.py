@@ -94,6 +94,7 @@ class Ping:
         self.lines: list[str] = []
         self.ident = host.allocate_pid() & 0xFFFF
         self.stats = PingStats(source=host.name, destination=str(dst))
+        self.started = False
         self.done = False
         self.on_done: list[Callable[["Ping"], None]] = []
         self._sent_at: dict[int, float] = {}
@@ -106,6 +107,7 @@ class Ping:
         self.write(line)
 
     def start(self) -> "Ping":
+        self.started = True
         stack = self.host.inet6 if self._v6 else self.host.inet4
         stack.icmp_listeners.append(self._on_icmp)
         if self._v6:
