@@ -78,6 +78,8 @@ class IPv4:
             raise ValueError("IPv4 options must be padded to 4 bytes, at most 40")
         if self.frag_offset % 8:
             raise ValueError("IPv4 fragment offset must be a multiple of 8 bytes")
+        if not 0 <= self.frag_offset <= 0xFFF8:  # 13 bits of 8-byte units; more would set the flags
+            raise ValueError("IPv4 fragment offset must be at most 65528 bytes")
         hlen = 20 + len(self.options)
         plen = len(self.payload) if payload_length is None else payload_length
         off = (self.frag_offset // 8) | (IP_DF if self.df else 0) | (IP_MF if self.mf else 0)

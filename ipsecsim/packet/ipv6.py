@@ -48,6 +48,8 @@ class IPv6:
         )
 
     def header_bytes(self, payload_length: int | None = None) -> bytes:
+        if not (0 <= self.traffic_class <= 0xFF and 0 <= self.flow_label <= 0xFFFFF):
+            raise ValueError("IPv6 traffic class is 8 bits and flow label 20 bits")  # else they overwrite the version
         plen = len(self.payload) if payload_length is None else payload_length
         vtf = (6 << 28) | (self.traffic_class << 20) | self.flow_label
         return IPV6_HEADER.pack(vtf, plen, self.next_header, self.hop_limit, self.src.packed, self.dst.packed)
