@@ -1,0 +1,137 @@
+"""``expect:`` entries: one subject (a ping, a flow, an interface, a drop reason) and its measures.
+
+Each measure holds a :class:`Comparison` already in SI units: ``rtt_*``, ``delay_*`` and
+``jitter`` in seconds, ``throughput`` in bit/s, ``loss`` as a fraction, ``ibytes``/``obytes``
+in bytes, everything else a count. A run checks each of :meth:`Expectation.checks` against what
+it measured and reports e.g. ``ping A -> 10.0.2.2 received == 5: got 4``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from .comparison import Comparison
+from .fields import Address, BytesCmp, CountCmp, DurationCmp, HostName, InterfaceRef, PercentCmp, RateCmp, Text, bad
+from .node import Node
+
+__all__ = ["CounterExpect", "DropsExpect", "Expect", "Expectation", "FlowExpect", "PingExpect", "PingSubject"]
+
+
+class Expectation(Node):
+    """What every expectation has: a subject, and measures compared with what a run measured."""
+
+    subject_key: ClassVar[str]  # the YAML key naming the subject: ping, flow, counter, drops
+    _example: ClassVar[str]
+
+    @property
+    def subject(self) -> str:
+        """The subject in words, e.g. ``"ping A -> 10.0.2.2"``."""
+        raise NotImplementedError
+
+    def checks(self) -> tuple[tuple[str, Comparison], ...]:
+        """``(measure, comparison)`` for each measure written, in schema order."""
+        return tuple((name, value) for name, value in self if isinstance(value, Comparison))
+
+    def describe(self, measure: str) -> str:
+        """``"ping A -> 10.0.2.2 received == 5"``: a check in words, for a report."""
+        return f"{self.subject} {measure} {getattr(self, measure)}"
+
+    @model_validator(mode="after")
+    def _measures_something(self) -> Expectation:
+        if not self.checks():
+            raise bad(f"nothing to check; add a measure, e.g. {self._example}")
+        return self
+
+
+class PingSubject(Node):
+    """Which ping: the host it runs on and the address it pings."""
+
+    from_host: HostName = Field(alias="from")
+    to: Address
+
+
+class PingExpect(Expectation):
+    subject_key = "ping"
+    _example = "received: 5"
+    ping: PingSubject
+    transmitted: CountCmp | None = None
+    received: CountCmp | None = None
+    loss: PercentCmp | None = None
+    rtt_min: DurationCmp | None = None
+    rtt_avg: DurationCmp | None = None
+    rtt_max: DurationCmp | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"ping {self.ping.from_host} -> {self.ping.to}"
+
+
+class FlowExpect(Expectation):
+    subject_key = "flow"
+    _example = "loss: '< 1%'"
+    flow: Text  # the name of a udp flow
+    sent: CountCmp | None = None
+    received: CountCmp | None = None
+    loss: PercentCmp | None = None
+    throughput: RateCmp | None = None
+    delay_avg: DurationCmp | None = None
+    delay_max: DurationCmp | None = None
+    jitter: DurationCmp | None = None
+    reordered: CountCmp | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"flow {self.flow}"
+
+
+class CounterExpect(Expectation):
+    subject_key = "counter"
+    _example = "ipackets: '>= 5'"
+    counter: InterfaceRef  # any interface, also ones a script creates (ipsec0, lo0)
+    ipackets: CountCmp | None = None
+    opackets: CountCmp | None = None
+    ibytes: BytesCmp | None = None
+    obytes: BytesCmp | None = None
+    ierrors: CountCmp | None = None
+    oerrors: CountCmp | None = None
+    iqdrops: CountCmp | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"counter {self.counter}"
+
+
+class DropsExpect(Expectation):
+    subject_key = "drops"
+    _example = "count: 0"
+    drops: Text  # a drop reason, e.g. "queue full", "esps_badauth"
+    count: CountCmp
+    host: HostName | None = None  # only drops on this host; all hosts when absent
+
+    @property
+    def subject(self) -> str:
+        return f"drops '{self.drops}'" + (f" on {self.host}" if self.host else "")
+
+
+SUBJECTS: dict[str, type[Expectation]] = {c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect)}
+
+
+def _subject(value: object) -> str | None:
+    if isinstance(value, Expectation):  # serializing
+        return f"{value.subject_key}-expect"
+    if isinstance(value, dict):
+        for key in value:
+            if key in SUBJECTS:
+                return f"{key}-expect"
+    return None
+
+
+Expect = Annotated[
+    Annotated[PingExpect, Tag("ping-expect")]
+    | Annotated[FlowExpect, Tag("flow-expect")]
+    | Annotated[CounterExpect, Tag("counter-expect")]
+    | Annotated[DropsExpect, Tag("drops-expect")],
+    Discriminator(_subject, custom_error_type="expect_subject", custom_error_message="no subject"),
+]
