@@ -11,7 +11,7 @@ import random
 from typing import Callable
 
 from .clock import Clock
-from .ifnet import AF_INET, AF_INET6, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
+from .ifnet import AF_INET, AF_INET6, ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
 from .inet import Inet4
 from .inet6 import Inet6
 from .route import RTF_HOST, RTF_STATIC, RTF_UP, Fib, Route, RouteError
@@ -152,6 +152,8 @@ class Host:
                                                interface.ip))
         if not ifp.is_up:
             ifp.flags |= 1  # IFF_UP: in_ifinit/in6_ifinit bring the interface up
+        if family == 6:
+            ifp.nd6_flags &= ~ND6_IFF_IFDISABLED  # in6_control: an added address clears IFDISABLED
         self.interfaces_changed()
 
     @staticmethod

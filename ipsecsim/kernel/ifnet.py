@@ -17,6 +17,7 @@ __all__ = [
     "Ifnet", "EtherIf", "LoopbackIf", "IfData", "InAddr", "In6Addr", "AF_INET", "AF_INET6",
     "IFF_UP", "IFF_BROADCAST", "IFF_LOOPBACK", "IFF_POINTOPOINT", "IFF_RUNNING", "IFF_SIMPLEX",
     "IFF_MULTICAST", "IFF_MONITOR", "format_flags",
+    "ND6_IFF_PERFORMNUD", "ND6_IFF_IFDISABLED", "ND6_IFF_AUTO_LINKLOCAL",
 ]
 
 # Address families as FreeBSD numbers them (sys/socket.h); DLT_NULL captures carry them.
@@ -32,6 +33,10 @@ IFF_RUNNING = 0x40
 IFF_SIMPLEX = 0x800
 IFF_MULTICAST = 0x8000
 IFF_MONITOR = 0x40000
+# netinet6/nd6.h: per-interface IPv6 neighbour-discovery flags (ifconfig's "nd6 options").
+ND6_IFF_PERFORMNUD = 0x1
+ND6_IFF_IFDISABLED = 0x8
+ND6_IFF_AUTO_LINKLOCAL = 0x20
 _FLAG_NAMES = (
     (IFF_UP, "UP"), (IFF_BROADCAST, "BROADCAST"), (0x4, "DEBUG"), (IFF_LOOPBACK, "LOOPBACK"),
     (IFF_POINTOPOINT, "POINTOPOINT"), (0x20, "NEEDSEPOCH"), (IFF_RUNNING, "RUNNING"), (0x80, "NOARP"),
@@ -110,6 +115,9 @@ class Ifnet:
         self.addrs4: list[InAddr] = []
         self.addrs6: list[In6Addr] = []
         self.description = ""
+        # IPv6 starts disabled on all but loopback (rc.conf's default); an address enables it.
+        self.nd6_flags = ND6_IFF_PERFORMNUD | ND6_IFF_AUTO_LINKLOCAL | (
+            0 if flags & IFF_LOOPBACK else ND6_IFF_IFDISABLED)
         # BPF tap: called as bpf(pkt, outbound) for every packet seen, when a capture is on.
         self.bpf: Callable[[bytes, bool], None] | None = None
 

@@ -18,6 +18,7 @@ from ..packet import (
 from ..packet.ipv4 import IP_DF, IP_MF, IPV4_HEADER
 from .frag import Reassembler
 from .ifnet import AF_INET, Ifnet
+from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 
 if TYPE_CHECKING:
@@ -195,6 +196,8 @@ class Inet4:
 
     def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
         """Send through ``route``, fragmenting to its MTU. Returns an errno name or None."""
+        if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
+            return self._discard(route, pkt, from_ifp)
         ifp = route.ifp
         mtu = route.mtu or ifp.mtu
         if len(pkt) <= mtu:
@@ -218,6 +221,16 @@ class Inet4:
             error = ifp.output(piece, AF_INET)
             first_error = first_error or error
         return first_error
+
+    def _discard(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
+        """A ``-blackhole`` route drops silently; a ``-reject`` one answers host unreachable (looutput)."""
+        if route.flags & RTF_BLACKHOLE:
+            self.host.drop("blackhole route", pkt, from_ifp)
+            return None
+        if from_ifp is not None:
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, from_ifp)
+        self.host.drop("reject route", pkt, from_ifp)
+        return "EHOSTUNREACH" if route.flags & RTF_HOST else "ENETUNREACH"
 
     # -- ICMP -----------------------------------------------------------------------
 

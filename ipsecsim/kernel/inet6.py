@@ -17,6 +17,7 @@ from ..packet import (
 from ..packet.ipv6 import IPV6_HEADER
 from .frag import Reassembler
 from .ifnet import AF_INET6, Ifnet
+from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 
 if TYPE_CHECKING:
@@ -136,6 +137,9 @@ class Inet6:
             self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, ifp)
             host.drop("no route", pkt, ifp)
             return
+        if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
+            self._discard(route, pkt, ifp)
+            return
         mtu = route.mtu or route.ifp.mtu
         if len(pkt) > mtu:
             host.ipstat.ip6s_toobig += 1
@@ -159,6 +163,11 @@ class Inet6:
             host.ipstat.ip6s_noroute += 1
             host.drop("no route", payload if isinstance(payload, bytes) else b"", None)
             raise SendError("EHOSTUNREACH")
+        if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
+            error = self._discard(route, payload if isinstance(payload, bytes) else b"", None)
+            if error is not None:
+                raise SendError(error)
+            return src or route.source or route.ifp.first_address(AF_INET6)
         if src is None:
             src = route.source or route.ifp.first_address(AF_INET6)
             if src is None:
@@ -181,6 +190,16 @@ class Inet6:
         if error is not None:
             raise SendError(error)
         return src
+
+    def _discard(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
+        """A ``-blackhole`` route drops silently; a ``-reject`` one answers unreachable (looutput)."""
+        if route.flags & RTF_BLACKHOLE:
+            self.host.drop("blackhole route", pkt, from_ifp)
+            return None
+        if from_ifp is not None:
+            self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, from_ifp)
+        self.host.drop("reject route", pkt, from_ifp)
+        return "EHOSTUNREACH" if route.flags & RTF_HOST else "ENETUNREACH"
 
     def _fragment_and_send(self, route, vtf, proto, hlim, src, dst, payload, mtu) -> str | None:
         chunk = (max(mtu, _IPV6_MINMTU) - 48) & ~7

@@ -77,7 +77,7 @@ class Ping:
                  interval: float = 1.0, size: int = 56, ttl: int | None = None,
                  source: IPv4Address | IPv6Address | None = None, tos: int = 0, df: bool = False,
                  quiet: bool = False, wait: float | None = None, name: str | None = None,
-                 write: Callable[[str], None] | None = None):
+                 write: Callable[[str], None] | None = None, hostname: str | None = None):
         self.host = host
         self.dst = dst
         self.count = count
@@ -90,6 +90,7 @@ class Ping:
         self.quiet = quiet
         self.wait = wait
         self.name = name or f"{host.name}->{dst}"
+        self.hostname = hostname or str(dst)  # the target as typed, for the PING and statistics lines
         self.write = write or (lambda line: None)
         self.lines: list[str] = []
         self.ident = host.allocate_pid() & 0xFFFF
@@ -112,9 +113,9 @@ class Ping:
         stack.icmp_listeners.append(self._on_icmp)
         if self._v6:
             src = self.source or self._guess_source()
-            self._print(f"PING6({40 + 8 + self.size}=40+8+{self.size} bytes) {src} --> {self.dst}")
+            self._print(f"PING({40 + 8 + self.size}=40+8+{self.size} bytes) {src} --> {self.dst}")
         else:
-            self._print(f"PING {self.dst} ({self.dst}): {self.size} data bytes")
+            self._print(f"PING {self.hostname} ({self.dst}): {self.size} data bytes")
         self._send()
         return self
 
@@ -128,11 +129,14 @@ class Ping:
         return (stamp + pattern)[: self.size] if self.size >= 8 else bytes(range(self.size))
 
     def _send(self) -> None:
+        if self.done:  # finished early (a -t timeout, or the end of the run)
+            return
         host = self.host
         now = host.clock.now
         seq = self.stats.transmitted & 0xFFFF
         data = self._payload(now)
         self._sent_at[seq] = now
+        self._seen.discard(seq)  # the 16-bit sequence wrapped: a reply to this send is no duplicate
         self.stats.transmitted += 1
         try:
             if self._v6:
@@ -176,10 +180,11 @@ class Ping:
         if not self.quiet:
             length = 8 + len(icmp.payload)
             dup = " (DUP!)" if duplicate else ""
+            time = f" time={rtt:.3f} ms" if self.size >= 8 else ""  # timing needs the 8-byte stamp
             if self._v6:
-                self._print(f"{length} bytes from {src}, icmp_seq={seq} hlim={ttl} time={rtt:.3f} ms{dup}")
+                self._print(f"{length} bytes from {src}, icmp_seq={seq} hlim={ttl}{time}{dup}")
             else:
-                self._print(f"{length} bytes from {src}: icmp_seq={seq} ttl={ttl} time={rtt:.3f} ms{dup}")
+                self._print(f"{length} bytes from {src}: icmp_seq={seq} ttl={ttl}{time}{dup}")
         if self.count is not None and self.stats.received >= self.count and self._finish_timer is not None:
             self._finish_timer.cancel()
             self.finish()
@@ -189,6 +194,8 @@ class Ping:
         if self.done:
             return
         self.done = True
+        if self._finish_timer is not None:
+            self._finish_timer.cancel()
         stack = self.host.inet6 if self._v6 else self.host.inet4
         if self._on_icmp in stack.icmp_listeners:
             stack.icmp_listeners.remove(self._on_icmp)
@@ -199,7 +206,7 @@ class Ping:
 
     def summary_lines(self) -> list[str]:
         st = self.stats
-        lines = ["", f"--- {self.dst} {'ping6' if self._v6 else 'ping'} statistics ---"]
+        lines = ["", f"--- {self.hostname} ping statistics ---"]
         text = f"{st.transmitted} packets transmitted, {st.received} packets received, "
         if st.duplicates:
             text += f"+{st.duplicates} duplicates, "
@@ -207,9 +214,8 @@ class Ping:
             text += f"{st.loss * 100:.1f}% packet loss"
         lines.append(text)
         if st.received and self.size >= 8:
-            label = "std-dev" if self._v6 else "stddev"
             lines.append(
-                f"round-trip min/avg/max/{label} = "
+                "round-trip min/avg/max/stddev = "
                 f"{st.rtt_min:.3f}/{st.rtt_avg:.3f}/{st.rtt_max:.3f}/{st.rtt_stddev:.3f} ms"
             )
         return lines

@@ -1,0 +1,329 @@
+"""netstat(1): ``-r`` routing tables, ``-i``/``-I`` interfaces, ``-s`` protocol statistics
+(usr.bin/netstat/route.c, route_netlink.c, if.c, inet.c).
+
+``netstat -rn`` lays out each family as route.c does: 18-character destination
+and gateway columns (33 and 29 for IPv6 with ``-n``), a 6-character flags
+column, an 8-character Netif column; a value wider than its column pushes the
+next column right ("protrusion"). ``netstat -i`` sizes its columns to the widest
+value, as FreeBSD 14's if.c does, with one row per interface (``<Link#N>``) and
+one per address; address rows count no per-address packets here (the
+simulated kernel keeps per-interface counters only), so they show 0.
+``netstat -s`` prints the ip, icmp and udp sections in FreeBSD's words from the
+host's counters; counters the simulator does not keep print as 0, and the ICMP
+histograms are left out.
+"""
+
+from ..kernel import format_route_flags
+from ..kernel.ifnet import IFF_UP
+from ._core import CommandContext, Exit, register
+from ._libc import EX_USAGE, host_name, routename, strtol
+
+__all__ = ["netstat"]
+
+USAGE = (
+    "usage: netstat [-46AaCcLnRSTWx] [-f protocol_family | -p protocol]\n"
+    "               [-j jail] [-M core] [-N system]\n"
+    "       netstat -i | -I interface [-46abdhnW] [-f address_family]\n"
+    "               [-j jail] [-M core] [-N system]\n"
+    "       netstat -r [-46AnW] [-F fibnum] [-f address_family]\n"
+    "               [-j jail] [-M core] [-N system]\n"
+    "       netstat -s [-46sz] [-f protocol_family | -p protocol]\n"
+    "               [-j jail] [-M core] [-N system]"
+)
+_FAMILIES = {"inet": 4, "inet6": 6, "ipv6": 6, "ipv4": 4}
+_WITH_ARG = "fFIpjMNwq"
+
+
+def _getopt(argv: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    opts: dict[str, list[str]] = {}
+    i = 1
+    while i < len(argv) and argv[i].startswith("-") and len(argv[i]) > 1:
+        if argv[i] == "--":
+            i += 1
+            break
+        word = argv[i]
+        j = 1
+        while j < len(word):
+            ch = word[j]
+            if ch not in "46AaBbCcdFfgHhIiLlMmNnPpqRrSsTtuWwxzj":
+                raise Exit(EX_USAGE, f"netstat: illegal option -- {ch}\n{USAGE}",
+                           diagnostic=f"netstat: illegal option -- {ch}")
+            if ch in _WITH_ARG:
+                value = word[j + 1 :]
+                if not value:
+                    i += 1
+                    if i >= len(argv):
+                        raise Exit(EX_USAGE, f"netstat: option requires an argument -- {ch}\n{USAGE}",
+                                   diagnostic=f"netstat: option requires an argument -- {ch}")
+                    value = argv[i]
+                opts.setdefault(ch, []).append(value)
+                break
+            opts.setdefault(ch, []).append("")
+            j += 1
+        i += 1
+    return opts, argv[i:]
+
+
+@register("netstat")
+def netstat(ctx: CommandContext, argv: list[str]) -> int:
+    opts, rest = _getopt(argv)
+    if rest:
+        raise Exit(EX_USAGE, USAGE)
+    family = None
+    if "4" in opts:
+        family = 4
+    if "6" in opts:
+        family = 6
+    for name in opts.get("f", []):
+        if name == "link":
+            family = "link"
+        elif name in _FAMILIES:
+            family = _FAMILIES[name]
+        else:
+            raise Exit(1, f"netstat: {name}: unknown address family")
+    numeric = "n" in opts
+    if "r" in opts:
+        return _routes(ctx, opts, family, numeric)
+    if "i" in opts or "I" in opts:
+        return _interfaces(ctx, opts, family, numeric)
+    if "s" in opts:
+        return _stats(ctx, opts, family)
+    raise Exit(EX_USAGE, "netstat: listing sockets is not supported by the simulator; use -r, -i or -s")
+
+
+# -- netstat -r -------------------------------------------------------------------------------
+
+
+def _routes(ctx: CommandContext, opts, family, numeric: bool) -> int:
+    fibnum = 0
+    for text in opts.get("F", []):
+        fibnum, extra = strtol(text, 0)
+        if extra or not text:
+            raise Exit(1, f"netstat: {text}: invalid fib")
+    if not 0 <= fibnum < int(ctx.host.sysctl["net.fibs"]):
+        raise Exit(EX_USAGE, f"netstat: {fibnum}: invalid fib")
+    wide = "W" in opts
+    fib = ctx.host.fibs[fibnum]
+    ctx.out("Routing tables" + (f" (fib: {fibnum})" if fibnum else ""))
+    for fam, title in ((4, "Internet"), (6, "Internet6")):
+        if family not in (None, fam):
+            continue
+        routes = fib.routes(fam)
+        if not routes:
+            continue
+        dst_w = 33 if fam == 6 and numeric else 18
+        gw_w = 29 if fam == 6 and numeric else 18
+        if_w = 10 if wide and fam == 4 else 8
+        ctx.out("")
+        ctx.out(f"{title}:")
+        if wide:
+            ctx.out(f"{'Destination':<{dst_w}} {'Gateway':<{gw_w}} {'Flags':<6} {'Use':>8} {'Mtu':>6} "
+                    f"{'Netif':>{if_w}} {'Expire':>6}")
+        else:
+            ctx.out(f"{'Destination':<{dst_w}} {'Gateway':<{gw_w}} {'Flags':<6} {'Netif':>{if_w}} {'Expire':>6}")
+        for found in routes:
+            ctx.out(_route_row(found, numeric, wide, dst_w, gw_w, if_w))
+    return 0
+
+
+def _destination(found, numeric: bool) -> str:
+    dest = found.dest
+    if found.is_host:
+        return routename(dest.network_address, True) if numeric else host_name(dest.network_address)
+    if dest.prefixlen == 0:
+        return "default"
+    return f"{dest.network_address}/{dest.prefixlen}"
+
+
+def _route_row(found, numeric: bool, wide: bool, dst_w: int, gw_w: int, if_w: int) -> str:
+    full = numeric or wide
+    cells = []
+    protrusion = 0
+    for text, width in ((_destination(found, numeric), dst_w),
+                        (found.gateway_text if found.gateway is None or numeric else host_name(found.gateway),
+                         gw_w)):
+        width -= protrusion
+        if not full:
+            text = text[:width]
+        cells.append(f"{text:<{width}} ")
+        protrusion = max(len(text) - width, 0)
+    flags = format_route_flags(found.flags)
+    cells.append(f"{flags:<{6 - protrusion}} ")
+    if wide:
+        cells.append(f"{0:>8} ")
+        cells.append(f"{found.path_mtu():>6} ")
+        cells.append(f"{found.ifp.name:>{if_w}}")
+    else:
+        cells.append(f"{found.ifp.name[:if_w]:>{if_w}}")
+    return "".join(cells)
+
+
+# -- netstat -i ----------------------------------------------------------------------------------
+
+
+def _num_width(width: int, value: int) -> int:
+    """if.c max_num_len(): the digits a counter needs plus a space (its quirk: >10, not >=10)."""
+    length = 2
+    while value > 10:
+        length += 1
+        value //= 10
+    return max(width, length)
+
+
+def _interfaces(ctx: CommandContext, opts, family, numeric: bool) -> int:
+    only = opts["I"][-1] if "I" in opts else None
+    show_bytes, show_drops = "b" in opts, "d" in opts
+    rows = []  # (ifp, network, address, is_link)
+    for ifp in sorted(ctx.host.interfaces.values(), key=lambda i: i.index):
+        if only is not None and ifp.name != only:
+            continue
+        if family in (None, "link"):
+            mac = getattr(ifp, "ether", None)
+            rows.append((ifp, f"<Link#{ifp.index}>", ":".join(f"{b:02x}" for b in mac) if mac else ifp.name, True))
+        for fam, addrs in ((4, ifp.addrs4), (6, ifp.addrs6)):
+            if family not in (None, fam):
+                continue
+            for addr in addrs:
+                network = addr.interface.network
+                ip = addr.interface.ip
+                if fam == 6 and ip.is_link_local:
+                    net_text = f"{network.network_address}%{ifp.name}/{network.prefixlen}"
+                    addr_text = f"{ip}%{ifp.name}"
+                else:
+                    net_text = f"{network.network_address}/{network.prefixlen}"
+                    addr_text = str(ip) if numeric else host_name(ip)
+                rows.append((ifp, net_text, addr_text, False))
+    name_w = max([5] + [len(ifp.name) + (0 if ifp.flags & IFF_UP else 1) for ifp, *_ in rows])
+    net_w = max([len("Network ")] + [len(r[1]) for r in rows])
+    addr_w = max([len("Address ")] + [len(r[2]) for r in rows])
+    pkt_w, byte_w, err_w = 8, 10, 5
+    for ifp, *_ in rows:
+        d = ifp.data
+        pkt_w = _num_width(_num_width(pkt_w, d.ipackets), d.opackets)
+        err_w = _num_width(_num_width(_num_width(err_w, d.ierrors), d.iqdrops), d.collisions)
+        if show_drops:
+            err_w = _num_width(err_w, d.oqdrops)
+        if show_bytes:
+            byte_w = _num_width(_num_width(byte_w, d.ibytes), d.obytes)
+    head = f"{'Name':<{name_w}} {'Mtu':>5} {'Network':<{net_w}}  {'Address':<{addr_w}} {'Ipkts':>{pkt_w}} " \
+           f"{'Ierrs':>{err_w}} {'Idrop':>{err_w}}"
+    if show_bytes:
+        head += f" {'Ibytes':>{byte_w}}"
+    head += f" {'Opkts':>{pkt_w}} {'Oerrs':>{err_w}}"
+    if show_bytes:
+        head += f" {'Obytes':>{byte_w}}"
+    head += f" {'Coll':>{err_w}}"
+    if show_drops:
+        head += f" {'Drop':>{err_w}}"
+    ctx.out(head)
+    for ifp, net_text, addr_text, is_link in rows:
+        d = ifp.data
+        name = ifp.name if ifp.flags & IFF_UP else ifp.name + "*"
+
+        def stat(value: int, width: int, shown: bool) -> str:
+            return f"{value if shown else '-':>{width}}"
+
+        line = f"{name:<{name_w}}" + (f"{ifp.mtu:>6} " if is_link else f"{'-':>6} ")
+        line += f"{net_text:<{net_w}}  {addr_text:<{addr_w}} "
+        line += stat(d.ipackets if is_link else 0, pkt_w, True) + " "
+        line += stat(d.ierrors, err_w, is_link) + " " + stat(d.iqdrops, err_w, is_link) + " "
+        if show_bytes:
+            line += stat(d.ibytes if is_link else 0, byte_w, True) + " "
+        line += stat(d.opackets if is_link else 0, pkt_w, True) + " " + stat(d.oerrors, err_w, is_link) + " "
+        if show_bytes:
+            line += stat(d.obytes if is_link else 0, byte_w, True) + " "
+        line += stat(d.collisions, err_w, is_link)
+        if show_drops:
+            line += " " + stat(d.oqdrops, err_w, is_link) + " "
+        ctx.out(line)
+    return 0
+
+
+# -- netstat -s -----------------------------------------------------------------------------------
+
+
+def _plural(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _ip_stats(st, every: bool) -> list[str]:
+    rows = [
+        ("ips_total", "total packet{s} received"), ("ips_badsum", "bad header checksum{s}"),
+        ("ips_toosmall", "with size smaller than minimum"), ("ips_tooshort", "with data size < data length"),
+        ("ips_toolong", "with ip length > max ip packet size"), ("ips_badhlen", "with header length < data size"),
+        ("ips_badlen", "with data length < header length"), ("ips_badoptions", "with bad options"),
+        ("ips_badvers", "with incorrect version number"), ("ips_fragments", "fragment{s} received"),
+        ("ips_fragdropped", "fragment{s} dropped (dup or out of space)"),
+        ("ips_fragtimeout", "fragment{s} dropped after timeout"), ("ips_reassembled", "packet{s} reassembled ok"),
+        ("ips_delivered", "packet{s} for this host"),
+        ("ips_noproto", "packet{s} for unknown/unsupported protocol"),
+        ("ips_forward", "packet{s} forwarded (FAST)"), ("ips_cantforward", "packet{s} not forwardable"),
+        ("ips_notmember", "packet{s} received for unknown multicast group"),
+        ("ips_redirectsent", "redirect{s} sent"), ("ips_localout", "packet{s} sent from this host"),
+        ("ips_rawout", "packet{s} sent with fabricated ip header"),
+        ("ips_odropped", "output packet{s} dropped due to no bufs, etc."),
+        ("ips_noroute", "output packet{s} discarded due to no route"),
+        ("ips_fragmented", "output datagram{s} fragmented"), ("ips_ofragments", "fragment{s} created"),
+        ("ips_cantfrag", "datagram{s} that can't be fragmented"),
+        ("ips_nogif", "tunneling packet{s} that can't find gif"),
+        ("ips_badaddr", "datagram{s} with bad address in header"),
+    ]
+    lines = []
+    for field, text in rows:
+        value = getattr(st, field, 0)
+        if not (value or every):
+            continue
+        text = text.replace("{s}", _plural(value))
+        if text.endswith(" (FAST)"):  # ips_fastforward: the simulator has no fast path
+            text = text.replace(" (FAST)", " (0 packets fast forwarded)" if every else "")
+        lines.append(f"\t{value} {text}")
+    return ["ip:"] + lines
+
+
+def _icmp_stats(st, every: bool) -> list[str]:
+    rows = [
+        ("icps_error", "call{s} to icmp_error"),
+        ("icps_oldicmp", "error{s} not generated in response to an icmp message"),
+        ("icps_badcode", "message{s} with bad code fields"),
+        ("icps_tooshort", "message{s} less than the minimum length"),
+        ("icps_badsum", "message{s} with bad checksum"), ("icps_badlen", "message{s} with bad length"),
+        ("icps_bmcastecho", "multicast echo requests ignored"),
+        ("icps_bmcasttstamp", "multicast timestamp requests ignored"),
+        ("icps_reflect", "message response{s} generated"),
+        ("icps_badaddr", "invalid return address{es}"), ("icps_noroute", "no return route{s}"),
+    ]
+    lines = []
+    for field, text in rows:
+        value = getattr(st, field, 0)
+        if value or every:
+            text = text.replace("{s}", _plural(value)).replace("{es}", "" if value == 1 else "es")
+            lines.append(f"\t{value} {text}")
+    return ["icmp:"] + lines + ["\tICMP address mask responses are disabled"]
+
+
+def _udp_stats(st, every: bool) -> list[str]:
+    ipackets, noport, badsum = st.udps_ipackets, st.udps_noport, st.udps_badsum
+    rows = [
+        (ipackets, "datagram{s} received"), (0, "with incomplete header"), (0, "with bad data length field"),
+        (badsum, "with bad checksum"), (0, "with no checksum"), (noport, "dropped due to no socket"),
+        (0, "broadcast/multicast datagram{s} undelivered"), (0, "dropped due to full socket buffers"),
+        (0, "not for hashed pcb"), (max(ipackets - badsum - noport, 0), "delivered"),
+        (st.udps_opackets, "datagram{s} output"), (0, "time{s} multicast source filter matched"),
+    ]
+    return ["udp:"] + [f"\t{value} {text.replace('{s}', _plural(value))}" for value, text in rows if value or every]
+
+
+_STATS = {"ip": _ip_stats, "icmp": _icmp_stats, "udp": _udp_stats}
+
+
+def _stats(ctx: CommandContext, opts, family) -> int:
+    every = len(opts["s"]) <= 1  # -ss: only non-zero counters
+    protocols = opts.get("p", [])
+    if not protocols:
+        protocols = list(_STATS) if family in (None, 4) else []
+    for name in protocols:
+        routine = _STATS.get(name)
+        if routine is None:
+            raise Exit(1, f"netstat: {name}: unknown or uninstrumented protocol")
+        ctx.out("\n".join(routine(ctx.host.ipstat, every)))
+    return 0

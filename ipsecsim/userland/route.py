@@ -1,0 +1,265 @@
+"""route(8): ``add``, ``delete``, ``change``, ``get``/``show`` and ``flush`` (sbin/route/route.c,
+route_netlink.c of FreeBSD 14).
+
+Arguments are read as route.c reads them (see :mod:`._routeargs`: a bare
+``10.2.0.0`` is a host route, ``-net 10.2.0.0`` is 10.2.0.0/16). Output and errors follow FreeBSD 14's netlink route(8):
+
+    add net default: gateway 10.0.1.2
+    route: message indicates error: File exists
+    add net default: gateway 10.0.1.2 fib 0: route already in table
+    route: route has not been found
+    delete net 10.2.0.0/16: gateway 10.0.1.2 fib 0: not in table
+
+A gateway must be reachable through an interface route, else the kernel
+refuses with ``Network is unreachable``. Not modelled: multipath routes (a
+second ``add`` of the same prefix is ``route already in table``), ``-link``,
+``monitor``. A ``-mtu`` larger than the interface's is clamped to it.
+"""
+
+from ipaddress import ip_network
+
+from ..kernel import Fib, Route, RouteError
+from ..kernel.route import RTF_BLACKHOLE, RTF_GATEWAY, RTF_HOST, RTF_REJECT, RTF_UP
+from ._core import CommandContext, Exit, register
+from ._libc import EX_USAGE, routename, strerror
+from ._routeargs import USAGE, RouteRequest, fib_list, parse_route_args
+
+__all__ = ["route", "format_route_bits"]
+
+RTF_DONE = 0x40
+# sbin/route/route.c routeflags, for printb().
+_ROUTE_BITS = (
+    (0x1, "UP"), (0x2, "GATEWAY"), (0x4, "HOST"), (0x8, "REJECT"), (0x10, "DYNAMIC"), (0x20, "MODIFIED"),
+    (0x40, "DONE"), (0x200, "XRESOLVE"), (0x400, "LLINFO"), (0x800, "STATIC"), (0x1000, "BLACKHOLE"),
+    (0x4000, "PROTO2"), (0x8000, "PROTO1"), (0x10000, "PRCLONING"), (0x20000, "WASCLONED"),
+    (0x40000, "PROTO3"), (0x80000, "FIXEDMTU"), (0x100000, "PINNED"), (0x200000, "LOCAL"),
+    (0x400000, "BROADCAST"), (0x800000, "MULTICAST"), (0x10000000, "STICKY"),
+)
+# route(8) prints these for the errno of a failed change (newroute()).
+_ROUTE_ERRORS = {"ESRCH": "not in table", "EBUSY": "entry in use", "ENOBUFS": "not enough memory",
+                 "EADDRINUSE": "gateway uses the same route", "EEXIST": "route already in table"}
+_COMMANDS = ("add", "change", "delete", "del", "get", "show", "flush", "monitor")
+
+
+def format_route_bits(flags: int) -> str:
+    """printb(flags, routeflags): ``<UP,GATEWAY,DONE,STATIC>``."""
+    names = [name for bit, name in _ROUTE_BITS if flags & bit]
+    return f"<{','.join(names)}>" if names else ""
+
+
+class _KernelError(Exception):
+    def __init__(self, errno_name: str):
+        super().__init__(errno_name)
+        self.errno_name = errno_name
+
+
+# -- the kernel side (rtnl_handle_newroute and friends) ---------------------------------
+
+
+def _prefix(req: RouteRequest):
+    top = 128 if req.family == 6 else 32
+    plen = top if req.flags & RTF_HOST or req.plen is None else req.plen
+    return ip_network((req.dst, plen), strict=False)
+
+
+def _nexthop(ctx: CommandContext, fib: Fib, gateway):
+    """ifa_ifwithroute(): the interface and source address a gateway is reached through."""
+    host = ctx.host
+    family = gateway.version
+    local = (host.local4 if family == 4 else host.local6).get(gateway.packed)
+    if local is not None:
+        return local, gateway
+    for ifp in host.interfaces.values():
+        for addr in ifp.addrs4 if family == 4 else ifp.addrs6:
+            if addr.dest == gateway or (addr.dest is None and gateway in addr.interface.network):
+                return ifp, addr.address
+    found = fib.lookup(gateway.packed)
+    if found is None or found.flags & (RTF_GATEWAY | RTF_REJECT | RTF_BLACKHOLE):
+        raise _KernelError("ENETUNREACH")
+    return found.ifp, found.source or found.ifp.first_address(2 if family == 4 else 28)
+
+
+def _build(ctx: CommandContext, req: RouteRequest, fib: Fib, dest, old: Route | None) -> Route:
+    flags = req.flags
+    if req.interface:
+        ifp, gateway = req.gw_ifp, None
+        source = ifp.first_address(2 if dest.version == 4 else 28) if ifp is not None else None
+        if ifp is None:
+            raise _KernelError("EINVAL")
+    elif req.gw is not None:
+        if req.gw.version != dest.version:
+            raise _KernelError("EINVAL")
+        gateway = req.gw
+        ifp, source = _nexthop(ctx, fib, gateway)
+    elif old is not None:  # route change without a gateway keeps the next hop
+        ifp, gateway, source = old.ifp, old.gateway, old.source
+        flags = flags & ~RTF_GATEWAY | old.flags & RTF_GATEWAY
+    elif flags & (RTF_REJECT | RTF_BLACKHOLE):
+        ifp, gateway, source = ctx.host.lo0, None, None
+        flags &= ~RTF_GATEWAY
+    else:
+        raise _KernelError("EINVAL")
+    if req.ifp_name is not None:
+        ifp = ctx.host.interfaces.get(req.ifp_name)
+        if ifp is None:
+            raise _KernelError("ENXIO")
+    mtu = req.mtu if req.mtu is not None else (old.mtu if old is not None and req.gw is None else 0)
+    if mtu:
+        mtu = min(mtu, ifp.mtu)
+    return Route(dest, ifp, gateway, flags, source, mtu)
+
+
+def _rtmsg(ctx: CommandContext, cmd: str, req: RouteRequest, fibnum: int) -> Route | None:
+    fib = ctx.host.fibs[fibnum]
+    if req.dst is None:
+        raise _KernelError("EINVAL")
+    dest = _prefix(req)
+    if cmd in ("get", "show"):
+        found = fib.find(dest) if req.plen is not None and not req.flags & RTF_HOST else fib.lookup(req.dst.packed)
+        if found is None:
+            raise _KernelError("ESRCH")
+        return found
+    old = fib.find(dest)
+    if cmd == "add":
+        if old is not None:
+            raise _KernelError("EEXIST")
+        fib.add(_build(ctx, req, fib, dest, None))
+    elif cmd == "change":
+        if old is None:
+            raise _KernelError("ESRCH")
+        new = _build(ctx, req, fib, dest, old)
+        fib.delete(dest)
+        fib.add(new)
+    else:
+        if old is None:
+            raise _KernelError("ESRCH")
+        if req.interface and req.gw_ifp is not None and old.ifp is not req.gw_ifp:
+            raise _KernelError("ESRCH")
+        if not req.interface and req.gw is not None and old.gateway != req.gw:
+            raise _KernelError("ESRCH")
+        try:
+            fib.delete(dest)
+        except RouteError as error:
+            raise _KernelError(error.errno_name) from None
+    return None
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+def _print_get(ctx: CommandContext, req: RouteRequest, found: Route, fibnum: int, numeric: bool) -> None:
+    dest = found.dest
+    ctx.out(f"   route to: {routename(req.dst, numeric)}")
+    ctx.out(f"destination: {routename(dest.network_address, numeric)}")
+    if dest.prefixlen != dest.max_prefixlen:
+        ctx.out(f"       mask: {routename(dest.netmask, numeric)}")
+    if found.gateway is not None and found.flags & RTF_GATEWAY:
+        ctx.out(f"    gateway: {routename(found.gateway, numeric)}")
+    ctx.out(f"        fib: {fibnum}")
+    ctx.out(f"  interface: {found.ifp.name}")
+    ctx.out(f"      flags: {format_route_bits(found.flags | RTF_UP | RTF_DONE)}")
+    ctx.out(f"{'recvpipe':>9} {'sendpipe':>9} {'ssthresh':>9} {'rtt,msec':>9} {'mtu   ':>9} {'weight':>10} "
+            f"{'expire':>9}")
+    ctx.out("".join(f"{value:8d}  " for value in (0, 0, 0, 0, found.path_mtu(), 1)) + f"{0:8d} ")
+
+
+def _flush(ctx: CommandContext, af: int | None, args: list[str], numeric: bool, quiet: bool) -> int:
+    fibs = [0]
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("-"):
+            raise Exit(EX_USAGE, f"route: bad keyword: {arg}\n{USAGE}")
+        key = arg[1:]
+        if key in ("4", "inet"):
+            af = 4
+        elif key in ("6", "inet6"):
+            af = 6
+        elif key == "fib" and i + 1 < len(args):
+            i += 1
+            fibs = fib_list(ctx, args[i])
+        else:
+            raise Exit(EX_USAGE, f"route: bad keyword: {key}\n{USAGE}")
+        i += 1
+    for fibnum in fibs:
+        fib = ctx.host.fibs[fibnum]
+        for found in fib.routes(af):
+            if not found.flags & RTF_GATEWAY:
+                continue
+            fib.delete(found.dest)
+            if quiet:
+                continue
+            dst = found.dest.network_address
+            name = routename(dst, numeric) if found.flags & RTF_HOST else _netname(dst, numeric)
+            ctx.out(f"{name[:20]:<20} {routename(found.gateway, numeric)[:20]:<20} -fib {fibnum:<3} done")
+    return 0
+
+
+def _netname(address, numeric: bool) -> str:
+    """route.c netname(): 10.2.0.0 is ``10.2``; IPv6 as a number."""
+    if address.version == 6:
+        return str(address)
+    value = int(address)
+    if value == 0:
+        return "default"
+    octets = str(address).split(".")
+    while len(octets) > 1 and octets[-1] == "0":
+        octets.pop()
+    return ".".join(octets)
+
+
+@register("route")
+def route(ctx: CommandContext, argv: list[str]) -> int:
+    args = argv[1:]
+    af = None
+    numeric = quiet = False
+    while args and args[0].startswith("-") and len(args[0]) > 1 and args[0][1:] not in _COMMANDS:
+        option = args.pop(0)
+        if option == "--":
+            break
+        for ch in option[1:]:
+            if ch not in "46nqdtv":
+                message = f"route: illegal option -- {ch}"
+                raise Exit(EX_USAGE, f"{message}\n{USAGE}", diagnostic=message)
+            af = 4 if ch == "4" else 6 if ch == "6" else af
+            numeric = numeric or ch == "n"
+            quiet = quiet or ch == "q"
+    if not args:
+        raise Exit(EX_USAGE, USAGE)
+    cmd, args = args[0], args[1:]
+    if cmd not in _COMMANDS:
+        raise Exit(EX_USAGE, f"route: bad keyword: {cmd}\n{USAGE}", diagnostic=f"route: bad keyword: {cmd}")
+    if cmd == "flush":
+        return _flush(ctx, af, args, numeric, quiet)
+    if cmd == "monitor":
+        raise Exit(EX_USAGE, "route: monitor: not available in a simulated run block")
+    req = parse_route_args(ctx, af, args)
+    fibs = req.fibs if req.fibs is not None else [0]
+    numfibs = int(ctx.host.sysctl["net.fibs"])
+    what = f"{cmd} {'host' if req.ishost else 'net'} {req.dest}" + (f": gateway {req.gateway}" if req.gateway else "")
+    failures, done = [], []
+    for fibnum in fibs:
+        try:
+            found = _rtmsg(ctx, cmd, req, fibnum)
+        except _KernelError as error:
+            if error.errno_name == "ESRCH":
+                ctx.err("route: route has not been found")
+            else:
+                ctx.err(f"route: message indicates error: {strerror(error.errno_name)}")
+            failures.append((fibnum, error.errno_name))
+            continue
+        if found is not None:
+            _print_get(ctx, req, found, fibnum, numeric)
+        done.append(fibnum)
+    if cmd in ("get", "show"):
+        return 1 if failures else 0
+    if not quiet and done:
+        ctx.out(what + (f" fib {','.join(map(str, done))}" if numfibs > 1 else ""))
+    status = 0
+    for fibnum, errno_name in failures:
+        line = f"{what} fib {fibnum}: {_ROUTE_ERRORS.get(errno_name) or strerror(errno_name)}"
+        if not quiet:
+            ctx.out(line)
+        ctx.diagnostic = ctx.diagnostic or line
+        status = 1
+    return status

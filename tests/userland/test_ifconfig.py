@@ -1,0 +1,229 @@
+"""ipsecsim/userland/ifconfig.py and _ifstatus.py: status in FreeBSD's layout, address
+operations with ifconfig.c's replace/alias/delete semantics, FreeBSD's error messages."""
+
+from ipaddress import IPv4Address, IPv4Interface, IPv6Interface
+
+import pytest
+
+from ipsecsim.userland.ifconfig import MTU_RANGE
+
+from .netkit import Lab, routed_lab
+
+
+@pytest.fixture
+def lab():
+    return routed_lab()
+
+
+@pytest.fixture
+def one():
+    """A lone host with em0 attached at 100 Mbit/s and em1 never attached."""
+    lab = Lab()
+    lab.host("H", 2)
+    lab.hosts["H"].interface("em0").attach(lambda pkt: None, 1500, 100e6)
+    return lab
+
+
+def test_golden_ifconfig_on_each_host(lab, golden):
+    text = "".join(f"{name}# ifconfig\n{lab.out(name, 'ifconfig')}" for name in ("A", "R", "B"))
+    golden("userland_ifconfig_routed.txt", text)
+
+
+def test_golden_single_interface_and_family_views(lab, golden):
+    text = ""
+    for cmd in ("ifconfig em1", "ifconfig em1 inet", "ifconfig em1 inet6", "ifconfig em1 ether",
+                "ifconfig lo0", "ifconfig -l", "ifconfig -l inet6", "ifconfig -a inet"):
+        text += f"R# {cmd}\n{lab.out('R', cmd)}"
+    golden("userland_ifconfig_views.txt", text)
+
+
+def test_status_layout_of_a_physical_interface(one):
+    one.out("H", "ifconfig em0 inet 10.0.0.1/24 description 'to the core'; ifconfig em0 inet6 2001:db8::1/64")
+    assert one.out("H", "ifconfig em0").splitlines() == [
+        "em0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500",
+        "\tdescription: to the core",
+        f"\tether {one.hosts['H'].interface('em0').ether.hex(':')}",
+        "\tinet 10.0.0.1 netmask 0xffffff00 broadcast 10.0.0.255",
+        "\tinet6 2001:db8::1 prefixlen 64",
+        "\tmedia: Ethernet autoselect (100baseTX <full-duplex>)",
+        "\tstatus: active",
+        "\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>",
+    ]
+
+
+def test_unattached_and_down_interfaces_have_no_carrier(one):
+    em1 = one.out("H", "ifconfig em1").splitlines()
+    assert em1[0] == "em1: flags=8802<BROADCAST,SIMPLEX,MULTICAST> metric 0 mtu 1500"
+    assert em1[-3:] == ["\tmedia: Ethernet autoselect", "\tstatus: no carrier",
+                        "\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>"]
+    one.out("H", "ifconfig em0 down")
+    assert "\tstatus: no carrier" in one.out("H", "ifconfig em0")
+    assert one.out("H", "ifconfig -l -d") == "em0 em1\n"
+    assert one.out("H", "ifconfig -l -u") == "lo0\n"
+    one.out("H", "ifconfig em0 up")
+    em0 = one.hosts["H"].interface("em0")
+    em0.link_active = False  # the world's link went down
+    assert "\tstatus: no carrier" in one.out("H", "ifconfig em0")
+
+
+def test_point_to_point_and_fib_and_mtu_lines(one):
+    one.out("H", "ifconfig em0 inet 172.16.0.3/16 172.16.0.5 mtu 1400 fib 0")
+    lines = one.out("H", "ifconfig em0").splitlines()
+    assert lines[0].endswith("mtu 1400")
+    assert "\tinet 172.16.0.3 --> 172.16.0.5 netmask 0xffff0000" in lines
+    assert one.hosts["H"].fibs[0].find(__import__("ipaddress").ip_network("172.16.0.5/32")) is not None
+
+
+def test_inet_replaces_the_first_address_and_alias_adds(one):
+    host = one.hosts["H"]
+    em0 = host.interface("em0")
+    one.out("H", "ifconfig em0 inet 10.0.0.1/24")
+    one.out("H", "ifconfig em0 inet 10.0.0.2/24")
+    assert [str(a.interface) for a in em0.addrs4] == ["10.0.0.2/24"]
+    one.out("H", "ifconfig em0 inet 10.0.0.3/24 alias; ifconfig em0 192.168.1.1 netmask 0xffff0000 alias")
+    assert [str(a.interface) for a in em0.addrs4] == ["10.0.0.2/24", "10.0.0.3/24", "192.168.1.1/16"]
+    one.out("H", "ifconfig em0 inet 10.0.0.3 -alias; ifconfig em0 inet 192.168.1.1 delete")
+    assert [str(a.interface) for a in em0.addrs4] == ["10.0.0.2/24"]
+    assert host.fibs[0].find(IPv4Interface("10.0.0.3/32").network) is None  # its lo0 route went too
+
+
+def test_inet6_addresses_accumulate(one):
+    em0 = one.hosts["H"].interface("em0")
+    one.out("H", "ifconfig em0 inet6 2001:db8::1/64; ifconfig em0 inet6 2001:db8::2 prefixlen 80; "
+                 "ifconfig em0 inet6 2001:db8::3")
+    assert [str(a.interface) for a in em0.addrs6] == ["2001:db8::1/64", "2001:db8::2/80", "2001:db8::3/64"]
+    one.out("H", "ifconfig em0 inet6 2001:db8::2 -alias")
+    assert [str(a.interface) for a in em0.addrs6] == ["2001:db8::1/64", "2001:db8::3/64"]
+
+
+def test_address_without_mask_warns_and_takes_the_classful_mask(one):
+    result = one.sh("H", "ifconfig em0 inet 172.20.1.1")
+    assert result.errors == []
+    assert result.output == ("ifconfig: WARNING: setting interface address without mask is deprecated,\n"
+                             "default mask may not be correct.\n")
+    assert str(one.hosts["H"].interface("em0").addrs4[0].interface) == "172.20.1.1/16"
+    # inet_aton's forms: a hexadecimal mask, a 2-part address
+    one.out("H", "ifconfig lo0 inet 127.1 netmask 0xff000000 alias")
+    assert IPv4Address("127.0.0.1") in [a.address for a in one.hosts["H"].lo0.addrs4]
+
+
+def test_first_address_brings_the_interface_up(one):
+    em0 = one.hosts["H"].interface("em0")
+    assert not em0.is_up
+    one.out("H", "ifconfig em0 inet 10.1.1.1/24")
+    assert em0.is_up
+
+
+def test_mtu_description_nd6_flags(one):
+    em0 = one.hosts["H"].interface("em0")
+    one.out("H", "ifconfig em0 mtu 9000 descr uplink -ifdisabled")
+    assert (em0.mtu, em0.description) == (9000, "uplink")
+    assert one.out("H", "ifconfig em0 inet6").splitlines()[-1] == "\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>"
+    one.out("H", "ifconfig em0 -description")
+    assert em0.description == ""
+    assert MTU_RANGE["ether"] == (72, 9216)
+
+
+def test_ifconfig_dash_a_equals_no_arguments(lab):
+    assert lab.out("A", "ifconfig -a") == lab.out("A", "ifconfig")
+
+
+@pytest.mark.parametrize("command, message", [
+    ("ifconfig em7", "ifconfig: interface em7 does not exist"),
+    ("ifconfig em7 inet 10.0.0.1/24", "ifconfig: interface em7 does not exist"),
+    ("ifconfig em0 inet 10.0.0.300/24", "ifconfig: 10.0.0.300: bad value"),
+    ("ifconfig em0 inet bogus", "ifconfig: bogus: bad value"),
+    ("ifconfig em0 inet 10.0.0.1/33", "ifconfig: 10.0.0.1/33: bad value (width too large)"),
+    ("ifconfig em0 inet 10.0.0.1/x", "ifconfig: 10.0.0.1/x: bad value (width invalid)"),
+    ("ifconfig em0 inet6 2001:db8::1/129", "ifconfig: 129: bad value"),
+    ("ifconfig em0 inet6 2001:db8::zz/64", "ifconfig: 2001:db8::zz: bad value"),
+    ("ifconfig em0 mtu 50", "ifconfig: ioctl SIOCSIFMTU (set mtu): Invalid argument"),
+    ("ifconfig em0 mtu 9217", "ifconfig: ioctl SIOCSIFMTU (set mtu): Invalid argument"),
+    ("ifconfig em0 mtu big", "ifconfig: ioctl SIOCSIFMTU (set mtu): Invalid argument"),
+    ("ifconfig em0 mtu", "ifconfig: 'mtu' requires argument"),
+    ("ifconfig em0 inet 10.9.9.9 -alias", "ifconfig: ioctl (SIOCDIFADDR): Can't assign requested address"),
+    ("ifconfig em0 inet6 2001:db8::99 delete", "ifconfig: ioctl (SIOCDIFADDR): Can't assign requested address"),
+    ("ifconfig em0 fib 1", "ifconfig: ioctl (SIOCSIFFIB): Invalid argument"),
+    ("ifconfig em0 fib one", "ifconfig: fib one not valid: Invalid argument"),
+    ("ifconfig em0 netmask 255.255.0.0", "ifconfig: ioctl (SIOCAIFADDR): Invalid argument"),
+    ("ifconfig em0 ether 02:00:00:00:00:01", "ifconfig: ioctl (SIOCSIFLLADDR): Operation not supported"),
+    ("ifconfig em0 destroy", "ifconfig: SIOCIFDESTROY: Invalid argument"),
+    ("ifconfig gif0 create", "ifconfig: SIOCIFCREATE2 (gif0): Invalid argument"),
+    ("ifconfig em0 create", "ifconfig: create: bad value"),
+    ("ifconfig -x", "ifconfig: illegal option -- x"),
+    ("ifconfig -a foo", "usage: ifconfig [-L] interface address_family [address [dest_address]]"),
+    ("ifconfig -l -a", "usage: ifconfig [-L] interface address_family [address [dest_address]]"),
+])
+def test_error_messages(lab, command, message):
+    result = lab.sh("A", command, file="A.sh")
+    assert result.status == 1
+    assert [str(e) for e in result.errors] == [f"A.sh:1:1: {message}"]
+    assert message in result.output
+
+
+def test_address_in_use_on_another_interface(lab):
+    result = lab.sh("R", "ifconfig em1 inet 10.0.1.2/24")
+    assert result.output == "ifconfig: ioctl (SIOCAIFADDR): File exists\n"
+    assert result.status == 1
+
+
+def test_usage_text_is_printed_in_full(lab):
+    result = lab.sh("A", "ifconfig -l -a")
+    assert result.output.splitlines()[-1] == "       ifconfig [-L] [-d] [-m] [-u] [-v]"
+
+
+def test_an_error_stops_the_remaining_parameters(one):
+    em0 = one.hosts["H"].interface("em0")
+    one.sh("H", "ifconfig em0 mtu 1400 mtu 1 mtu 1300")
+    assert em0.mtu == 1400
+
+
+def test_cloner_and_extra_command_hooks(one):
+    """The extension points the if_ipsec issue uses."""
+    from ipsecsim.kernel import LoopbackIf
+    from ipsecsim.userland import ifconfig as ifc
+    from ipsecsim.userland._ifstatus import STATUS_HOOKS
+
+    made = []
+
+    def create(ctx, name):
+        if name == "ipsec":
+            name = "ipsec0"
+        ifp = ctx.host.add_interface(LoopbackIf(ctx.host, name, ctx.host.new_index()))
+        ifp.reqid = 0
+        made.append(ifp)
+        return ifp
+
+    def destroy(ctx, ifp):
+        ctx.host.remove_interface(ifp)
+
+    def reqid(ctx, ifp, args):
+        ifp.reqid = int(args[0])
+
+    def status(ifp):
+        return [f"\treqid: {ifp.reqid}"] if hasattr(ifp, "reqid") else []
+
+    ifc.register_cloner("ipsec", create, destroy)
+    ifc.register_command("reqid", 1, reqid)
+    STATUS_HOOKS.append((20, status))
+    try:
+        # the test cloner makes loopback-kind interfaces, so lift the loop's "not clonable" guard
+        made_kind = "tunnel"
+        assert one.sh("H", "ifconfig ipsec create").output == "ipsec0\n"
+        made[0].kind = made_kind
+        # as in FreeBSD, an address family may follow "create" directly, not after other parameters
+        one.out("H", "ifconfig ipsec1 create inet 172.16.0.3/16 reqid 100")
+        made[1].kind = made_kind
+        lines = one.out("H", "ifconfig ipsec1").splitlines()
+        assert lines.index("\treqid: 100") < lines.index("\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>")
+        one.out("H", "ifconfig ipsec1 destroy")
+        assert "ipsec1" not in one.hosts["H"].interfaces
+    finally:
+        del ifc.CLONERS["ipsec"], ifc.EXTRA_COMMANDS["reqid"]
+        STATUS_HOOKS.remove((20, status))
+
+
+def test_lo0_addresses(one):
+    one.out("H", "ifconfig lo0 inet6 fe80::1%lo0 prefixlen 64")
+    assert "\tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x1" in one.out("H", "ifconfig lo0").splitlines()
+    assert IPv6Interface("fe80::1/64") in [a.interface for a in one.hosts["H"].lo0.addrs6]

@@ -1,0 +1,71 @@
+"""ipsecsim/userland/netstat.py: -i/-I (with -b, -d, -n, -f), -s -p ip|icmp|udp, and option errors."""
+
+import pytest
+
+from .netkit import routed_lab
+
+
+@pytest.fixture
+def lab():
+    lab = routed_lab()
+    result = lab.sh("A", "ping -c 3 10.0.2.2; ping6 -c 2 2001:db8:2::2; ping -c 1 10.0.9.9")
+    assert result.errors == []
+    lab.clock.advance(30)
+    return lab
+
+
+def test_golden_netstat_i(lab, golden):
+    text = ""
+    for name, cmd in (("A", "netstat -i"), ("A", "netstat -in"), ("R", "netstat -i -b -d"), ("R", "netstat -I em1"),
+                      ("R", "netstat -I em1 -f inet6"), ("B", "netstat -ibn -f link")):
+        text += f"{name}# {cmd}\n{lab.out(name, cmd)}"
+    golden("userland_netstat_i.txt", text)
+
+
+def test_golden_netstat_s(lab, golden):
+    text = ""
+    for name, cmd in (("A", "netstat -s -p ip"), ("R", "netstat -s -p icmp"), ("R", "netstat -ss -p ip"),
+                      ("B", "netstat -s -p udp")):
+        text += f"{name}# {cmd}\n{lab.out(name, cmd)}"
+    golden("userland_netstat_s.txt", text)
+
+
+def test_interface_rows_count_the_interface(lab):
+    lines = lab.out("R", "netstat -I em0 -n").splitlines()
+    assert lines[0].split() == ["Name", "Mtu", "Network", "Address", "Ipkts", "Ierrs", "Idrop", "Opkts", "Oerrs",
+                                "Coll"]
+    em0 = lab.hosts["R"].interface("em0")
+    assert lines[1].split()[:3] == ["em0", "1500", "<Link#2>"]
+    assert lines[1].split()[4:] == [str(em0.data.ipackets), "0", "0", str(em0.data.opackets), "0", "0"]
+    assert lines[2].split() == ["em0", "-", "10.0.1.0/24", "10.0.1.2", "0", "-", "-", "0", "-", "-"]
+
+
+def test_down_interface_is_starred(lab):
+    lab.out("B", "ifconfig em0 down")
+    assert lab.out("B", "netstat -i").splitlines()[-3].startswith("em0*   1500 <Link#2>")
+
+
+def test_unknown_interface_prints_only_the_header(lab):
+    assert len(lab.out("A", "netstat -I em9").splitlines()) == 1
+
+
+def test_counters_in_netstat_s(lab):
+    text = lab.out("R", "netstat -s -p ip")
+    assert f"\t{lab.hosts['R'].ipstat.ips_forward} packets forwarded (0 packets fast forwarded)" in text
+    assert "\t1 packet not forwardable" not in text
+    assert lab.out("A", "netstat -ss -p icmp") == "icmp:\n\tICMP address mask responses are disabled\n"
+
+
+@pytest.mark.parametrize("command, message, status", [
+    ("netstat -s -p tcp", "netstat: tcp: unknown or uninstrumented protocol", 1),
+    ("netstat -rn -F 1", "netstat: 1: invalid fib", 64),
+    ("netstat -rn -F x", "netstat: x: invalid fib", 1),
+    ("netstat -r -f appletalk", "netstat: appletalk: unknown address family", 1),
+    ("netstat -Z", "netstat: illegal option -- Z", 64),
+    ("netstat -I", "netstat: option requires an argument -- I", 64),
+    ("netstat", "netstat: listing sockets is not supported by the simulator; use -r, -i or -s", 64),
+])
+def test_errors(lab, command, message, status):
+    result = lab.sh("A", command)
+    assert result.status == status
+    assert result.errors[0].message == message
