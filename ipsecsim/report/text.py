@@ -49,7 +49,8 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
     if result.counters:
         rows = [["interface", *COUNTER_HEADERS]]
         for name, data in result.counters.items():
-            rows.append([name, *(str(data.get(c, 0)) for c in COUNTER_COLUMNS)])
+            if any(data.get(c, 0) for c in COUNTER_COLUMNS):  # idle interfaces (lo0 mostly) add noise
+                rows.append([name, *(str(data.get(c, 0)) for c in COUNTER_COLUMNS)])
         sections.append(("Interfaces", _table(rows)))
     if result.drops:
         rows = [["reason", "packets", "where"]]

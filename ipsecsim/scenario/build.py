@@ -56,9 +56,14 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
         net.add_link(str(link.a), str(link.b), link_params(link), name=link.name, up=link.up)
     for name in scenario.hosts:
         net.add_host(name)
+    owners: dict = {}
+    problems = []
     for name, spec in scenario.hosts.items():
         if spec.run is not None:
             _run(net, name, spec.run, strict, f"hosts.{name}.run")
+            problems += _duplicate_addresses(net, name, spec.run, owners)
+    if problems:
+        raise ScenarioError(problems)
     for item in scenario.traffic:
         if isinstance(item, PingTraffic):
             net.start_ping(item.from_host, item.to, start=item.start, count=item.count, interval=item.interval,
@@ -74,6 +79,24 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
         elif isinstance(event, LinkSet):
             net.at(event.at, partial(net.link(event.link).set, **_changes(event.changes)))
     return net
+
+
+def _duplicate_addresses(net: Network, name: str, script, owners: dict) -> list[Diagnostic]:
+    """Two hosts configured with one address: point at the ifconfig line of the second."""
+    problems = []
+    for ifp in net.host(name).interfaces.values():
+        if ifp.kind == "loop":
+            continue
+        for entry in ifp.addrs4 + ifp.addrs6:
+            address = entry.address
+            if address in owners and owners[address] != name:
+                lines = script.text.split("\n")
+                index = next((i for i, line in enumerate(lines) if str(address) in line), 0)
+                line, col = script.position(index)
+                problems.append(Diagnostic(script.file, line, col, f"hosts.{name}.run",
+                                           f"{address} is already an address of host {owners[address]}"))
+            owners.setdefault(address, name)
+    return problems
 
 
 class ScriptFailed(ScenarioError):

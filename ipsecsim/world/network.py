@@ -8,6 +8,7 @@ Python users and notebooks may build one by hand:
     net.sh("A", "ifconfig em0 inet 10.0.0.1/24")
 """
 
+from functools import partial
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
@@ -50,7 +51,7 @@ class Network:
             return self.hosts[name]
         host = Host(name, clock=self.engine, rng=self.engine.rng("host", name))
         self.hosts[name] = host
-        self.consoles[name] = Console(self.engine, name)
+        self.consoles[name] = Console(host)
         self.shells[name] = Shell(host, self.consoles[name])
         if self.capture is not None:
             self.capture.attach(host)
@@ -94,8 +95,9 @@ class Network:
         self.command_errors.extend(result.errors)
         return result
 
-    def at(self, when: float, fn, *args) -> None:
-        self.engine.call_at(when, fn, *args)
+    def at(self, when: float, fn, *args, **kwargs) -> None:
+        """Call ``fn(*args, **kwargs)`` at simulated time ``when``."""
+        self.engine.call_at(when, partial(fn, *args, **kwargs) if kwargs else fn, *args if not kwargs else ())
 
     def start_ping(self, host: str, dst: IPv4Address | IPv6Address, *, start: float = 0.0, **options) -> Ping:
         console = self.consoles[self.host(host).name]

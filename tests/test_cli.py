@@ -1,0 +1,119 @@
+"""The ipsecsim command end to end: run, check, report, exit codes, files, determinism."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ipsecsim.cli import main
+
+from tshark import require_tshark, tshark_expert_problems, tshark_fields
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.mark.parametrize("name", ["routed_three_hosts", "lossy_link", "bottleneck_queue"])
+def test_every_shipped_scenario_runs_and_its_expectations_hold(name):
+    result = invoke("run", SCENARIOS / f"{name}.yaml", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+
+
+def test_run_writes_pcap_trace_and_json(tmp_path):
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--pcap", tmp_path / "pcap",
+                    "--trace", tmp_path / "trace.jsonl", "--json", tmp_path / "run.json")
+    assert result.exit_code == 0, result.output
+    assert "5 packets transmitted, 5 packets received, 0.0% packet loss" in result.output
+    names = sorted(p.name for p in (tmp_path / "pcap").glob("*.pcap"))
+    assert {"A-em0.pcap", "R-em0.pcap", "R-em1.pcap", "B-em0.pcap"} <= set(names)
+    data = json.loads((tmp_path / "run.json").read_text())
+    assert [p["received"] for p in data["pings"]] == [5, 5]
+    assert data["flows"]["video"]["loss"] == 0
+    events = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    assert {"tx", "rx", "forward", "deliver"} <= {e["event"] for e in events}
+    report = invoke("report", tmp_path / "run.json")
+    assert report.exit_code == 0 and "Pings" in report.output
+
+
+def test_pcaps_read_cleanly_in_tshark_with_checksums_on(tmp_path):
+    require_tshark()
+    assert invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--quiet", "--pcap", tmp_path).exit_code == 0
+    for pcap in sorted(tmp_path.glob("*.pcap")):
+        assert tshark_expert_problems(pcap) == [], pcap.name
+    rows = tshark_fields(tmp_path / "R-em1.pcap", ["ip.src", "ip.dst", "icmp.type", "ip.ttl"],
+                         display_filter="icmp")
+    assert {(r["ip.src"], r["ip.dst"], r["icmp.type"], r["ip.ttl"]) for r in rows} == {
+        ("10.0.1.1", "10.0.2.2", "8", "63"), ("10.0.2.2", "10.0.1.1", "0", "64")}
+
+
+def test_same_seed_gives_identical_files_and_another_seed_changes_a_lossy_run(tmp_path):
+    def files(seed, tag):
+        out = tmp_path / tag
+        invoke("run", SCENARIOS / "lossy_link.yaml", "--quiet", "--seed", seed, "--pcap", out,
+               "--trace", out / "trace.jsonl")
+        return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+    first, again, other = files(1, "a"), files(1, "b"), files(2, "c")
+    assert first == again
+    assert first["B-em0.pcap"] != other["B-em0.pcap"]
+
+
+def test_check_accepts_a_good_file():
+    result = invoke("check", SCENARIOS / "routed_three_hosts.yaml")
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.output
+
+
+def test_bad_scenario_exits_2_with_file_line_col(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nduration: 10s\nlinks:\n  - {a: A:em0, b: B:em0, bandwidth: 10 Mbps}\n")
+    for command in ("run", "check"):
+        result = invoke(command, bad)
+        assert result.exit_code == 2
+        assert result.output.startswith(f"{bad}:4:")
+
+
+def test_missing_file_exits_2():
+    result = invoke("run", "no-such-file.yaml")
+    assert result.exit_code == 2 and "no such scenario file" in result.output
+
+
+def scenario_with(tmp_path, run_a, expect="") -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: t\nduration: 3s\nlinks:\n  - {a: A:em0, b: B:em0}\nhosts:\n  A:\n    run: |\n"
+        + "".join(f"      {line}\n" for line in run_a)
+        + "  B:\n    run: ifconfig em0 inet 10.0.0.2/24\n"
+        + "traffic:\n  - {ping: {from: A, to: 10.0.0.2, count: 2}}\n" + expect
+    )
+    return path
+
+
+def test_failing_expectation_exits_1(tmp_path):
+    path = scenario_with(tmp_path, ["ifconfig em0 inet 10.0.0.1/24"],
+                         "expect:\n  - {ping: {from: A, to: 10.0.0.2}, received: 3}\n")
+    result = invoke("run", path)
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "received == 3" in result.output
+
+
+def test_command_errors_are_listed_with_their_line_and_the_run_goes_on(tmp_path):
+    path = scenario_with(tmp_path, ["ifconfig em0 inet 10.0.0.1/24", "ifconfig em7 up", "frobnicate"])
+    result = invoke("run", path)
+    assert result.exit_code == 0, result.output
+    assert f"{path}:9:7: ifconfig: interface em7 does not exist" in result.output
+    assert f"{path}:10:7: frobnicate: not found" in result.output
+    check = invoke("check", path)
+    assert check.exit_code == 2
+    assert check.output.count(str(path)) == 2
+    strict = invoke("run", path, "--strict")
+    assert strict.exit_code == 2
+    assert f"{path}:9:7:" in strict.output
