@@ -158,7 +158,11 @@ class Ifnet:
         data.ibytes += len(pkt)
         if self.bpf is not None:
             self.bpf(pkt, False)
-        self.host.ip_input(self, pkt)
+        host = self.host
+        if pkt and pkt[0] >> 4 == 4:  # the IPv4 common case without a call through Host.ip_input
+            host.inet4.input(self, pkt)
+        else:
+            host.ip_input(self, pkt)
 
 
 class EtherIf(Ifnet):

@@ -53,6 +53,11 @@ class Engine:
         self.env.schedule(timer, NORMAL, delay)
         return timer
 
+    def schedule_event(self, event, delay: float) -> None:
+        """Schedule a pre-built event object (``callbacks``, ``_ok``) on the hot path."""
+        self.scheduled += 1
+        self.env.schedule(event, NORMAL, delay)
+
     def call_at(self, when: float, fn, *args) -> _Timer:
         return self.call_later(max(0.0, when - self.env._now), fn, *args)
 

@@ -70,6 +70,35 @@ class LinkParams:
     mtu: int = 1500
 
 
+class _Arrival:
+    """A packet reaching the far end: the one scheduler event a packet costs per hop.
+
+    simpy calls ``callbacks[0](self)`` when its time comes; the event carries the
+    packet itself, so no closure or argument tuple is built per packet.
+    """
+
+    __slots__ = ("callbacks", "channel", "pkt", "generation")
+    _ok = True
+    _value = None
+
+    def __init__(self, channel: "Channel", pkt: bytes, generation: int):
+        self.callbacks = _ARRIVE
+        self.channel = channel
+        self.pkt = pkt
+        self.generation = generation
+
+
+def _arrive(event: _Arrival) -> None:
+    channel = event.channel
+    if event.generation != channel.link.generation:
+        channel.src.host.drop("link down", event.pkt, channel.src)
+        return
+    channel.dst.receive(event.pkt)
+
+
+_ARRIVE = (_arrive,)  # simpy swaps callbacks for None after the call; a shared tuple is never mutated
+
+
 class Channel:
     """One direction of a link, from ``src`` to ``dst``."""
 
@@ -126,14 +155,8 @@ class Channel:
                 if arrival < self.last_arrival:
                     arrival = self.last_arrival
                 self.last_arrival = arrival
-        self.engine.call_later(arrival - now, self._arrive, pkt, link.generation)
+        self.engine.schedule_event(_Arrival(self, pkt, link.generation), arrival - now)
         return None
-
-    def _arrive(self, pkt: bytes, generation: int) -> None:
-        if generation != self.link.generation:
-            self.src.host.drop("link down", pkt, self.src)
-            return
-        self.dst.receive(pkt)
 
 
 class Link:
