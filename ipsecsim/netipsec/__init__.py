@@ -1,1 +1,81 @@
-"""netipsec"""
+"""The IPsec core, sans-IO, mirroring FreeBSD's sys/netipsec: ESP, anti-replay, SAs.
+
+``SecurityAssociation`` is usable alone, as scapy's is (DESIGN.md)::
+
+    sa = SecurityAssociation.from_setkey(
+        'add 192.168.0.3 192.168.0.5 esp 10000 -m tunnel -u 100 -E rijndael-cbc "VerySecureKey!!1";')
+    outer = sa.encapsulate(inner)   # the whole outer IP packet
+    inner = sa.decapsulate(outer)   # or an EspDrop subclass naming FreeBSD's counter
+"""
+
+from .algorithms import (
+    AUTH_ALGORITHMS,
+    ENC_ALGORITHMS,
+    SADB_X_EXT_CYCSEQ,
+    SADB_X_EXT_PMASK,
+    SADB_X_EXT_PRAND,
+    SADB_X_EXT_PSEQ,
+    SADB_X_EXT_PZERO,
+    SADB_X_SAFLAGS_ESN,
+    AuthAlgorithm,
+    EncAlgorithm,
+)
+from .errors import (
+    EspBadauth,
+    EspBadenc,
+    EspBadilen,
+    EspDrop,
+    EspDummy,
+    EspHdrops,
+    EspNopf,
+    EspNotdb,
+    EspNoxform,
+    EspPdrops,
+    EspQfull,
+    EspReplay,
+    EspToobig,
+    EspWrap,
+    SetkeyError,
+)
+from .esp import peek_spi
+from .outer import ip_id_counter, OuterHeaderConfig, RandomIpId
+from .replay import ReplayWindow
+from .sa import Lifetime, LifetimeCurrent, SecurityAssociation
+from .stats import EspStat
+
+__all__ = [
+    "SecurityAssociation",
+    "Lifetime",
+    "LifetimeCurrent",
+    "OuterHeaderConfig",
+    "ip_id_counter",
+    "RandomIpId",
+    "ReplayWindow",
+    "EspStat",
+    "peek_spi",
+    "EncAlgorithm",
+    "AuthAlgorithm",
+    "ENC_ALGORITHMS",
+    "AUTH_ALGORITHMS",
+    "SADB_X_EXT_CYCSEQ",
+    "SADB_X_EXT_PSEQ",
+    "SADB_X_EXT_PRAND",
+    "SADB_X_EXT_PZERO",
+    "SADB_X_EXT_PMASK",
+    "SADB_X_SAFLAGS_ESN",
+    "EspDrop",
+    "EspHdrops",
+    "EspNopf",
+    "EspNotdb",
+    "EspNoxform",
+    "EspBadilen",
+    "EspWrap",
+    "EspBadenc",
+    "EspBadauth",
+    "EspReplay",
+    "EspToobig",
+    "EspPdrops",
+    "EspQfull",
+    "EspDummy",
+    "SetkeyError",
+]
