@@ -14,6 +14,7 @@ from .clock import Clock
 from .ifnet import AF_INET, AF_INET6, ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
 from .inet import Inet4
 from .inet6 import Inet6
+from .ipsec import IpsecStack
 from .route import RTF_HOST, RTF_STATIC, RTF_UP, Fib, Route, RouteError
 from .sockets import SendError
 from .stats import IpStat
@@ -56,12 +57,27 @@ class Host:
         self._next_pid = 1000 + rng.randrange(1000)
         self.inet4 = Inet4(self)
         self.inet6 = Inet6(self)
+        self.ipsec = IpsecStack(self)
         self.lo0 = self.add_interface(LoopbackIf(self, "lo0", self._take_index()))
         self.add_address(self.lo0, IPv4Interface("127.0.0.1/8"))
         self.add_address(self.lo0, IPv6Interface("::1/128"))
 
     def __repr__(self) -> str:
         return f"<Host {self.name}>"
+
+    @property
+    def keydb(self):
+        """The key engine (SAD and SPD) of this host: what setkey talks to."""
+        return self.ipsec.keydb
+
+    @property
+    def espstat(self):
+        return self.ipsec.espstat
+
+    @property
+    def ipsec_outer(self):
+        """The outer-header knobs (TTL, DF, ECN, IP ID) ESP uses on this host."""
+        return self.ipsec.outer
 
     def allocate_pid(self) -> int:
         """A process id for a program (ping uses it as its ICMP identifier)."""

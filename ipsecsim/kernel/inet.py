@@ -54,7 +54,8 @@ class Inet4:
 
     # -- input -----------------------------------------------------------------
 
-    def input(self, ifp: Ifnet, pkt: bytes) -> None:
+    def input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
+        """ip_input. ``decrypted``: the packet came out of an ESP SA (M_DECRYPTED) [S9.6]."""
         host = self.host
         st = host.ipstat
         st.ips_total += 1
@@ -85,11 +86,11 @@ class Inet4:
             pkt = pkt[:total]
         dst = pkt[16:20]
         if dst in host.local4 or dst in host.broadcast4:
-            self._local_input(ifp, pkt, hlen)
+            self._local_input(ifp, pkt, hlen, decrypted)
         else:
-            self._forward(ifp, pkt, hlen)
+            self._forward(ifp, pkt, hlen, decrypted)
 
-    def _local_input(self, ifp: Ifnet, pkt: bytes, hlen: int) -> None:
+    def _local_input(self, ifp: Ifnet, pkt: bytes, hlen: int, decrypted: bool = False) -> None:
         host = self.host
         off = (pkt[6] << 8) | pkt[7]
         if off & (IP_MF | _OFFMASK):
@@ -106,6 +107,10 @@ class Inet4:
             pkt = _rebuild(header, payload)
             hlen = len(header)
             host.ipstat.ips_reassembled += 1
+        ipsec = host.ipsec
+        if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(pkt[9])
+                and ipsec.in_reject(pkt, 4, decrypted)):
+            return
         handler = self.protocols.get(pkt[9])
         if handler is None:
             host.ipstat.ips_noproto += 1
@@ -125,7 +130,7 @@ class Inet4:
 
     # -- forwarding ---------------------------------------------------------------
 
-    def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int) -> None:
+    def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int, decrypted: bool = False) -> None:
         host = self.host
         st = host.ipstat
         if not host.sysctl.get("net.inet.ip.forwarding"):
@@ -136,6 +141,9 @@ class Inet4:
         if ttl <= 1:
             self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp)
             host.drop("ttl exceeded", pkt, ifp)
+            return
+        ipsec = host.ipsec
+        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 4, decrypted):  # ipsec4_forward [S9.6]
             return
         route = host.fibs[ifp.fib].lookup(pkt[16:20])
         if route is None:
@@ -194,8 +202,16 @@ class Inet4:
         self._ident = (self._ident + 1) & 0xFFFF
         return self._ident
 
-    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
-        """Send through ``route``, fragmenting to its MTU. Returns an errno name or None."""
+    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, ipsec_done: bool = False) -> str | None:
+        """ip_output's tail: IPsec policy, then ``route`` with fragmentation to its MTU.
+
+        Returns an errno name or None. ``ipsec_done``: an ESP packet already made
+        (the OUT_DONE tag), which the SPD does not see again [S5.6].
+        """
+        if not ipsec_done:
+            ipsec = self.host.ipsec
+            if ipsec.keydb.has_global_policies() and ipsec.output(pkt, 4):
+                return None
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
             return self._discard(route, pkt, from_ifp)
         ifp = route.ifp

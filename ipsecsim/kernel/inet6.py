@@ -51,7 +51,8 @@ class Inet6:
 
     # -- input -------------------------------------------------------------------
 
-    def input(self, ifp: Ifnet, pkt: bytes) -> None:
+    def input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
+        """ip6_input. ``decrypted``: the packet came out of an ESP SA (M_DECRYPTED) [S9.6]."""
         host = self.host
         host.ipstat.ip6s_total += 1
         if len(pkt) < 40:
@@ -64,11 +65,11 @@ class Inet6:
         if end < len(pkt):
             pkt = pkt[:end]
         if pkt[24:40] in host.local6:
-            self._local_input(ifp, pkt)
+            self._local_input(ifp, pkt, decrypted)
         else:
-            self._forward(ifp, pkt)
+            self._forward(ifp, pkt, decrypted)
 
-    def _local_input(self, ifp: Ifnet, pkt: bytes) -> None:
+    def _local_input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
         host = self.host
         next_header, nh_pos, off = pkt[6], 6, 40
         try:
@@ -99,6 +100,10 @@ class Inet6:
             _PLEN.pack_into(head, 4, len(head) - 40 + len(payload))
             pkt, next_header, off = bytes(head) + payload, inner, len(head)
             host.ipstat.ip6s_reassembled += 1
+        ipsec = host.ipsec
+        if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(next_header)
+                and ipsec.in_reject(pkt, 6, decrypted)):
+            return
         handler = self.protocols.get(next_header)
         if handler is None:
             self.icmp6_error(pkt, ICMP6_PARAM_PROB, 1, ifp, pointer=nh_pos)
@@ -120,7 +125,7 @@ class Inet6:
 
     # -- forwarding ----------------------------------------------------------------
 
-    def _forward(self, ifp: Ifnet, pkt: bytes) -> None:
+    def _forward(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
         host = self.host
         if not host.sysctl.get("net.inet6.ip6.forwarding"):
             host.ipstat.ip6s_cantforward += 1
@@ -131,27 +136,43 @@ class Inet6:
             self.icmp6_error(pkt, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT, ifp)
             host.drop("hop limit exceeded", pkt, ifp)
             return
+        ipsec = host.ipsec
+        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 6, decrypted):  # [S9.6]
+            return
         route = host.fibs[ifp.fib].lookup(pkt[24:40])
         if route is None:
             host.ipstat.ip6s_noroute += 1
             self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, ifp)
             host.drop("no route", pkt, ifp)
             return
-        if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
-            self._discard(route, pkt, ifp)
-            return
-        mtu = route.mtu or route.ifp.mtu
-        if len(pkt) > mtu:
-            host.ipstat.ip6s_toobig += 1
-            self.icmp6_error(pkt, ICMP6_PACKET_TOO_BIG, 0, ifp, pointer=mtu)
-            host.drop("packet too big", pkt, ifp)
-            return
         buf = bytearray(pkt)
         buf[7] = hlim - 1
         host.ipstat.ip6s_forward += 1
         if host.observer is not None:
             host.note("forward", route.ifp, pkt)
-        route.ifp.output(bytes(buf), AF_INET6)
+        self.transmit(route, bytes(buf), ifp)
+
+    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, ipsec_done: bool = False) -> str | None:
+        """ip6_output's tail: IPsec policy, then ``route``. Returns an errno name or None.
+
+        A router answers a packet too big for the next hop with packet-too-big; a
+        source fragments what it sends (RFC 8200 section 5).
+        """
+        if not ipsec_done:
+            ipsec = self.host.ipsec
+            if ipsec.keydb.has_global_policies() and ipsec.output(pkt, 6):
+                return None
+        if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
+            return self._discard(route, pkt, from_ifp)
+        mtu = route.mtu or route.ifp.mtu
+        if len(pkt) <= mtu:
+            return route.ifp.output(pkt, AF_INET6)
+        if from_ifp is not None:
+            self.host.ipstat.ip6s_toobig += 1
+            self.icmp6_error(pkt, ICMP6_PACKET_TOO_BIG, 0, from_ifp, pointer=mtu)
+            self.host.drop("packet too big", pkt, from_ifp)
+            return "EMSGSIZE"
+        return self._fragment_and_send(route, pkt, mtu)
 
     # -- output ----------------------------------------------------------------------
 
@@ -180,13 +201,10 @@ class Inet6:
         vtf = (6 << 28) | (tos << 20)
         host.ipstat.ip6s_localout += 1
         mtu = route.mtu or route.ifp.mtu
-        if 40 + len(payload) <= mtu:
-            pkt = IPV6_HEADER.pack(vtf, len(payload), proto, hlim, src.packed, dst.packed) + payload
-            error = route.ifp.output(pkt, AF_INET6)
-        elif df:
+        if df and 40 + len(payload) > mtu:
             raise SendError("EMSGSIZE")
-        else:
-            error = self._fragment_and_send(route, vtf, proto, hlim, src, dst, payload, mtu)
+        pkt = IPV6_HEADER.pack(vtf, len(payload), proto, hlim, src.packed, dst.packed) + payload
+        error = self.transmit(route, pkt, None)
         if error is not None:
             raise SendError(error)
         return src
@@ -201,7 +219,10 @@ class Inet6:
         self.host.drop("reject route", pkt, from_ifp)
         return "EHOSTUNREACH" if route.flags & RTF_HOST else "ENETUNREACH"
 
-    def _fragment_and_send(self, route, vtf, proto, hlim, src, dst, payload, mtu) -> str | None:
+    def _fragment_and_send(self, route, packet: bytes, mtu: int) -> str | None:
+        """Fragment a packet this host originates: a fragment header after the fixed header."""
+        head, proto, payload = bytearray(packet[:40]), packet[6], packet[40:]
+        head[6] = 44
         chunk = (max(mtu, _IPV6_MINMTU) - 48) & ~7
         self._frag_ident = (self._frag_ident + 1) & 0xFFFFFFFF
         self.host.ipstat.ip6s_fragmented += 1
@@ -210,7 +231,8 @@ class Inet6:
             data = payload[start : start + chunk]
             more = start + chunk < len(payload)
             frag = _FRAG.pack(proto, 0, start | int(more), self._frag_ident)
-            pkt = IPV6_HEADER.pack(vtf, 8 + len(data), 44, hlim, src.packed, dst.packed) + frag + data
+            _PLEN.pack_into(head, 4, 8 + len(data))
+            pkt = bytes(head) + frag + data
             self.host.ipstat.ip6s_ofragments += 1
             first_error = first_error or route.ifp.output(pkt, AF_INET6)
         return first_error

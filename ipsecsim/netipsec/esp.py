@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .outer import OuterHeaderConfig
     from .sa import SecurityAssociation
 
-__all__ = ["encapsulate", "decapsulate", "peek_spi", "IP_MAXPACKET", "SEQ_PAD"]
+__all__ = ["encapsulate", "decapsulate", "esp_input", "peek_spi", "IP_MAXPACKET", "SEQ_PAD"]
 
 IP_MAXPACKET = 65535  # also IPV6_MAXPACKET [S6.5]
 IPPROTO_IPIP = 4
@@ -215,7 +215,16 @@ def _rebuild_header(hdr: bytes, protoff: int, proto: int, total: int) -> bytes:
 
 
 def decapsulate(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> bytes:
+    """Check, decrypt and strip one ESP packet addressed to this SA; see :func:`esp_input`."""
+    return esp_input(sa, packet, now=now)[0]
+
+
+def esp_input(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> tuple[bytes, bool]:
     """Check, decrypt and strip one ESP packet addressed to this SA. [S9.1]-[S9.3]
+
+    Returns ``(packet, tunnelled)``: ``tunnelled`` is True when the outer header
+    was stripped (the kernel then hands the inner packet to IP input and, for a
+    tunnel-mode SA, to if_ipsec's attribution [S9.3]).
 
     Returns the inner packet when the next header is IPv4/IPv6 and the SA mode is
     not transport (FreeBSD strips the outer header for tunnel *and* any); otherwise
@@ -267,7 +276,8 @@ def decapsulate(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> 
         if nh == 59:  # IPPROTO_NONE: RFC 4303 2.6, dropped silently [S9.2]
             raise EspDummy("next header 59 (dummy packet)")
         out = pt[: len(pt) - padlen - 2]
-        if (nh == 4 or nh == 41) and strip:  # IPIP / IPv6 and not transport mode [S9.3]
+        tunnelled = (nh == 4 or nh == 41) and strip
+        if tunnelled:  # IPIP / IPv6 and not transport mode [S9.3]
             if len(out) < (20 if nh == 4 else 40):
                 raise EspHdrops("inner packet shorter than its header")
         else:
@@ -277,7 +287,7 @@ def decapsulate(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> 
         cur.allocations += 1
         if cur.firstused is None:
             cur.firstused = now
-        return out
+        return out, tunnelled
     except EspDrop as drop:
         st.count_drop(drop)  # EspDummy names no counter: nothing is counted
         raise

@@ -10,6 +10,7 @@ from ..kernel import Host, Ifnet
 from ..trace.events import EventLog
 from ..trace.pcap import LINKTYPE_NULL, LINKTYPE_RAW, PcapWriter
 from ..trace.summary import packet_summary
+from ..trace.wireshark import EspSaRow, tshark_decrypt_command, write_esp_sa_uat
 from .engine import Engine
 
 __all__ = ["Capture"]
@@ -57,6 +58,26 @@ class Capture:
     def _observe(self, event: str, host: Host, ifname: str | None, pkt: bytes, reason: str | None) -> None:
         self.log.log(self.engine.env._now, host.name, ifname, event, reason=reason, length=len(pkt),
                      summary=packet_summary(pkt) if pkt else "")
+
+    def write_esp_sa(self, hosts) -> Path | None:
+        """``DIR/esp_sa``: every SA that carried traffic, so Wireshark decrypts the captures."""
+        if self.pcap_dir is None:
+            return None
+        rows, seen = [], set()
+        for host in hosts:
+            for sa in host.ipsec.used_sas:
+                key = (sa.src, sa.dst, sa.spi)
+                if key in seen:
+                    continue
+                seen.add(key)
+                rows.append(EspSaRow(sa.src.version, str(sa.src), str(sa.dst), sa.spi, sa.enc.name, sa.enc_key,
+                                     sa.auth.name if sa.auth is not None else None, sa.auth_key))
+        if not rows:
+            return None
+        return write_esp_sa_uat(self.pcap_dir, rows)
+
+    def decrypt_hint(self) -> str:
+        return tshark_decrypt_command(self.pcap_dir)
 
     def files(self) -> list[Path]:
         return sorted(self.pcap_dir / f"{key}.pcap" for key in self.writers) if self.pcap_dir else []

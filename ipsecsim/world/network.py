@@ -154,6 +154,8 @@ class Network:
 
     def close(self) -> None:
         if self.capture is not None:
+            if self.capture.write_esp_sa(self.hosts.values()) is not None:
+                self.notes.append(f"decrypt the ESP captures with: {self.capture.decrypt_hint()}")
             self.capture.close()
 
     # -- views ---------------------------------------------------------------------------

@@ -1,0 +1,246 @@
+"""if_ipsec(4): the route-based IPsec tunnel interface (sys/net/if_ipsec.c).
+
+An ``ipsecN`` interface owns four security policies (IPv4/IPv6 x in/out) that
+it registers with the key engine when a tunnel is set [S4]. Packets routed into
+it are counted, tapped (DLT_NULL) and handed to IPsec with its outbound policy
+[S5]; tunnel-mode ESP arriving for its reqid and endpoints is attributed to it
+[S9.4]. The interface itself does no crypto.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+import re
+from typing import TYPE_CHECKING
+
+from ..netipsec.policy import IpsecRequest, SecurityPolicy
+from .ifnet import AF_INET, IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
+
+if TYPE_CHECKING:
+    from .host import Host
+
+__all__ = ["IpsecIf", "IfIpsecError", "create_ipsec", "IPSEC_MTU", "IPSEC_MTU_MIN", "IPSEC_MTU_MAX"]
+
+IPSEC_MTU, IPSEC_MTU_MIN, IPSEC_MTU_MAX = 1400, 1280, 8192  # [S1.1]
+IPSEC_REQID_TRYCNT = 64  # [S2.2]
+_NAME = re.compile(r"ipsec(\d+)$")
+_ANY4, _ANY6 = IPv4Network("0.0.0.0/0"), IPv6Network("::/0")
+
+
+class IfIpsecError(Exception):
+    """An ioctl the interface refuses; ``errno_name`` is what ifconfig reports."""
+
+    def __init__(self, errno_name: str, message: str = ""):
+        super().__init__(message or errno_name)
+        self.errno_name = errno_name
+
+
+class IpsecIf(Ifnet):
+    kind = "ipsec"
+    default_mtu = IPSEC_MTU
+
+    def __init__(self, host: "Host", name: str, index: int):
+        # ipsec_clone_create [S1.3]: POINTOPOINT|MULTICAST, no reqid, no tunnel, no policies.
+        super().__init__(host, name, index, IFF_POINTOPOINT | IFF_MULTICAST)
+        self.reqid = 0
+        self.family = 0  # outer family of the tunnel; 0 when none is set
+        self.src: IPv4Address | IPv6Address | None = None
+        self.dst: IPv4Address | IPv6Address | None = None
+        self.tunnel_fib = 0  # sc->fibnum: the FIB the ESP packets are routed in
+        self.policies: list[SecurityPolicy] = []  # sp[0..3]: v4 in, v4 out, v6 in, v6 out [S1.4]
+        host.address_listeners.append(self.set_running)
+
+    # -- reqid [S2] ---------------------------------------------------------------------
+
+    def _reqid_in_use(self, reqid: int) -> bool:
+        return any(isinstance(i, IpsecIf) and i is not self and i.reqid == reqid
+                   for i in self.host.interfaces.values())
+
+    def _init_reqid(self) -> None:
+        """ipsec_init_reqid: take the next key_newreqid value no other ipsec interface uses [S2.2]."""
+        if self.reqid:
+            return
+        for _ in range(IPSEC_REQID_TRYCNT - 1):
+            reqid = self.host.keydb.newreqid()
+            if not self._reqid_in_use(reqid):
+                self.reqid = reqid
+                return
+        raise IfIpsecError("EEXIST", "File exists")
+
+    def set_reqid(self, reqid: int) -> None:
+        """ipsec_set_reqid (ioctl IPSECSREQID) [S2.3]."""
+        if reqid and reqid == self.reqid:
+            return
+        if reqid:
+            if self._reqid_in_use(reqid):
+                raise IfIpsecError("EEXIST", "File exists")
+            self.reqid = reqid & 0xFFFFFFFF
+        else:
+            self._init_reqid()
+        if self.family:
+            self._set_tunnel(self.src, self.dst)  # new policies, new spids [S2.3] [S3.4]
+
+    # -- tunnel [S3] [S4] ----------------------------------------------------------------
+
+    def set_tunnel(self, src: IPv4Address | IPv6Address, dst: IPv4Address | IPv6Address) -> None:
+        """SIOCSIFPHYADDR / _IN6, validated in FreeBSD's order [S3.1], then ipsec_set_addresses [S3.2]."""
+        if src.version != dst.version:
+            raise IfIpsecError("EINVAL", "Invalid argument")
+        if src.is_unspecified or dst.is_unspecified:
+            raise IfIpsecError("EADDRNOTAVAIL", "Can't assign requested address")
+        if (self.family and self.src == src and self.dst == dst and self.policies
+                and self.policies[0].requests[0].reqid == self.reqid):
+            return
+        self._init_reqid()
+        self._set_tunnel(src, dst)
+
+    def _set_tunnel(self, src, dst) -> None:
+        """ipsec_set_tunnel [S3.4]: new policies registered first, then the old ones go."""
+        now = self.host.clock.now
+        policies = self._new_policies(src, dst, now)
+        self.host.keydb.register_ifnet(policies, now=now)
+        self._unregister()
+        self.policies = policies
+        self.src, self.dst, self.family = src, dst, src.version
+        self.set_running()
+
+    def _new_policies(self, local, remote, now: float) -> list[SecurityPolicy]:
+        """ipsec_newpolicies [S4.1]: 0.0.0.0/0 and ::/0, esp/tunnel/…/unique:reqid, priority = ifindex."""
+        policies = []
+        for selector in (_ANY4, _ANY6):
+            for direction in ("in", "out"):
+                src, dst = (remote, local) if direction == "in" else (local, remote)
+                request = IpsecRequest("esp", "tunnel", src, dst, "unique", self.reqid)
+                policies.append(SecurityPolicy(src=selector, dst=selector, direction=direction, policy="ipsec",
+                                               requests=(request,), priority=self.index, scope="ifnet",
+                                               ifname=self.name, created=now))
+        return policies
+
+    def _unregister(self) -> None:
+        if self.policies:
+            self.host.keydb.unregister_ifnet(self.policies)
+            self.policies = []
+
+    def delete_tunnel(self) -> None:
+        """SIOCDIFPHYADDR (``-tunnel``) [S3.7]: policies gone, RUNNING cleared, reqid kept."""
+        self.flags &= ~IFF_RUNNING
+        if self.family:
+            self._unregister()
+            self.family = 0
+            self.src = self.dst = None
+
+    def set_running(self) -> None:
+        """ipsec_set_running [S3.5] [S3.6]: RUNNING exactly when the outer source is local."""
+        if self.family and self.host.is_local(self.src):
+            self.flags |= IFF_RUNNING
+        else:
+            self.flags &= ~IFF_RUNNING
+
+    def set_mtu(self, mtu: int) -> None:
+        if not IPSEC_MTU_MIN <= mtu <= IPSEC_MTU_MAX:  # [S3.9]
+            raise IfIpsecError("EINVAL", "Invalid argument")
+        self.mtu = mtu
+
+    def set_tunnel_fib(self, fib: int) -> None:
+        if not 0 <= fib < len(self.host.fibs):  # [S3.9] fib >= rt_numfibs
+            raise IfIpsecError("EINVAL", "Invalid argument")
+        self.tunnel_fib = fib
+
+    def destroy(self) -> None:
+        """ipsec_clone_destroy [S1.5]: the tunnel goes, the reqid is freed, the interface detaches."""
+        self.delete_tunnel()
+        self.reqid = 0
+        if self.set_running in self.host.address_listeners:
+            self.host.address_listeners.remove(self.set_running)
+        self.host.remove_interface(self)
+
+    def policy_for(self, family: int, direction: str) -> SecurityPolicy | None:
+        if not self.policies:
+            return None
+        return self.policies[(0 if family == 4 else 2) + (1 if direction == "out" else 0)]
+
+    # -- output [S5] -----------------------------------------------------------------------
+
+    def output(self, pkt: bytes, family: int) -> str | None:
+        """ipsec_transmit [S5.2]."""
+        host = self.host
+        data = self.data
+        flags = self.flags
+        if not flags & IFF_RUNNING or flags & IFF_MONITOR or not flags & IFF_UP or not self.family:
+            data.oerrors += 1
+            host.drop("ENETDOWN", pkt, self)
+            return "ENETDOWN"
+        version = pkt[0] >> 4 if pkt else 0
+        if version not in (4, 6):
+            data.oerrors += 1
+            host.drop("EAFNOSUPPORT", pkt, self)
+            return "EAFNOSUPPORT"
+        if host.ipsec.sending_protected:  # PACKET_TAG_IPSEC_OUT_DONE: already encapsulated [S5.2] [S5.3]
+            data.oerrors += 1
+            host.drop("ENETDOWN (if_ipsec loop)", pkt, self)
+            return "ENETDOWN"
+        policy = self.policy_for(version, "out")
+        if self.bpf is not None:
+            self.bpf(pkt, True)
+        data.opackets += 1  # counted before any SA lookup [S5.2]
+        data.obytes += len(pkt)
+        _consumed, error = host.ipsec.process_packet(pkt, policy, fib=self.tunnel_fib)
+        if error is not None:
+            data.oerrors += 1
+        return error
+
+    # -- input [S9.4] ------------------------------------------------------------------------
+
+    def attribute(self, sa, inner: bytes) -> "IpsecIf | None | bool":
+        """Does this interface own the SA's packets? Counted and tapped here when it does."""
+        if not self.family:
+            return None
+        policy = self.policy_for(sa.src.version, "in")
+        request = policy.requests[0]
+        if request.reqid != sa.reqid or request.dst != sa.dst or request.src != sa.src:
+            return None
+        if not self.flags & IFF_RUNNING or not self.flags & IFF_UP:
+            self.host.drop("ENETDOWN", inner, self)  # ours but down: dropped, no counter [S9.4]
+            return False
+        if self.bpf is not None:
+            self.bpf(inner, False)
+        self.data.ipackets += 1
+        self.data.ibytes += len(inner)
+        if self.flags & IFF_MONITOR:
+            self.host.drop("IFF_MONITOR", inner, self)
+            return False
+        return self
+
+
+def ipsec_if_input(host: "Host"):
+    """The hook ``IpsecStack`` calls for decrypted tunnel-mode packets (ipsec_if_input) [S9.4]."""
+
+    def attribute(sa, inner: bytes, family: int):
+        for ifp in host.interfaces.values():
+            if isinstance(ifp, IpsecIf) and ifp.reqid == sa.reqid:
+                verdict = ifp.attribute(sa, inner)
+                if verdict is not None:
+                    return verdict
+        return None
+
+    return attribute
+
+
+def next_free_name(host: "Host") -> str:
+    used = {int(m.group(1)) for name in host.interfaces if (m := _NAME.match(name))}
+    unit = 0
+    while unit in used:
+        unit += 1
+    return f"ipsec{unit}"
+
+
+def create_ipsec(host: "Host", name: str | None = None) -> IpsecIf:
+    """``ifconfig ipsec0 create`` / ``ifconfig ipsec create`` (the next free unit) [S1.3]."""
+    name = name or next_free_name(host)
+    if not _NAME.match(name):
+        raise IfIpsecError("EINVAL", "Invalid argument")
+    if name in host.interfaces:
+        raise IfIpsecError("EEXIST", "File exists")
+    if host.ipsec.if_input is None:
+        host.ipsec.if_input = ipsec_if_input(host)
+    return host.add_interface(IpsecIf(host, name, host.new_index()))

@@ -1,0 +1,248 @@
+"""IPsec in a host's IP paths: FreeBSD's ipsec_input.c, ipsec_output.c and ipsec.c.
+
+The key engine (``netipsec.keydb``) decides; this module moves packets:
+
+* output: a packet about to leave (sent or forwarded) is matched against the
+  global SPD; an IPsec policy finds an SA by ``key_allocsa_policy`` and the ESP
+  packet is routed like any other (``ipsec4_process_packet``) [S5.5] [S5.6];
+* input: an ESP packet for this host is looked up by (SPI, dst) [S7.2],
+  decrypted, and its inner packet handed back to IP input (netisr) [S9.1]-[S9.3];
+  if_ipsec attributes tunnel-mode packets to its interface through ``if_input``;
+* policy checks on what is delivered or forwarded (``ipsec4_in_reject``) [S9.6];
+* the key engine's one-second timer (``key_timehandler``) [S7.6].
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from ipaddress import ip_address
+import random
+import struct
+from typing import TYPE_CHECKING, Callable
+
+from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
+from ..netipsec.esp import esp_input, peek_spi
+from ..netipsec.keydb import KeyDB
+from .sysctl import Knob
+
+if TYPE_CHECKING:
+    from .host import Host
+    from .ifnet import Ifnet
+
+__all__ = ["IpsecStack"]
+
+_PORTS = struct.Struct("!HH")
+# Protocols whose input ipsec4_in_reject guards [S9.6]: ICMP, IGMP, IPIP, TCP, UDP, IPv6,
+# RSVP, GRE, MOBILE, ETHERIP, PIM, SCTP, ICMPv6. ESP and AH themselves are not checked.
+_CHECKED_PROTOCOLS = frozenset({1, 2, 4, 6, 17, 41, 46, 47, 55, 58, 97, 103, 132})
+# sysctl -> OuterHeaderConfig attribute: the outer header follows the host's knobs [S6.1] [S6.2]
+_OUTER_KNOBS = {
+    "net.inet.ip.ttl": "ttl", "net.inet6.ip6.hlim": "hop_limit", "net.inet.ipsec.dfbit": "dfbit",
+    "net.inet.ipsec.ecn": "ecn", "net.inet6.ipsec6.ecn": "ecn6", "net.inet.ip.rfc6864": "rfc6864",
+}
+
+# if_ipsec's attribution hook: (sa, inner packet, family) -> the interface the packet arrives on,
+# None (not ours: deliver on the physical interface) or False (ours but down: dropped) [S9.4].
+IfInput = Callable[[object, bytes, int], "Ifnet | None | bool"]
+
+
+class IpsecStack:
+    def __init__(self, host: "Host"):
+        self.host = host
+        for name, default, description, minimum, maximum in KeyDB.KNOBS:
+            if host.sysctl.get(name) is None:
+                host.sysctl.register(Knob(name, default, description, minimum, maximum))
+        self.keydb = KeyDB(sysctl=host.sysctl, rng=random.Random(host.rng.getrandbits(64)))
+        self.espstat = EspStat()  # FreeBSD keeps one espstat per VNET; SAs used here count into it
+        self.outer = OuterHeaderConfig(next_ip_id=partial(host.inet4.next_ident, False))
+        for knob, attribute in _OUTER_KNOBS.items():
+            setattr(self.outer, attribute, host.sysctl[knob])
+            host.sysctl.watch(knob, partial(setattr, self.outer, attribute))
+        self.if_input: IfInput | None = None
+        self.sending_protected = 0  # > 0 while an ESP packet is on its way out (PACKET_TAG_IPSEC_OUT_DONE)
+        self.used_sas: list = []  # every SA that carried a packet, for Wireshark's esp_sa file
+        host.inet4.protocols[50] = self._esp_input4
+        host.inet6.protocols[50] = self._esp_input6
+        self._timer = host.clock.call_later(1.0, self._tick)
+
+    # -- the key engine's clock ----------------------------------------------------
+
+    def _tick(self) -> None:
+        self.keydb.tick(self.host.clock.now)
+        self._timer = self.host.clock.call_later(1.0, self._tick)
+
+    def _adopt(self, sa) -> None:
+        """Make an SA count into the host's espstat (SAs built by setkey start with their own)."""
+        if sa.stats is not self.espstat:
+            self.espstat.add(sa.stats)
+            sa.stats = self.espstat
+            self.used_sas.append(sa)
+
+    # -- output ----------------------------------------------------------------------
+
+    def output(self, pkt: bytes, family: int) -> bool:
+        """ipsec4_output / ipsec6_output: True when IPsec took the packet (sent or dropped it)."""
+        src, dst, proto, sport, dport = _selectors(pkt, family)
+        policy = self.keydb.allocsp("out", src, dst, proto, sport, dport)
+        if policy is None:
+            if self.host.sysctl.get("net.inet.ipsec.def_policy") == 0:  # IPSEC_POLICY_DISCARD
+                return self._policy_drop(pkt, "out")
+            return False
+        if policy.policy == "discard":
+            return self._policy_drop(pkt, "out")
+        if policy.policy != "ipsec":
+            return False
+        consumed, _error = self.process_packet(pkt, policy)
+        return consumed
+
+    def _policy_drop(self, pkt: bytes, direction: str) -> bool:
+        stats = self.keydb.stats
+        counter = "ips_out_polvio" if direction == "out" else "ips_in_polvio"
+        setattr(stats, counter, getattr(stats, counter) + 1)
+        self.host.drop(counter, pkt, None)
+        return True
+
+    def process_packet(self, pkt: bytes, policy, *, fib: int = 0) -> tuple[bool, str | None]:
+        """ipsec4_process_packet: apply each request of ``policy`` and send the result. [S5.5] [S5.6]
+
+        Returns (consumed, errno): consumed is False only when a ``use`` level let
+        the packet go out in clear for lack of an SA; errno is what the sender
+        sees (None also for the silent drop when no SA exists [S5.5]).
+        """
+        host = self.host
+        now = host.clock.now
+        protected = False
+        for request in policy.requests:
+            if not host.sysctl.get("net.inet.esp.esp_enable"):
+                self.espstat.esps_pdrops += 1
+                host.drop("esps_pdrops", pkt, None)
+                return True, "EHOSTUNREACH"
+            sa = self.keydb.allocsa_policy(policy, request, now=now)
+            if sa is None:
+                self.keydb.stats.ips_out_nosa += 1
+                if self.keydb.level_of(policy, request) == "use":
+                    continue  # [S10.8] use: in clear, after the ACQUIRE
+                # require/unique: dropped silently, sendto() succeeds [S5.5] [S8.3]
+                self.keydb.stats.ips_out_inval += 1
+                host.drop("ips_out_nosa", pkt, None)
+                return True, None
+            self._adopt(sa)
+            try:
+                pkt = sa.encapsulate(pkt, now=now, outer=self.outer, mode=request.mode)
+            except EspDrop as error:
+                host.drop(error.counter or "esp output error", pkt, None)
+                return True, "EMSGSIZE" if error.counter == "esps_toobig" else "EINVAL"
+            protected = True
+        if not protected:
+            return False, None
+        return True, self.send_protected(pkt, fib)
+
+    def send_protected(self, pkt: bytes, fib: int = 0) -> str | None:
+        """Route an ESP packet (ip_output with the OUT_DONE tag: no second SPD lookup). [S5.6]
+
+        While it is being sent, ``sending_protected`` is set: an if_ipsec interface
+        that the route leads back into sees the tag and drops the packet [S5.2].
+        """
+        host = self.host
+        stack = host.inet4 if pkt[0] >> 4 == 4 else host.inet6
+        dst = pkt[16:20] if pkt[0] >> 4 == 4 else pkt[24:40]
+        route = host.fibs[fib if fib < len(host.fibs) else 0].lookup(dst)
+        if route is None:
+            host.drop("no route", pkt, None)
+            return "EHOSTUNREACH"
+        self.sending_protected += 1
+        try:
+            return stack.transmit(route, pkt, None, ipsec_done=True)
+        finally:
+            self.sending_protected -= 1
+
+    # -- input -----------------------------------------------------------------------
+
+    def _esp_input4(self, ifp: "Ifnet", pkt: bytes, hlen: int) -> None:
+        self._esp_input(ifp, pkt, 4)
+
+    def _esp_input6(self, ifp: "Ifnet", pkt: bytes, off: int) -> None:
+        self._esp_input(ifp, pkt, 6)
+
+    def _esp_input(self, ifp: "Ifnet", pkt: bytes, family: int) -> None:
+        """ipsec_common_input and esp_input: find the SA, decrypt, reinject. [S9.1]-[S9.3]"""
+        host = self.host
+        st = self.espstat
+        if not host.sysctl.get("net.inet.esp.esp_enable"):
+            st.esps_pdrops += 1
+            host.drop("esps_pdrops", pkt, ifp)
+            return
+        try:
+            spi, dst = peek_spi(pkt)
+        except EspDrop as error:
+            st.esps_input += 1
+            st.count_drop(error)
+            host.drop(error.counter, pkt, ifp)
+            return
+        sa = self.keydb.allocsa(ip_address(dst), "esp", spi)
+        if sa is None:
+            st.esps_input += 1
+            st.esps_notdb += 1
+            host.drop("esps_notdb", pkt, ifp)
+            return
+        self._adopt(sa)
+        try:
+            inner, tunnelled = esp_input(sa, pkt, now=host.clock.now)
+        except EspDrop as error:
+            host.drop(error.counter or "esp next header none (dummy)", pkt, ifp)
+            return
+        rcvif, decrypted = ifp, True
+        if tunnelled and sa.mode == "tunnel" and self.if_input is not None:
+            attributed = self.if_input(sa, inner, family)  # ipsec_if_input [S9.4]
+            if attributed is False:
+                return
+            if attributed is not None:
+                rcvif, decrypted = attributed, False  # m_clrprotoflags drops M_DECRYPTED [S9.4]
+        # netisr_queue: the inner (or rebuilt transport) packet goes through IP input again.
+        stack = host.inet4 if inner[0] >> 4 == 4 else host.inet6
+        stack.input(rcvif, inner, decrypted=decrypted)
+
+    def in_reject(self, pkt: bytes, family: int, decrypted: bool) -> bool:
+        """ipsec4_in_reject: does the global SPD refuse this delivered or forwarded packet? [S9.6]"""
+        src, dst, proto, sport, dport = _selectors(pkt, family)
+        policy = self.keydb.allocsp("in", src, dst, proto, sport, dport)
+        if policy is None:
+            reject = self.host.sysctl.get("net.inet.ipsec.def_policy") == 0
+        elif policy.policy == "discard":
+            reject = True
+        elif policy.policy != "ipsec":
+            reject = False
+        else:
+            reject = any(
+                request.proto == "esp" and not decrypted
+                and self.keydb.level_of(policy, request) in ("require", "unique")
+                for request in policy.requests
+            )
+        if reject:
+            self._policy_drop(pkt, "in")
+        return reject
+
+    def checks_protocol(self, proto: int) -> bool:
+        return proto in _CHECKED_PROTOCOLS
+
+
+def _selectors(pkt: bytes, family: int) -> tuple:
+    """(src, dst, upper protocol, sport, dport) as ipsec4_setspidx_ipaddr/ipsec4_get_ulp build them.
+
+    ICMP puts its type and code where the ports go, as FreeBSD does.
+    """
+    if family == 4:
+        hlen = (pkt[0] & 0x0F) << 2
+        src, dst, proto = ip_address(pkt[12:16]), ip_address(pkt[16:20]), pkt[9]
+        fragment_tail = ((pkt[6] << 8) | pkt[7]) & 0x1FFF
+        off = hlen
+    else:
+        src, dst, proto, off = ip_address(pkt[8:24]), ip_address(pkt[24:40]), pkt[6], 40
+        fragment_tail = 0
+    sport = dport = 0
+    if not fragment_tail and len(pkt) >= off + 4:
+        if proto in (6, 17, 132):
+            sport, dport = _PORTS.unpack_from(pkt, off)
+        elif proto in (1, 58):
+            sport, dport = pkt[off], pkt[off + 1]
+    return src, dst, proto, sport, dport

@@ -1,0 +1,100 @@
+"""ifconfig(8) for if_ipsec interfaces (sbin/ifconfig/ifipsec.c, af_inet.c, af_inet6.c) [S11].
+
+``ifconfig ipsec0 create [reqid N]``, ``destroy``, ``reqid N``, ``[inet|inet6] tunnel SRC DST``,
+``-tunnel`` / ``deletetunnel``, ``tunnelfib N``; the status shows ``tunnel inet A --> B``,
+``groups: ipsec`` and ``reqid: N``. Like FreeBSD's ifconfig, a refused reqid or tunnel
+ioctl is a warning (``ifconfig: ioctl(IPSECSREQID): File exists``), not a failure.
+"""
+
+from ipaddress import ip_address
+
+from ..kernel.if_ipsec import IPSEC_MTU_MAX, IPSEC_MTU_MIN, IfIpsecError, IpsecIf, create_ipsec
+from ..kernel.ifnet import Ifnet
+from ._core import CommandContext, Exit
+from ._ifstatus import GROUPS, STATUS_HOOKS, TUNNEL_STATUS_HOOKS
+from ._libc import strerror
+from .ifconfig import MTU_RANGE, register_cloner, register_command
+
+__all__: list[str] = []
+
+
+def _create(ctx: CommandContext, name: str) -> Ifnet:
+    try:
+        return create_ipsec(ctx.host, None if name == "ipsec" else name)
+    except IfIpsecError as error:
+        raise Exit(1, f"ifconfig: SIOCIFCREATE2 ({name}): {strerror(error.errno_name)}") from None
+
+
+def _destroy(ctx: CommandContext, ifp: Ifnet) -> None:
+    ifp.destroy()
+
+
+def _ipsec(ifp: Ifnet, what: str) -> IpsecIf:
+    if not isinstance(ifp, IpsecIf):
+        raise Exit(1, f"ifconfig: {what}: Invalid argument")
+    return ifp
+
+
+def _reqid(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
+    text = args[0]
+    try:
+        value = int(text, 0) if not (len(text) > 1 and text[0] == "0" and text[1] not in "xX") else int(text, 8)
+    except ValueError:
+        ctx.err(f"ifconfig: Invalid reqid value {text}")
+        return
+    try:
+        _ipsec(ifp, "ioctl(IPSECSREQID)").set_reqid(value)
+    except IfIpsecError as error:
+        ctx.err(f"ifconfig: ioctl(IPSECSREQID): {strerror(error.errno_name)}")  # warn() [S11.1]
+
+
+def _tunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
+    try:
+        src, dst = ip_address(args[0]), ip_address(args[1])
+    except ValueError as error:
+        raise Exit(1, f"ifconfig: error in parsing address string: {error}") from None
+    if src.version != dst.version:
+        raise Exit(1, "ifconfig: source and destination address families do not match")  # [S11.3]
+    ioctl = "SIOCSIFPHYADDR" if src.version == 4 else "SIOCSIFPHYADDR_IN6"
+    try:
+        _ipsec(ifp, ioctl).set_tunnel(src, dst)
+    except IfIpsecError as error:
+        ctx.err(f"ifconfig: {ioctl}: {strerror(error.errno_name)}")  # warn() [S11.3]
+
+
+def _deletetunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
+    _ipsec(ifp, "SIOCDIFPHYADDR").delete_tunnel()
+
+
+def _tunnelfib(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
+    try:
+        fib = int(args[0], 0)
+    except ValueError:
+        raise Exit(1, f"ifconfig: {args[0]}: bad value") from None
+    try:
+        _ipsec(ifp, "ioctl (SIOCSTUNFIB)").set_tunnel_fib(fib)
+    except IfIpsecError as error:
+        ctx.err(f"ifconfig: ioctl (SIOCSTUNFIB): {strerror(error.errno_name)}")
+
+
+def _tunnel_status(ifp: Ifnet) -> list[str]:
+    if not isinstance(ifp, IpsecIf) or not ifp.family:
+        return []  # SIOCGIFPSRCADDR fails with EADDRNOTAVAIL: no tunnel line [S3.8]
+    family = "inet" if ifp.family == 4 else "inet6"
+    return [f"\ttunnel {family} {ifp.src} --> {ifp.dst}"]
+
+
+def _reqid_status(ifp: Ifnet) -> list[str]:
+    return [f"\treqid: {ifp.reqid}"] if isinstance(ifp, IpsecIf) else []  # [S11.1]
+
+
+register_cloner("ipsec", _create, _destroy)
+register_command("reqid", 1, _reqid)
+register_command("tunnel", 2, _tunnel)
+register_command("-tunnel", 0, _deletetunnel)
+register_command("deletetunnel", 0, _deletetunnel)
+register_command("tunnelfib", 1, _tunnelfib)
+MTU_RANGE["ipsec"] = (IPSEC_MTU_MIN, IPSEC_MTU_MAX)
+GROUPS["ipsec"] = "ipsec"
+TUNNEL_STATUS_HOOKS.append(_tunnel_status)
+STATUS_HOOKS.append((20, _reqid_status))  # groups:, then reqid:, then nd6 options= [S11.4]
