@@ -102,6 +102,14 @@ class Simulation:
                 for reason, count in host.drops.items():
                     result.drops[reason] = result.drops.get(reason, 0) + count
         result.drops = dict(sorted(result.drops.items()))
+        for host in net.hosts.values():
+            for sa in host.ipsec.used_sas:
+                result.sas.append({
+                    "host": host.name, "src": str(sa.src), "dst": str(sa.dst), "spi": sa.spi, "mode": sa.mode,
+                    "reqid": sa.reqid, "enc": sa.enc.name, "auth": sa.auth.name if sa.auth else None,
+                    "seq": sa.replay.count, "packets": sa.current.allocations, "bytes": sa.current.bytes,
+                    "state": host.keydb.state_of(sa),
+                })
         result.command_errors = [str(e) for e in net.command_errors]
         result.console = {name: [[t, line] for t, line in console.entries]
                           for name, console in net.consoles.items() if console.entries}

@@ -6,6 +6,10 @@
         'add 192.168.0.3 192.168.0.5 esp 10000 -m tunnel -u 100 -E rijndael-cbc "VerySecureKey!!1";')
     outer = sa.encapsulate(inner)   # the whole outer IP packet
     inner = sa.decapsulate(outer)   # or an EspDrop subclass naming FreeBSD's counter
+
+The key engine (:class:`KeyDB`: SAD, SPD, ACQUIRE, lifetimes; ``key.c``) holds a
+host's SAs and policies (:class:`SecurityPolicy`) and tells PF_KEY listeners
+(:class:`PfkeyMessage`) what happens.
 """
 
 from .algorithms import (
@@ -38,13 +42,25 @@ from .errors import (
     SetkeyError,
 )
 from .esp import peek_spi
+from .keydb import BOOT_EPOCH, IpsecStat, KeyDB, SaInfo
 from .outer import ip_id_counter, OuterHeaderConfig, RandomIpId
+from .pfkey import PfkeyError, PfkeyMessage
+from .policy import IpsecRequest, SaIndex, SecurityPolicy
 from .replay import ReplayWindow
 from .sa import Lifetime, LifetimeCurrent, SecurityAssociation
 from .stats import EspStat
 
 __all__ = [
     "SecurityAssociation",
+    "KeyDB",
+    "IpsecStat",
+    "SaInfo",
+    "BOOT_EPOCH",
+    "SecurityPolicy",
+    "IpsecRequest",
+    "SaIndex",
+    "PfkeyMessage",
+    "PfkeyError",
     "Lifetime",
     "LifetimeCurrent",
     "OuterHeaderConfig",

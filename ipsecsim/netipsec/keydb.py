@@ -345,6 +345,10 @@ class KeyDB:
                 self._sendup(msg, "one")
         return [sav.sa for sav in records]
 
+    def sas(self, proto: str | None = None) -> list[SecurityAssociation]:
+        """Every SA in dump order, without messages or ENOENT (for counters and reports)."""
+        return [sav.sa for sav in self._records(proto)]
+
     def state_of(self, sa: SecurityAssociation) -> str:
         """"larval", "mature", "dying" or "dead" (no longer in the SAD). [S7.7]"""
         sav = self._byspi.get(sa.spi)
@@ -380,6 +384,8 @@ class KeyDB:
         index = SaIndex(request.proto, request.mode, request.reqid,
                         request.src if request.src is not None else src,
                         request.dst if request.dst is not None else dst)  # fmt: skip
+        if index.src is None or index.dst is None:
+            return None  # a transport request needs the packet's addresses: pass src/dst
         for sah in self._sahs:
             if sah.index.matches_request(index):
                 if sah.alive:

@@ -33,6 +33,7 @@ class Result:
     counters: dict[str, dict[str, int]] = field(default_factory=dict)  # "HOST:IF" -> if_data
     drops: dict[str, int] = field(default_factory=dict)  # reason -> count, all hosts
     drops_by_host: dict[str, dict[str, int]] = field(default_factory=dict)
+    sas: list[dict[str, Any]] = field(default_factory=list)  # every SA that carried traffic, per host
     expectations: list[ExpectationResult] = field(default_factory=list)
     command_errors: list[str] = field(default_factory=list)
     console: dict[str, list[list]] = field(default_factory=dict)  # host -> [[time, line], ...]

@@ -52,6 +52,13 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
             if any(data.get(c, 0) for c in COUNTER_COLUMNS):  # idle interfaces (lo0 mostly) add noise
                 rows.append([name, *(str(data.get(c, 0)) for c in COUNTER_COLUMNS)])
         sections.append(("Interfaces", _table(rows)))
+    if result.sas:
+        rows = [["host", "SA", "spi", "mode", "reqid", "algorithms", "seq", "packets", "bytes", "state"]]
+        for sa in result.sas:
+            algorithms = sa["enc"] + (f" + {sa['auth']}" if sa["auth"] else "")
+            rows.append([sa["host"], f"{sa['src']} -> {sa['dst']}", str(sa["spi"]), sa["mode"], str(sa["reqid"]),
+                         algorithms, str(sa["seq"]), str(sa["packets"]), str(sa["bytes"]), sa["state"]])
+        sections.append(("Security associations", _table(rows, right_from=2)))
     if result.drops:
         rows = [["reason", "packets", "where"]]
         for reason, count in sorted(result.drops.items(), key=lambda item: (-item[1], item[0])):

@@ -10,7 +10,8 @@ one per address; address rows count no per-address packets here (the
 simulated kernel keeps per-interface counters only), so they show 0.
 ``netstat -s`` prints the ip, icmp and udp sections in FreeBSD's words from the
 host's counters; counters the simulator does not keep print as 0, and the ICMP
-histograms are left out.
+histograms are left out. ``-p esp`` and ``-p ipsec`` print the host's espstat and
+ipsecstat as usr.bin/netstat/ipsec.c does (they are not part of the default list).
 """
 
 from ..kernel import format_route_flags
@@ -316,12 +317,97 @@ def _udp_stats(st, every: bool) -> list[str]:
 _STATS = {"ip": _ip_stats, "icmp": _icmp_stats, "udp": _udp_stats}
 
 
+# -- netstat -s -p esp / -p ipsec (usr.bin/netstat/ipsec.c) ------------------------------------
+
+# ipsec_espnames: SADB encryption id -> name in the "ESP output histogram".
+_ESP_NAMES = {0: "none", 2: "des-cbc", 3: "3des-cbc", 11: "null", 6: "cast128-cbc", 7: "blowfish-cbc",
+              12: "rijndael-cbc", 13: "aes-ctr", 20: "aes-gcm-16"}  # fmt: skip
+
+
+def _host_espstat(host):
+    """The host's espstat: its own counters (drops before an SA is found, and SAs the
+    kernel adopted) plus those of SAs still counting on their own."""
+    from ..netipsec import EspStat
+
+    total = EspStat()
+    own = getattr(host, "espstat", None)
+    if own is not None:
+        total.add(own)
+    keydb = getattr(host, "keydb", None)
+    if keydb is not None:
+        for sa in keydb.sas():
+            if sa.stats is not own:
+                total.add(sa.stats)
+    return total
+
+
+def _esp_stats(host, every: bool) -> list[str]:
+    """print_espstats: one line per espstat counter, then the algorithm histogram."""
+    st = _host_espstat(host)
+    rows = [
+        ("esps_hdrops", "packet{s} shorter than header shows"),
+        ("esps_nopf", "packet{s} dropped; protocol family not supported"),
+        ("esps_notdb", "packet{s} dropped; no TDB"), ("esps_badkcr", "packet{s} dropped; bad KCR"),
+        ("esps_qfull", "packet{s} dropped; queue full"), ("esps_noxform", "packet{s} dropped; no transform"),
+        ("esps_badilen", "packet{s} dropped; bad ilen"), ("esps_wrap", "replay counter wrap{s}"),
+        ("esps_badenc", "packet{s} dropped; bad encryption detected"),
+        ("esps_badauth", "packet{s} dropped; bad authentication detected"),
+        ("esps_replay", "possible replay packet{s} detected"), ("esps_input", "packet{s} in"),
+        ("esps_output", "packet{s} out"), ("esps_invalid", "packet{s} dropped; invalid TDB"),
+        ("esps_ibytes", "byte{s} in"), ("esps_obytes", "byte{s} out"),
+        ("esps_toobig", "packet{s} dropped; larger than IP_MAXPACKET"),
+        ("esps_pdrops", "packet{s} blocked due to policy"), ("esps_crypto", "crypto processing failure{s}"),
+        ("esps_tunnel", "tunnel sanity check failure{s}"),
+    ]
+    lines = ["esp:"]
+    for field, text in rows:
+        value = getattr(st, field)
+        if value or every:
+            lines.append(f"\t{value} {text.replace('{s}', _plural(value))}")
+    hist = [(alg, n) for alg, n in sorted(st.esps_hist.items()) if n > 0]
+    if hist:
+        lines.append("\tESP output histogram:")
+        lines += [f"\t\t{_ESP_NAMES[alg]}: {n}" if alg in _ESP_NAMES else f"\t\t#{alg}: {n}" for alg, n in hist]
+    return lines
+
+
+def _ipsec_stats(host, every: bool) -> list[str]:
+    """print_ipsecstats: the key engine's ipsecstat counters."""
+    keydb = getattr(host, "keydb", None)
+    rows = [
+        ("ips_in_polvio", "inbound packet{s} violated process security policy"),
+        ("ips_in_nomem", "inbound packet{s} failed due to insufficient memory"),
+        ("ips_in_inval", "invalid inbound packet{s}"),
+        ("ips_out_polvio", "outbound packet{s} violated process security policy"),
+        ("ips_out_nosa", "outbound packet{s} with no SA available"),
+        ("ips_out_nomem", "outbound packet{s} failed due to insufficient memory"),
+        ("ips_out_noroute", "outbound packet{s} with no route available"),
+        ("ips_out_inval", "invalid outbound packet{s}"),
+        ("ips_out_bundlesa", "outbound packet{s} with bundled SAs"),
+        ("ips_spdcache_hits", "spd cache hit{s}"), ("ips_spdcache_misses", "spd cache miss{es}"),
+        ("ips_clcopied", "cluster{s} copied during clone"), ("ips_mbinserted", "mbuf{s} inserted during makespace"),
+    ]
+    lines = ["ipsec:"]
+    for field, text in rows:
+        value = getattr(keydb.stats, field, 0) if keydb is not None else 0
+        if value or every:
+            text = text.replace("{s}", _plural(value)).replace("{es}", "" if value == 1 else "es")
+            lines.append(f"\t{value} {text}")
+    return lines
+
+
+_HOST_STATS = {"esp": _esp_stats, "ipsec": _ipsec_stats}
+
+
 def _stats(ctx: CommandContext, opts, family) -> int:
     every = len(opts["s"]) <= 1  # -ss: only non-zero counters
     protocols = opts.get("p", [])
     if not protocols:
         protocols = list(_STATS) if family in (None, 4) else []
     for name in protocols:
+        if name in _HOST_STATS:
+            ctx.out("\n".join(_HOST_STATS[name](ctx.host, every)))
+            continue
         routine = _STATS.get(name)
         if routine is None:
             raise Exit(1, f"netstat: {name}: unknown or uninstrumented protocol")
