@@ -96,7 +96,8 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
 
         write_plots(result, plot_dir, sim.topology)
     if pcap_dir and not quiet:
-        click.echo(f"\nCaptures in {pcap_dir}/ (open with: tshark -r {pcap_dir}/<host>-<if>.pcap)")
+        click.echo(f"\nCaptures: {pcap_dir}/<host>-<interface>.pcap (physical interfaces show ESP, "
+                   "ipsecN the plaintext)")
     if failure is not None:
         click.echo(str(failure), err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -106,11 +107,17 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--strict", is_flag=True, help="Stop at the first failing command.")
+@click.option("--explain", is_flag=True,
+              help="First print what each host runs at time 0: its tunnels: expanded, then its run: block.")
 @_guarded
-def check(scenario, strict):
+def check(scenario, strict, explain):
     """Validate SCENARIO and run its run: blocks at time 0, listing every error."""
     from . import simulation
 
+    if explain:
+        from .scenario import explain as explain_scenario, load_scenario
+
+        click.echo(explain_scenario(load_scenario(_existing(scenario))))
     sim = simulation.load(_existing(scenario), strict=strict)
     errors = sim.network.command_errors
     for error in errors:
@@ -118,7 +125,8 @@ def check(scenario, strict):
     if errors:
         sys.exit(EXIT_BAD_INPUT)
     scn = sim.scenario
-    click.echo(f"{scenario}: ok ({len(sim.hosts)} hosts, {len(scn.links)} links, "
+    tunnels = f"{len(scn.tunnels)} tunnels, " if scn.tunnels else ""
+    click.echo(f"{scenario}: ok ({len(sim.hosts)} hosts, {len(scn.links)} links, {tunnels}"
                f"{len(scn.traffic)} traffic, {len(scn.timeline)} timeline events, {len(scn.expect)} expectations)")
 
 
