@@ -1,6 +1,7 @@
 """Turn a loaded :class:`Scenario` into a running :class:`~ipsecsim.world.Network`.
 
-Run scripts execute at time 0 in file order; traffic and timeline events are
+Run scripts execute at time 0 in file order, each host's ``tunnels:`` lines before its own
+``run:`` block (see ``tunnels.py``); traffic and timeline events are
 scheduled on the clock. Command errors are collected (``file:line:col: message``)
 and, with ``strict``, the first one stops the build.
 """
@@ -14,6 +15,7 @@ from ..world import Bernoulli, GilbertElliott, LinkParams, Network
 from .errors import Diagnostic, ScenarioError
 from .models import GilbertElliott as GilbertElliottSpec
 from .models import LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
+from .tunnels import host_scripts, join_scripts
 
 __all__ = ["build_network", "link_params", "loss_model"]
 
@@ -58,10 +60,11 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
         net.add_host(name)
     owners: dict = {}
     problems = []
-    for name, spec in scenario.hosts.items():
-        if spec.run is not None:
-            _run(net, name, spec.run, strict, f"hosts.{name}.run")
-            problems += _duplicate_addresses(net, name, spec.run, owners)
+    for name, parts in host_scripts(scenario).items():  # its tunnels' lines, then its run: block
+        for part in parts:
+            _run(net, name, part.script, strict, part.path)
+        if parts:
+            problems += _duplicate_addresses(net, name, join_scripts(p.script for p in parts), owners)
     if problems:
         raise ScenarioError(problems)
     for item in scenario.traffic:

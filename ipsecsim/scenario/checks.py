@@ -2,14 +2,16 @@
 
 After the schema has accepted every value on its own, this pass checks that the values fit
 together: every host, link and flow a scenario names exists, no interface is on two links,
-names are unique, times fall within ``duration``. It also fills in the defaults that depend on
-other values (link names, flow names, ``udp.stop``, the hosts created from links), so a loaded
-:class:`Scenario` has no blanks.
+names are unique, times fall within ``duration``, each tunnel's two ends and keys agree and its
+interfaces, reqids and SPIs are unique on each host. It also fills in the defaults that depend
+on other values (link, flow and tunnel names, ``udp.stop``, the hosts created from links, each
+tunnel end's ipsecN and each tunnel's SPIs), so a loaded :class:`Scenario` has no blanks.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 
 from .errors import Diagnostic, PathPart, format_path
@@ -17,7 +19,10 @@ from .expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
 from .fields import Endpoint
 from .models import HostSpec, Link, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
 from .node import Node
-from .units import format_duration
+from .tunnels import (
+    DIRECTIONS, SIDES, Tunnel, TunnelSpis, cipher_key_bits, default_spis, enc_key_sizes, kernel_reqids,
+)  # fmt: skip
+from .units import describe, format_duration
 
 __all__ = ["complete"]
 
@@ -41,6 +46,10 @@ class _Checker:
         line, col = node.pos_of(key) if key else node.pos
         full = (*path, key) if key else tuple(path)
         self.diagnostics.append(Diagnostic(node.file, line, col, format_path(full), message))
+
+    def missing(self, node: Node, path: Sequence[PathPart], key: str, message: str) -> None:
+        """``key`` is not written in ``node``: point at the mapping, name the key in the path."""
+        self.diagnostics.append(Diagnostic(node.file, node.line, node.col, format_path((*path, key)), message))
 
     def host_exists(self, node: Node, path: Sequence[PathPart], key: str, host: str, hosts: dict) -> None:
         if host not in hosts:
@@ -146,6 +155,240 @@ class _Checker:
                 self.host_exists(exp, path, "host", exp.host, hosts)
 
 
+    def tunnels(self, hosts: dict[str, HostSpec]) -> list[Tunnel]:
+        """Each entry on its own, then what entries share on a host (names, ipsecN, reqids,
+        SPIs, inner addresses); returns the entries with names, interfaces and SPIs filled in."""
+        whole = [i for i, t in enumerate(self.scn.tunnels) if self._tunnel(i, t, hosts)]
+        tunnels = [self.scn.tunnels[i] for i in whole]
+        names = self._tunnel_names(whole)
+        interfaces = self._tunnel_interfaces(whole, hosts)
+        reqids, clashes = kernel_reqids(tunnels)
+        for clash in clashes:
+            i, j = whole[clash.index], whole[clash.owner[0]]
+            end, owner = self.scn.tunnels[i].end(clash.side), f"tunnels[{j}].{clash.owner[1]}"
+            ifname = interfaces[(j, clash.owner[1])]
+            if clash.automatic:
+                message = (f"{clash.reqid} is the reqid the kernel gives {ifname} of {owner}, which has none written; "
+                           "write another reqid")
+            else:
+                message = (f"reqid {clash.reqid} is already {ifname}'s ({owner}) on host {end.host}; "
+                           "if_ipsec reqids are unique per host (ifconfig: ioctl(IPSECSREQID): File exists)")
+            self.problem(end, ("tunnels", i, clash.side), "reqid", message)
+        spis = self._tunnel_spis(whole)
+        self._inner_addresses(whole)
+        out = list(self.scn.tunnels)
+        for i in whole:
+            tunnel = out[i]
+            ends = {side: tunnel.end(side).model_copy(update={"interface": interfaces[(i, side)]}) for side in SIDES}
+            out[i] = tunnel.model_copy(update={"name": names[i], "spi": spis[i], **ends})
+        return out
+
+    def _tunnel(self, i: int, tunnel: Tunnel, hosts: dict[str, HostSpec]) -> bool:
+        """One entry on its own; False when an end is missing (nothing else is checked then)."""
+        path = ("tunnels", i)
+        for side, example in (("a", "a: {host: A, outer: 192.168.0.3, inner: 172.16.0.3/16}"),
+                              ("b", "b: {host: B, outer: 192.168.0.5, inner: 172.16.0.5/16}")):
+            if tunnel.end(side) is None:
+                self.missing(tunnel, path, side, f"required key is missing; add it, e.g. {example}")
+        if tunnel.a is None or tunnel.b is None:
+            return False
+        a, b = tunnel.a, tunnel.b
+        for side in SIDES:
+            end = tunnel.end(side)
+            self.host_exists(end, (*path, side), "host", end.host, hosts)
+            if end.reqid == 0:
+                self.problem(end, (*path, side), "reqid", "0 asks the kernel to choose; leave reqid out for an automatic one")
+        if a.host == b.host:
+            self.problem(b, (*path, "b"), "host", f"both ends are on host {a.host}; a tunnel joins two different hosts")
+        if a.outer.version != b.outer.version:
+            self.problem(b, (*path, "b"), "outer", f"{b.outer} is IPv{b.outer.version} but a.outer {a.outer} is "
+                         f"IPv{a.outer.version}; both outer addresses are of one family "
+                         "(ifconfig: source and destination address families do not match)")
+        elif a.outer == b.outer:
+            self.problem(b, (*path, "b"), "outer", f"{b.outer} is a.outer too; the ends need different outer addresses")
+        self._tunnel_inner(tunnel, path)
+        self._tunnel_keys(tunnel, path)
+        if tunnel.spi is not None:
+            for direction in DIRECTIONS:
+                if tunnel.spi[direction] <= 255:
+                    self.problem(tunnel.spi, (*path, "spi"), direction, f"{tunnel.spi[direction]} is reserved "
+                                 "(RFC 4303 2.1) and setkey's add fails with Invalid argument; write 256 or more")
+            if tunnel.spi.a_to_b == tunnel.spi.b_to_a > 255:
+                self.problem(tunnel.spi, (*path, "spi"), "b_to_a", f"{tunnel.spi.b_to_a} is a_to_b's SPI too; "
+                             "each direction needs its own SPI (setkey: File exists)")
+        return True
+
+    def _tunnel_inner(self, tunnel: Tunnel, path: tuple[PathPart, ...]) -> None:
+        a, b = tunnel.a, tunnel.b
+        families = {side: sorted(x.version for x in tunnel.end(side).inner) for side in SIDES}
+        if families["a"] != families["b"]:
+            def family(side: str) -> str:
+                return " and ".join(f"IPv{v}" for v in families[side])
+
+            self.problem(b, (*path, "b"), "inner", f"b.inner is {family('b')} but a.inner is {family('a')}; "
+                         "both ends need inner addresses of the same families")
+            return
+        for mine in a.inner:
+            theirs = next(x for x in b.inner if x.version == mine.version)
+            if mine.ip == theirs.ip:
+                self.problem(b, (*path, "b"), "inner", f"{theirs.ip} is a.inner too; each end needs its own inner address")
+            for side, inner, peer in (("a", mine, theirs), ("b", theirs, mine)):
+                if inner.version == 6 and inner.network.prefixlen < 128 and peer.ip not in inner.network:
+                    other = "b" if side == "a" else "a"
+                    self.problem(tunnel.end(side), (*path, side), "inner", f"{peer.ip} ({other}.inner) is outside "
+                                 f"{inner.network}; write /128 for a point-to-point address, or put both ends in one prefix")
+
+    def _tunnel_keys(self, tunnel: Tunnel, path: tuple[PathPart, ...]) -> None:
+        enc, auth, name = tunnel.enc, tunnel.auth, tunnel.encryption
+        if enc.aead and auth is not None:
+            self.problem(tunnel, path, "authentication", f"{name} authenticates itself (AEAD); remove authentication")
+            auth = None
+        if tunnel.key_seed is not None:
+            if tunnel.keys is not None or tunnel.auth_keys is not None:
+                self.problem(tunnel, path, "key_seed", "key_seed derives every key; give keys or key_seed, not both")
+            if tunnel.key_bits is not None:
+                sizes = cipher_key_bits(enc)
+                if enc.name == "null":
+                    self.problem(tunnel, path, "key_bits", "null encryption has no key to size; remove key_bits")
+                elif tunnel.key_bits not in sizes:
+                    self.problem(tunnel, path, "key_bits", f"{name} has no {tunnel.key_bits}-bit keys; write {_alternatives(sizes)}")
+            return
+        if tunnel.key_bits is not None:
+            self.problem(tunnel, path, "key_bits", "key_bits sizes the keys key_seed derives; written keys have their own length")
+        if tunnel.keys is None:
+            self.missing(tunnel, path, "keys", 'required key is missing; add it, e.g. keys: {a_to_b: "...", b_to_a: "..."}, '
+                         "or key_seed: 1 to derive the keys")
+        else:
+            sizes = enc_key_sizes(enc)
+            rule = f"{name} takes a key of 0 to 256 bytes" if enc.name == "null" else (
+                f"{name} needs a key of {_alternatives(sizes)} bytes" + (" (key + 4-byte salt)" if enc.salt else ""))
+            self._key_lengths(tunnel.keys, (*path, "keys"), sizes, rule)
+        if tunnel.auth_keys is not None:
+            if auth is None:
+                self.problem(tunnel, path, "auth_keys", "there is no authentication to key; "
+                             "add authentication: hmac-sha2-256, or remove auth_keys")
+            elif not auth.key_len:
+                self.problem(tunnel, path, "auth_keys", '"null" authentication takes no key; remove auth_keys')
+            else:
+                self._key_lengths(tunnel.auth_keys, (*path, "auth_keys"), (auth.key_len,),
+                                  f"{auth.name} needs a key of {auth.key_len} bytes")
+        elif auth is not None and auth.key_len and tunnel.keys is not None:
+            self.missing(tunnel, path, "auth_keys", f"required key is missing; {auth.name} needs auth_keys: "
+                         f"{{a_to_b: ..., b_to_a: ...}} of {auth.key_len} bytes each, or use key_seed")
+
+    def _key_lengths(self, keys: Node, path: tuple[PathPart, ...], sizes: Sequence[int], rule: str) -> None:
+        for direction in DIRECTIONS:
+            key = keys[direction]
+            if len(key.data) not in sizes:
+                self.problem(keys, path, direction, f"{describe(str(key))} is {len(key.data)} bytes; {rule}")
+
+    def _tunnel_names(self, whole: list[int]) -> dict[int, str]:
+        tunnels, names, taken = self.scn.tunnels, {}, {}
+        for i in whole:
+            name = tunnels[i].name
+            if name and name in taken:
+                self.problem(tunnels[i], ("tunnels", i), "name",
+                             f"tunnel name '{name}' is already used by tunnels[{taken[name]}]; names must be unique")
+            if name:
+                taken.setdefault(name, i)
+                names[i] = name
+        for i in whole:
+            if not tunnels[i].name:
+                base = name = f"{tunnels[i].a.host}-{tunnels[i].b.host}"
+                n = 1
+                while name in taken:
+                    n += 1
+                    name = f"{base}-{n}"
+                taken[name], names[i] = i, name
+        return names
+
+    def _tunnel_interfaces(self, whole: list[int], hosts: dict[str, HostSpec]) -> dict[tuple[int, str], str]:
+        """Written ipsecN names must be unique per host and not made by the host's run: block;
+        the others get the lowest free unit (tunnels are set up first, in file order)."""
+        tunnels, names, taken = self.scn.tunnels, {}, {}
+        made = {host: _created_interfaces(spec) for host, spec in hosts.items()}
+        for i in whole:
+            for side in SIDES:
+                end = tunnels[i].end(side)
+                if not end.interface:
+                    continue
+                key = (end.host, end.interface)
+                if key in taken:
+                    j, other = taken[key]
+                    self.problem(end, ("tunnels", i, side), "interface", f"{end.interface} on host {end.host} is already "
+                                 f"tunnels[{j}].{other}'s; each tunnel end needs its own interface")
+                elif end.interface in made.get(end.host, {}):
+                    self.problem(end, ("tunnels", i, side), "interface", f"host {end.host}'s run: block creates {end.interface} "
+                                 f"too (line {made[end.host][end.interface]}); tunnels are set up first, so that line would fail")
+                taken.setdefault(key, (i, side))
+                names[(i, side)] = end.interface
+        for i in whole:
+            for side in SIDES:
+                end = tunnels[i].end(side)
+                if end.interface:
+                    continue
+                unit = 0
+                while (end.host, f"ipsec{unit}") in taken or f"ipsec{unit}" in made.get(end.host, {}):
+                    unit += 1
+                taken[(end.host, f"ipsec{unit}")] = (i, side)
+                names[(i, side)] = f"ipsec{unit}"
+        return names
+
+    def _tunnel_spis(self, whole: list[int]) -> dict[int, TunnelSpis]:
+        """Both SAs of a tunnel are added on both of its hosts; an SPI is unique in a host's SAD [S7.2]."""
+        out: dict[int, TunnelSpis] = {}
+        used: dict[tuple[str, int], tuple[int, str]] = {}
+        for i in whole:
+            tunnel = self.scn.tunnels[i]
+            out[i] = tunnel.spi or TunnelSpis(**dict(zip(DIRECTIONS, default_spis(i))))
+            reported = set()
+            for host in (tunnel.a.host, tunnel.b.host):
+                for direction in DIRECTIONS:
+                    spi = out[i][direction]
+                    owner = used.setdefault((host, spi), (i, direction))
+                    if owner[0] == i or direction in reported:
+                        continue
+                    reported.add(direction)
+                    message = (f"SPI {spi} is already used on host {host} by tunnels[{owner[0]}] ({owner[1]}); "
+                               "every SA on a host needs its own SPI (setkey: File exists)")
+                    if tunnel.spi is None:  # derived: one message, at the entry
+                        reported.update(DIRECTIONS)
+                        self.missing(tunnel, ("tunnels", i), "spi", f"{message}; write spi: {{a_to_b: ..., b_to_a: ...}}")
+                    else:
+                        self.problem(tunnel.spi, ("tunnels", i, "spi"), direction, message)
+        return out
+
+    def _inner_addresses(self, whole: list[int]) -> None:
+        owners: dict[object, tuple[int, str, str]] = {}
+        for i in whole:
+            for side in SIDES:
+                end = self.scn.tunnels[i].end(side)
+                for inner in end.inner:
+                    j, other, host = owners.setdefault(inner.ip, (i, side, end.host))
+                    if j != i:
+                        self.problem(end, ("tunnels", i, side), "inner", f"{inner.ip} is already the inner address of "
+                                     f"tunnels[{j}].{other} (host {host}); every interface address is unique")
+
+
+_CREATES = re.compile(r"\bifconfig\s+(ipsec[0-9]+)\s+create\b")
+
+
+def _created_interfaces(spec: HostSpec) -> dict[str, int]:
+    """ipsecN -> file line, for each ``ifconfig ipsecN create`` in a host's run: block."""
+    made: dict[str, int] = {}
+    if spec.run is not None:
+        for index, line in enumerate(spec.run.text.split("\n")):
+            for m in _CREATES.finditer(line.split("#")[0]):
+                made.setdefault(m[1], spec.run.position(index)[0])
+    return made
+
+
+def _alternatives(sizes: Sequence[int]) -> str:
+    """``16, 24 or 32``."""
+    words = [str(s) for s in sizes]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def complete(scn: Scenario) -> tuple[Scenario, list[Diagnostic]]:
     """Check how the parts of ``scn`` fit together and fill in dependent defaults.
 
@@ -154,8 +397,9 @@ def complete(scn: Scenario) -> tuple[Scenario, list[Diagnostic]]:
     checker = _Checker(scn)
     links = checker.links()
     hosts = checker.hosts()
+    tunnels = checker.tunnels(hosts)
     traffic = checker.traffic(hosts)
     checker.timeline(hosts, links)
     checker.expect(hosts, traffic)
-    done = scn.model_copy(update={"links": links, "hosts": hosts, "traffic": traffic})
+    done = scn.model_copy(update={"links": links, "hosts": hosts, "tunnels": tunnels, "traffic": traffic})
     return done, checker.diagnostics

@@ -21,6 +21,7 @@ from .fields import (
     PositiveRate, Queue, QueueLimit, ScriptText, Text, bad,
 )  # fmt: skip
 from .node import Node, none_is_empty
+from .tunnels import Tunnel
 from .yamlmarks import MarkedMap
 from .units import format_duration
 
@@ -254,7 +255,8 @@ def _hosts(value: object) -> object:
 
 class Scenario(Node):
     """A whole scenario file. After :func:`load_scenario`, ``hosts`` names every host (also those
-    only created by links), every link and flow has a name, and every ``udp.stop`` is set."""
+    only created by links), every link, flow and tunnel has a name, every ``udp.stop`` is set,
+    and every tunnel end has its ``interface`` and every tunnel its ``spi``."""
 
     name: Text
     description: Text | None = None
@@ -262,6 +264,7 @@ class Scenario(Node):
     seed: Annotated[int, Int(0, 2**64 - 1)] = 1
     links: Annotated[list[Link], BeforeValidator(none_is_empty)] = []
     hosts: Annotated[dict[HostName, HostSpec], BeforeValidator(_hosts)] = {}
+    tunnels: Annotated[list[Tunnel], BeforeValidator(none_is_empty)] = []  # expanded by tunnels.py
     traffic: Annotated[list[Traffic], BeforeValidator(none_is_empty)] = []
     timeline: Annotated[list[Timeline], BeforeValidator(none_is_empty)] = []
     expect: Annotated[list[Expect], BeforeValidator(none_is_empty)] = []
