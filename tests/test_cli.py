@@ -20,7 +20,7 @@ def invoke(*args):
     return result
 
 
-@pytest.mark.parametrize("name", ["routed_three_hosts", "lossy_link", "bottleneck_queue"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
 def test_every_shipped_scenario_runs_and_its_expectations_hold(name):
     result = invoke("run", SCENARIOS / f"{name}.yaml", "--quiet")
     assert result.exit_code == 0, result.output
@@ -117,3 +117,19 @@ def test_command_errors_are_listed_with_their_line_and_the_run_goes_on(tmp_path)
     strict = invoke("run", path, "--strict")
     assert strict.exit_code == 2
     assert f"{path}:9:7:" in strict.output
+
+
+def test_plots_are_written(tmp_path):
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--quiet", "--plot", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in tmp_path.glob("*.png")} >= {"topology.png", "pings.png", "flows.png"}
+
+
+def test_flagship_pcap_decrypts_with_the_esp_sa_file_the_run_wrote(tmp_path):
+    require_tshark()
+    result = invoke("run", SCENARIOS / "if_ipsec_host_a_b.yaml", "--pcap", tmp_path, "--duration", "3s")
+    assert result.exit_code == 1  # the flow's expectations need the full 10 s
+    assert "WIRESHARK_CONFIG_DIR=" in result.output
+    rows = tshark_fields(tmp_path / "A-em0.pcap", ["esp.spi", "icmp.type", "ip.src"], config_dir=tmp_path,
+                         prefs={"esp.enable_encryption_decode": "TRUE"}, display_filter="icmp")
+    assert {(r["esp.spi"], r["icmp.type"]) for r in rows} == {("0x00002710", "8"), ("0x00002711", "0")}
