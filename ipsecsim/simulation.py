@@ -18,6 +18,7 @@ from .scenario import Scenario, load_scenario, parse_scenario
 from .scenario.build import build_network
 from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
 from .scenario.units import format_duration, format_rate
+from .userland.ping import Ping
 from .world import Network
 
 __all__ = ["Simulation", "HostHandle", "load", "loads"]
@@ -39,15 +40,18 @@ class HostHandle:
         is complete, as at a real prompt.
         """
         net = self._sim.network
-        before = len(net.pings)
+        shell = net.shells[self.name]
+        programs = len(shell.programs)
         result = net.sh(self.name, command)
-        output = result.output
-        started = net.pings[before:]
-        while started and not all(p.done for p in started):
-            net.run(net.now + 1.0)
-        for ping in started:
-            output += "\n".join(ping.lines) + "\n"
-        return output
+        started = [p for p in shell.programs[programs:] if isinstance(p, Ping)]
+        if not started:
+            return result.output
+        printed = [len(ping.lines) for ping in started]  # what the command itself already returned
+        while not all(p.done for p in started):
+            net.run(net.now + 0.5)
+        # The console also holds other programs' lines (the scenario's own pings): keep these ones'.
+        later = (line for ping, n in zip(started, printed) for line in ping.lines[n:])
+        return result.output + "".join(line + "\n" for line in later)
 
     def __repr__(self) -> str:
         return f"<host {self.name}>"
@@ -81,15 +85,20 @@ class Simulation:
 
     def close(self) -> None:
         """Finish pings still running (they print their statistics) and close capture files."""
-        for ping in self.network.pings:
+        for ping in self._all_pings():
             if ping.started and not ping.done:
                 ping.finish()
         self.network.close()
 
+    def _all_pings(self) -> list[Ping]:
+        """Traffic pings, then pings typed in scripts or at the prompt, in start order per host."""
+        typed = [p for shell in self.network.shells.values() for p in shell.programs if isinstance(p, Ping)]
+        return list(self.network.pings) + typed
+
     def result(self) -> Result:
         net = self.network
         result = Result(name=self.scenario.name, duration=net.now, seed=net.engine.seed)
-        for ping in net.pings:
+        for ping in self._all_pings():
             entry = ping.stats.as_dict()
             entry["name"] = ping.name
             result.pings.append(entry)

@@ -1,0 +1,46 @@
+"""The Python API of DESIGN.md: load, sh, run, summary, and the result's fields."""
+
+from pathlib import Path
+
+import ipsecsim
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def test_load_sh_run_summary():
+    sim = ipsecsim.load(SCENARIOS / "routed_three_hosts.yaml")
+    assert sim.now == 0
+    assert "inet 10.0.1.2 netmask 0xffffff00 broadcast 10.0.1.255" in sim.host("R").sh("ifconfig em0")
+    typed = sim.host("A").sh("ping -c 2 -i 0.5 10.0.2.2")
+    assert typed.startswith("PING 10.0.2.2 (10.0.2.2): 56 data bytes\n")
+    assert "2 packets transmitted, 2 packets received, 0.0% packet loss" in typed
+    assert 1.0 <= sim.now < 2.0  # the prompt waited for ping, as a shell would
+    result = sim.run()
+    sim.close()
+    assert result.duration == 10
+    assert [p["received"] for p in result.pings] == [5, 5, 2]  # the typed ping is in the results too
+    assert result.counters["R:em1"]["opackets"] > 3000
+    assert result.flows["video"]["loss"] == 0
+    assert all(e.holds for e in result.expectations)
+    text = result.summary()
+    assert "Pings" in text and "UDP flows" in text and "Expectations" in text
+    assert "<pre>" in result._repr_html_()
+
+
+def test_result_round_trips_through_json(tmp_path):
+    sim = ipsecsim.load(SCENARIOS / "lossy_link.yaml")
+    result = sim.run()
+    sim.close()
+    path = tmp_path / "run.json"
+    result.to_json(path)
+    again = ipsecsim.report.Result.from_json(path)
+    assert again.summary() == result.summary()
+
+
+def test_topology_is_networkx_and_draws():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    sim = ipsecsim.load(SCENARIOS / "routed_three_hosts.yaml")
+    assert sorted(sim.topology.nodes) == ["A", "B", "R"]
+    assert sim.network.draw() is not None
