@@ -56,14 +56,24 @@ def test_bernoulli_loss_is_within_binomial_bounds(p):
 def test_gilbert_elliott_loss_comes_in_bursts_at_its_long_run_rate():
     model = GilbertElliott(p=0.02, r=0.25, loss_good=0.0, loss_bad=1.0)
     net, link, a, b = pair(LinkParams(bandwidth=1e9, loss=model), seed=5)
-    lost_seq = []
+    arrived = []
+    # The UDP payload starts with the flow's sequence number (IPv4 20 + UDP 8 bytes in).
+    b.interfaces["em0"].bpf = lambda pkt, outbound: arrived.append(int.from_bytes(pkt[28:36], "big"))
     stats = flow(net, rate=16e6, size=100, stop=1.0)  # 20,000 packets
     net.run(2.0)
-    loss = stats.loss
-    assert loss == pytest.approx(model.mean_loss, rel=0.25)
-    # Bursts: far more consecutive losses than independent loss at the same rate would give.
-    received = stats.received
-    assert received < stats.sent
+    assert stats.loss == pytest.approx(model.mean_loss, rel=0.25)  # (r*0 + p*1)/(p+r) = 7.4%
+    received = set(arrived)
+    bursts, run = [], 0
+    for seq in range(stats.sent):
+        if seq in received:
+            if run:
+                bursts.append(run)
+            run = 0
+        else:
+            run += 1
+    # In the bad state each packet is lost and the state ends with probability r: bursts of
+    # 1/r = 4 packets on average, where independent loss at 7.4% gives about 1.08.
+    assert sum(bursts) / len(bursts) == pytest.approx(1 / model.r, rel=0.2)
 
 
 def test_drop_tail_queue_overflows_with_reason_queue_full():
