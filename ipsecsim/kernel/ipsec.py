@@ -135,7 +135,11 @@ class IpsecStack:
             protected = True
         if not protected:
             return False, None
-        return True, self.send_protected(pkt, fib)
+        # ipsec_process_done's ip_output runs in the crypto callback (esp_output_cb), whose
+        # return value crypto_done() ignores: the sender never sees an error from here on,
+        # and if_ipsec counts no OERRORS for it (the drop keeps its own reason). [S5.6]
+        self.send_protected(pkt, fib)
+        return True, None
 
     def send_protected(self, pkt: bytes, fib: int = 0) -> str | None:
         """Route an ESP packet (ip_output with the OUT_DONE tag: no second SPD lookup). [S5.6]
