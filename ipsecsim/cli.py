@@ -33,6 +33,9 @@ def _guarded(command):
             sys.exit(EXIT_BAD_INPUT)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:  # "ipsecsim run ... | head": the reader left; so do we, quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
         except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
             if os.environ.get("IPSECSIM_DEBUG"):
                 raise

@@ -112,7 +112,8 @@ class Simulation:
                     result.drops[reason] = result.drops.get(reason, 0) + count
         result.drops = dict(sorted(result.drops.items()))
         for host in net.hosts.values():
-            for sa in host.ipsec.used_sas:
+            in_sad = host.keydb.sas()
+            for sa in in_sad + [sa for sa in host.ipsec.used_sas if sa not in in_sad]:
                 result.sas.append({
                     "host": host.name, "src": str(sa.src), "dst": str(sa.dst), "spi": sa.spi, "mode": sa.mode,
                     "reqid": sa.reqid, "enc": sa.enc.name, "auth": sa.auth.name if sa.auth else None,
@@ -122,13 +123,40 @@ class Simulation:
         result.command_errors = [str(e) for e in net.command_errors]
         result.console = {name: [[t, line] for t, line in console.entries]
                           for name, console in net.consoles.items() if console.entries}
-        result.notes = list(net.notes)
+        result.notes = list(net.notes) + _explain_missing_sas(net)
         result.scheduler_events = net.engine.scheduled
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
         result.expectations = [check for expectation in self.scenario.expect
                                for check in _check(expectation, result)]
         return result
+
+
+def _explain_missing_sas(net: Network) -> list[str]:
+    """Why packets were dropped with ips_out_nosa: what the policy asked for, what the SAD holds.
+
+    Each distinct SADB_ACQUIRE names the SA the kernel looked for (outer addresses and
+    reqid) [S8.2]; an SA with those addresses but another reqid is the classic if_ipsec
+    mistake (SAs added without ``-u``) [S7.1] [S9.5].
+    """
+    notes = []
+    for host in net.hosts.values():
+        dropped = host.drops.get("ips_out_nosa", 0)
+        if not dropped or not host.ipsec.acquires:
+            continue
+        for src, dst, reqid in dict.fromkeys(host.ipsec.acquires):
+            wanted = f"an ESP SA {src} -> {dst}" + (f" with reqid {reqid}" if reqid else "")
+            near = [sa for sa in host.keydb.sas() if sa.src == src and sa.dst == dst]
+            if near:
+                have = ", ".join(f"spi {sa.spi} has reqid {sa.reqid}" for sa in near)
+                fix = f'add it with "-u {reqid}"' if reqid else "check the SA's addresses and mode"
+                notes.append(f"{host.name}: {dropped} packets dropped (ips_out_nosa): the policy needs {wanted}, "
+                             f"but {have}; {fix}")
+            else:
+                notes.append(f"{host.name}: {dropped} packets dropped (ips_out_nosa): the policy needs {wanted} "
+                             "and the SAD has none; add it with setkey (an IKE daemon would answer the "
+                             "SADB_ACQUIRE the kernel sent)")
+    return notes
 
 
 def _measured(expectation, measure: str, result: Result):

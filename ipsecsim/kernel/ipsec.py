@@ -61,9 +61,17 @@ class IpsecStack:
         self.if_input: IfInput | None = None
         self.sending_protected = 0  # > 0 while an ESP packet is on its way out (PACKET_TAG_IPSEC_OUT_DONE)
         self.used_sas: list = []  # every SA that carried a packet, for Wireshark's esp_sa file
+        # Each SADB_ACQUIRE the key engine sent, as (src, dst, reqid): reports explain with them
+        # why packets were dropped for lack of an SA. Listening changes nothing in the kernel.
+        self.acquires: list[tuple] = []
+        self.keydb.subscribe(self._note_acquire, satypes=("esp",))
         host.inet4.protocols[50] = self._esp_input4
         host.inet6.protocols[50] = self._esp_input6
         self._timer = host.clock.call_later(1.0, self._tick)
+
+    def _note_acquire(self, message) -> None:
+        if message.type == "SADB_ACQUIRE":
+            self.acquires.append((message.src, message.dst, message.reqid or 0))
 
     # -- the key engine's clock ----------------------------------------------------
 

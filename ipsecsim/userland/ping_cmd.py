@@ -204,8 +204,8 @@ def _options4(ctx: CommandContext, prog: str, opts) -> dict:
                 raise Exit(EX_USAGE, f"{prog}: packet size too large: {size} > {_MAXPAYLOAD4}")
             settings["size"] = size
         elif ch == "z":
-            tos, problem = strtonum(value, 0, 255)
-            if problem:
+            tos, rest = strtol(value, 0)  # ping.c: strtol(optarg, &ep, 0), so 0xb8 works too
+            if rest or not value or not 0 <= tos <= 255:
                 raise Exit(EX_USAGE, f"{prog}: invalid TOS: `{value}'")
             settings["tos"] = tos
         elif ch == "S":
