@@ -1,7 +1,6 @@
 """Every notebook's code cells run in order, from the notebooks folder, and none is saved with outputs."""
 
 import json
-import os
 from pathlib import Path
 
 import matplotlib

@@ -11,7 +11,7 @@ import random
 from typing import Callable
 
 from .clock import Clock
-from .ifnet import AF_INET, AF_INET6, ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
+from .ifnet import ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
 from .inet import Inet4
 from .inet6 import Inet6
 from .ipsec import IpsecStack

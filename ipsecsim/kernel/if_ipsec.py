@@ -9,12 +9,12 @@ it are counted, tapped (DLT_NULL) and handed to IPsec with its outbound policy
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 import re
 from typing import TYPE_CHECKING
 
 from ..netipsec.policy import IpsecRequest, SecurityPolicy
-from .ifnet import AF_INET, IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
+from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
 
 if TYPE_CHECKING:
     from .host import Host

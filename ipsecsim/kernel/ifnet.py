@@ -6,7 +6,7 @@ received packets to its host (``receive``). Subclasses: :class:`EtherIf`
 in the same way.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import TYPE_CHECKING, Callable
 

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Callable
 from ..packet import (
     ICMP_ECHO, ICMP_ECHOREPLY, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ICMP_UNREACH,
     ICMP_UNREACH_HOST, ICMP_UNREACH_NEEDFRAG, ICMP_UNREACH_PORT, ICMP_UNREACH_PROTOCOL,
-    Icmp, MalformedPacket, Udp, checksum_adjust16, internet_checksum,
+    Icmp, MalformedPacket, checksum_adjust16, internet_checksum,
 )
 from ..packet.ipv4 import IP_DF, IP_MF, IPV4_HEADER
 from .frag import Reassembler
 from .ifnet import AF_INET, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
+from .transport import PerSecondLimit, udp_input
 
 if TYPE_CHECKING:
     from .host import Host
@@ -43,7 +44,7 @@ class Inet4:
         self.udp_ports: dict[int, Callable] = {}
         self.icmp_listeners: list[Callable] = []
         self._ident = host.rng.getrandbits(16)
-        self._icmp_window = (-1, 0)
+        self._icmp_limit = PerSecondLimit(host, "net.inet.icmp.icmplim")
         sysctl = host.sysctl
         self.reassembler = Reassembler(
             host.clock,
@@ -285,7 +286,7 @@ class Inet4:
         src = pkt[12:16]
         if pkt[16:20] in host.broadcast4 or pkt[16] >= 224 or src == b"\0\0\0\0" or src[0] >= 224:
             return
-        if not self._icmp_rate_ok():
+        if not self._icmp_limit.allow():
             host.ipstat.icps_ratelimited += 1
             return
         total = (pkt[2] << 8) | pkt[3]
@@ -299,38 +300,15 @@ class Inet4:
         except SendError:
             pass
 
-    def _icmp_rate_ok(self) -> bool:
-        """net.inet.icmp.icmplim: at most N error replies per second (badport_bandlim)."""
-        limit = self.host.sysctl.get("net.inet.icmp.icmplim")
-        second = int(self.host.clock.now)
-        window, used = self._icmp_window
-        if window != second:
-            window, used = second, 0
-        if limit and used >= limit:
-            return False
-        self._icmp_window = (window, used + 1)
-        return True
-
     # -- UDP ------------------------------------------------------------------------
 
     def _udp_input(self, ifp: Ifnet, pkt: bytes, hlen: int) -> None:
-        host = self.host
-        src, dst = IPv4Address(pkt[12:16]), IPv4Address(pkt[16:20])
-        try:
-            udp = Udp.parse(pkt[hlen:], src, dst)
-        except MalformedPacket as error:
-            host.ipstat.udps_badsum += 1
-            host.drop(error.reason, pkt, ifp)
-            return
-        host.ipstat.udps_ipackets += 1
-        handler = self.udp_ports.get(udp.dport)
-        if handler is None:
-            host.ipstat.udps_noport += 1
-            if not host.sysctl.get("net.inet.udp.blackhole") and pkt[16:20] not in host.broadcast4:
+        def port_unreachable() -> None:
+            if pkt[16:20] not in self.host.broadcast4:
                 self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PORT, ifp)
-            host.drop("port unreachable", pkt, ifp)
-            return
-        handler(src, udp.sport, dst, udp.dport, udp.payload)
+
+        udp_input(self.host, self.udp_ports, ifp, pkt, hlen, IPv4Address(pkt[12:16]), IPv4Address(pkt[16:20]),
+                  port_unreachable)
 
 
 def fragment(pkt: bytes, mtu: int) -> list[bytes]:

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Callable
 from ..packet import (
     ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, ICMP6_DST_UNREACH_NOROUTE, ICMP6_ECHO_REPLY,
     ICMP6_ECHO_REQUEST, ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB, ICMP6_TIME_EXCEED_REASSEMBLY,
-    ICMP6_TIME_EXCEED_TRANSIT, ICMP6_TIME_EXCEEDED, Icmp6, MalformedPacket, Udp,
+    ICMP6_TIME_EXCEED_TRANSIT, ICMP6_TIME_EXCEEDED, Icmp6, MalformedPacket,
 )
 from ..packet.ipv6 import IPV6_HEADER
 from .frag import Reassembler
 from .ifnet import AF_INET6, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
+from .transport import PerSecondLimit, udp_input
 
 if TYPE_CHECKING:
     from .host import Host
@@ -40,7 +41,7 @@ class Inet6:
         self.udp_ports: dict[int, Callable] = {}
         self.icmp_listeners: list[Callable] = []
         self._frag_ident = host.rng.getrandbits(32)
-        self._error_window = (-1, 0)
+        self._error_limit = PerSecondLimit(host, "net.inet6.icmp6.errppslimit")
         sysctl = host.sysctl
         self.reassembler = Reassembler(
             host.clock,
@@ -266,7 +267,7 @@ class Inet6:
             return
         if pkt[6] == 58 and len(pkt) > 40 and pkt[40] < 128:
             return
-        if not self._error_rate_ok():
+        if not self._error_limit.allow():
             return
         quote = pkt[: _IPV6_MINMTU - 48]
         original_dst = pkt[24:40]
@@ -278,34 +279,8 @@ class Inet6:
         except SendError:
             pass
 
-    def _error_rate_ok(self) -> bool:
-        limit = self.host.sysctl.get("net.inet6.icmp6.errppslimit")
-        second = int(self.host.clock.now)
-        window, used = self._error_window
-        if window != second:
-            window, used = second, 0
-        if limit and used >= limit:
-            return False
-        self._error_window = (window, used + 1)
-        return True
-
     # -- UDP -----------------------------------------------------------------------------
 
     def _udp_input(self, ifp: Ifnet, pkt: bytes, off: int) -> None:
-        host = self.host
-        src, dst = IPv6Address(pkt[8:24]), IPv6Address(pkt[24:40])
-        try:
-            udp = Udp.parse(pkt[off:], src, dst)
-        except MalformedPacket as error:
-            host.ipstat.udps_badsum += 1
-            host.drop(error.reason, pkt, ifp)
-            return
-        host.ipstat.udps_ipackets += 1
-        handler = self.udp_ports.get(udp.dport)
-        if handler is None:
-            host.ipstat.udps_noport += 1
-            if not host.sysctl.get("net.inet.udp.blackhole"):
-                self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, ifp)
-            host.drop("port unreachable", pkt, ifp)
-            return
-        handler(src, udp.sport, dst, udp.dport, udp.payload)
+        udp_input(self.host, self.udp_ports, ifp, pkt, off, IPv6Address(pkt[8:24]), IPv6Address(pkt[24:40]),
+                  lambda: self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, ifp))

@@ -29,7 +29,7 @@ import weakref
 from datetime import datetime, timezone
 
 from ..netipsec import PfkeyError, SecurityAssociation, SetkeyError
-from ..netipsec.pfkey import MSG_TYPES, SATYPES, PfkeyMessage, dump_fields, ipsec_hexdump, kdebug_sadb
+from ..netipsec.pfkey import SATYPES, PfkeyMessage, dump_fields, ipsec_hexdump, kdebug_sadb
 from ..netipsec.policy import IPSEC_MANUAL_REQID_MAX, IPSEC_ULPROTO_ANY
 from ..netipsec.setkey_syntax import PROTOCOL_NAMES, AddCommand, Parser, PolicyCommand, TableCommand
 from ._core import CommandContext, Exit, register

@@ -6,7 +6,6 @@ reqid) and hostA pings hostB once. The capture between ipsecA and the router
 must decrypt in tshark with the SAs' keys.
 """
 
-from pathlib import Path
 
 import pytest
 

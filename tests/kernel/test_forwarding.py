@@ -3,8 +3,7 @@
 from ipaddress import ip_address
 
 import pytest
-from scapy.layers.inet import ICMP, IP
-from scapy.layers.inet6 import IPv6
+from scapy.layers.inet import IP
 
 from ipsecsim.packet import (
     ICMP6_DST_UNREACH, ICMP6_ECHO_REPLY, ICMP6_PACKET_TOO_BIG, ICMP6_TIME_EXCEEDED, ICMP_ECHOREPLY,

@@ -151,7 +151,6 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 from ipsecsim.netipsec.setkey_syntax import (  # noqa: E402
     PolicyCommand,
     PolicyError,
-    TableCommand,
     parse_policy,
     parse_script,
 )

@@ -178,8 +178,8 @@ def test_an_error_stops_the_remaining_parameters(one):
     assert em0.mtu == 1400
 
 
-def test_cloner_and_extra_command_hooks(one):
-    """The extension points the if_ipsec issue uses."""
+def test_cloner_and_extra_command_hooks(one, monkeypatch):
+    """The extension points the if_ipsec issue uses (the real ipsec cloner is set aside meanwhile)."""
     from ipsecsim.kernel import LoopbackIf
     from ipsecsim.userland import ifconfig as ifc
     from ipsecsim.userland._ifstatus import STATUS_HOOKS
@@ -203,9 +203,10 @@ def test_cloner_and_extra_command_hooks(one):
     def status(ifp):
         return [f"\treqid: {ifp.reqid}"] if hasattr(ifp, "reqid") else []
 
-    ifc.register_cloner("ipsec", create, destroy)
-    ifc.register_command("reqid", 1, reqid)
-    STATUS_HOOKS.append((20, status))
+    monkeypatch.setitem(ifc.CLONERS, "ipsec", (create, destroy))
+    monkeypatch.setitem(ifc.EXTRA_COMMANDS, "reqid", (1, reqid))
+    saved_hooks = list(STATUS_HOOKS)
+    STATUS_HOOKS[:] = [hook for hook in saved_hooks if hook[0] != 20] + [(20, status)]
     try:
         # the test cloner makes loopback-kind interfaces, so lift the loop's "not clonable" guard
         made_kind = "tunnel"
@@ -219,8 +220,7 @@ def test_cloner_and_extra_command_hooks(one):
         one.out("H", "ifconfig ipsec1 destroy")
         assert "ipsec1" not in one.hosts["H"].interfaces
     finally:
-        del ifc.CLONERS["ipsec"], ifc.EXTRA_COMMANDS["reqid"]
-        STATUS_HOOKS.remove((20, status))
+        STATUS_HOOKS[:] = saved_hooks
 
 
 def test_lo0_addresses(one):
