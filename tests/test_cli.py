@@ -133,3 +133,13 @@ def test_flagship_pcap_decrypts_with_the_esp_sa_file_the_run_wrote(tmp_path):
     rows = tshark_fields(tmp_path / "A-em0.pcap", ["esp.spi", "icmp.type", "ip.src"], config_dir=tmp_path,
                          prefs={"esp.enable_encryption_decode": "TRUE"}, display_filter="icmp")
     assert {(r["esp.spi"], r["icmp.type"]) for r in rows} == {("0x00002710", "8"), ("0x00002711", "0")}
+
+
+def test_shell_runs_commands_on_the_chosen_host():
+    result = CliRunner().invoke(main, ["shell", str(SCENARIOS / "if_ipsec_host_a_b.yaml")],
+                                input="ifconfig ipsec0\nuse B\nadvance 2s\nnetstat -I ipsec0\nuse Z\nexit\n")
+    assert result.exit_code == 0, result.output
+    assert "reqid: 100" in result.output          # A's ipsec0
+    assert "time is now 2s" in result.output
+    assert "ipsec0  1400 <Link#3>" in result.output  # B's, after two pings went through
+    assert "no host Z; hosts: A, B" in result.output
