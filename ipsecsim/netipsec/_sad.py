@@ -1,0 +1,244 @@
+"""The SAD of :class:`~.keydb.KeyDB`: SA heads, SAs, their lookups. [S7.1]-[S7.3] [S7.8] [S7.9]
+
+SAs hang under SA heads (``secashead``) grouped by :class:`~.policy.SaIndex`; new heads
+go first, new SAs go first in their head; outbound selection takes the first
+matching head and its oldest SA with ``net.key.preferred_oldsa`` (newest without)
+[S7.1]; inbound lookup is by SPI, then protocol and destination [S7.2]. Mixed
+into :class:`~.keydb.KeyDB`, whose ``__init__`` makes ``_sahs`` and ``_byspi``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
+
+from .pfkey import PfkeyError, address_fields, dump_fields, sa_fields
+from .policy import IpsecRequest, SaIndex, SecurityPolicy
+from .sa import SecurityAssociation
+
+__all__ = ["SadMixin", "SaInfo"]
+
+Address = IPv4Address | IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class SaInfo:
+    """What the key engine keeps about one SA besides the SA itself (``secasvar``). [S10.9]
+
+    ``index`` is the SA head's: dumps print its mode and reqid. ``created`` and
+    ``firstused`` are ``time_second`` values (0: never used).
+    """
+
+    state: str
+    index: SaIndex
+    created: int
+    firstused: int
+    seq: int
+    pid: int
+
+
+@dataclass(slots=True)
+class _Sav:
+    sa: SecurityAssociation
+    sah: _Sah
+    state: str
+    seq: int
+    pid: int
+    created: int
+
+
+@dataclass(slots=True)
+class _Sah:
+    index: SaIndex
+    larval: list[_Sav] = field(default_factory=list)
+    alive: list[_Sav] = field(default_factory=list)  # newest first (TAILQ_INSERT_HEAD)
+
+
+class SadMixin:
+    """``key.c``'s SAD requests: add, update, get, delete, flush, dump, and SA allocation."""
+
+    def _getsah(self, index: SaIndex) -> _Sah | None:
+        for sah in self._sahs:
+            if sah.index.matches_request(index):
+                return sah
+        return None
+
+    def add(self, sa: SecurityAssociation, *, now: float, update: bool = False, pid: int = 0, seq: int = 0) -> None:
+        """``key_add`` (``update``: ``key_update``) of an SA built from an SADB_ADD. [S7.3]
+
+        SPI <= 255 is EINVAL; an SPI already in use anywhere on the host is EEXIST;
+        HARD and SOFT lifetimes come together or not at all (EINVAL). The SA is
+        MATURE at once, first in its SA head. ``seq`` is the ``sadb_msg_seq`` of
+        the request: an IKE daemon answering an ACQUIRE passes its seq, which
+        retires the ACQUIRE entry (``key_acqdone``) [S8.1].
+        """
+        t = self._clock(now)
+        if update:
+            return self._update(sa, t, pid)
+        if sa.spi <= 255:
+            raise PfkeyError("EINVAL", f"illegal range of SPI {sa.spi}")
+        if (sa.lifetime_hard is None) != (sa.lifetime_soft is None):
+            raise PfkeyError("EINVAL", "HARD and SOFT lifetimes must both be present or both absent")
+        if sa.spi in self._byspi:
+            raise PfkeyError("EEXIST", f"SA with SPI {sa.spi} already exists")
+        index = SaIndex(sa.proto, sa.mode, sa.reqid, sa.src, sa.dst)
+        sah = self._getsah(index)
+        if sah is None:
+            sah = _Sah(index)
+            self._sahs.insert(0, sah)
+        sav = _Sav(sa, sah, "mature", seq, pid, t)
+        sa.current.created = float(now)
+        sah.alive.insert(0, sav)
+        self._byspi[sa.spi] = sav
+        if seq:
+            self._acqdone(index, seq)
+        self._sendup(self._msg("SADB_ADD", sa.proto, sa_fields(sav), seq=seq, pid=pid), "all")
+
+    def _update(self, sa: SecurityAssociation, t: int, pid: int) -> None:
+        """``key_update``: a LARVAL SA gets its values; a MATURE/DYING one new lifetimes only."""
+        sav = self._byspi.get(sa.spi)
+        if sav is None:
+            raise PfkeyError("EINVAL", f"no SA found for SPI {sa.spi}")
+        if sav.pid != pid:
+            raise PfkeyError("EINVAL", f"pid mismatched (SPI {sa.spi}, pid {sav.pid} vs. {pid})")
+        if not sav.sah.index.matches_request(SaIndex(sa.proto, sa.mode, sa.reqid, sa.src, sa.dst)):
+            raise PfkeyError("ESRCH", f"saidx mismatched for SPI {sa.spi}")
+        if (sa.lifetime_hard is None) != (sa.lifetime_soft is None):
+            raise PfkeyError("EINVAL", "HARD and SOFT lifetimes must both be present or both absent")
+        if sav.state == "larval":
+            sav.sah.larval.remove(sav)
+            sav.sa, sav.created, sav.state = sa, t, "mature"
+            sav.sah.alive.insert(0, sav)
+        else:
+            sav.sa.lifetime_hard, sav.sa.lifetime_soft = sa.lifetime_hard, sa.lifetime_soft
+            sav.state = "mature"
+        self._sendup(self._msg("SADB_UPDATE", sa.proto, sa_fields(sav), pid=pid), "all")
+
+    def _lookup(self, src: Address, dst: Address, proto: str, spi: int) -> _Sav:
+        sav = self._byspi.get(spi)
+        if sav is None:
+            raise PfkeyError("ESRCH", f"no SA found for SPI {spi}")
+        if not sav.sah.index.matches_head(proto, src, dst):
+            raise PfkeyError("ESRCH", f"saidx mismatched for SPI {spi}")
+        return sav
+
+    def get(self, src: Address, dst: Address, proto: str, spi: int) -> SecurityAssociation:
+        """``key_get``: the SA with this SPI, protocol and addresses, else ESRCH. [S7.8]"""
+        return self._lookup(src, dst, proto, spi).sa
+
+    def _unlink(self, sav: _Sav) -> None:
+        (sav.sah.larval if sav.state == "larval" else sav.sah.alive).remove(sav)
+        del self._byspi[sav.sa.spi]
+        sav.state = "dead"
+
+    def delete(self, src: Address, dst: Address, proto: str, spi: int, *, now: float, pid: int = 0) -> None:
+        """``key_delete``: remove one SA; ESRCH when the SPI or its addresses do not match. [S7.8]"""
+        self._clock(now)
+        sav = self._lookup(src, dst, proto, spi)
+        self._unlink(sav)
+        fields_ = {"sa": sa_fields(sav)["sa"]} | address_fields(sav.sah.index.src, sav.sah.index.dst)
+        self._sendup(self._msg("SADB_DELETE", proto, fields_, pid=pid), "all")
+
+    def deleteall(self, src: Address, dst: Address, proto: str, *, now: float, pid: int = 0) -> None:
+        """``key_delete_all``: every alive SA with these addresses, any mode or reqid. [S7.8]"""
+        self._clock(now)
+        for sah in self._sahs:
+            if sah.index.matches_head(proto, src, dst):
+                for sav in list(sah.alive):
+                    self._unlink(sav)
+        self._sendup(self._msg("SADB_DELETE", proto, address_fields(src, dst), pid=pid), "all")
+
+    def flush(self, proto: str | None = None, *, pid: int = 0) -> None:
+        """``key_flush``: every SA, or those of one protocol. [S7.8]"""
+        keep = []
+        for sah in self._sahs:
+            if proto is None or sah.index.proto == proto:
+                for sav in sah.larval + sah.alive:
+                    del self._byspi[sav.sa.spi]
+                    sav.state = "dead"
+            else:
+                keep.append(sah)
+        self._sahs = keep
+        self._sendup(self._msg("SADB_FLUSH", proto or "unspec", {}, pid=pid), "all")
+
+    def _records(self, proto: str | None) -> list[_Sav]:
+        return [
+            sav
+            for sah in self._sahs
+            if proto is None or sah.index.proto == proto
+            for sav in sah.larval + sah.alive
+        ]
+
+    def dump(self, proto: str | None = None, *, include_dead: bool = False, pid: int = 0) -> list[SecurityAssociation]:
+        """``key_dump``: newest SA head first, larval then alive SAs, newest first. [S7.9]
+
+        ENOENT when there is nothing to dump. ``include_dead`` is setkey's ``-a``;
+        FreeBSD's current key.c unlinks SAs as they die, so it adds nothing.
+        Promiscuous listeners see one SADB_DUMP message per SA, seq counting down.
+        """
+        records = self._records(proto)
+        if not records:
+            raise PfkeyError("ENOENT", "no SAD entries")
+        if self._promiscuous():
+            for seq, sav in zip(range(len(records) - 1, -1, -1), records):
+                fields_ = dump_fields(sav, self.time_second)
+                msg = self._msg("SADB_DUMP", sav.sah.index.proto, fields_, seq=seq, pid=pid, reserved=1)
+                self._sendup(msg, "one")
+        return [sav.sa for sav in records]
+
+    def sas(self, proto: str | None = None) -> list[SecurityAssociation]:
+        """Every SA in dump order, without messages or ENOENT (for counters and reports)."""
+        return [sav.sa for sav in self._records(proto)]
+
+    def state_of(self, sa: SecurityAssociation) -> str:
+        """"larval", "mature", "dying" or "dead" (no longer in the SAD). [S7.7]"""
+        sav = self._byspi.get(sa.spi)
+        return sav.state if sav is not None and sav.sa is sa else "dead"
+
+    def sa_info(self, sa: SecurityAssociation) -> SaInfo:
+        """The key engine's record of ``sa``, for dumps; ESRCH when it is not in the SAD."""
+        sav = self._byspi.get(sa.spi)
+        if sav is None or sav.sa is not sa:
+            raise PfkeyError("ESRCH", f"SA with SPI {sa.spi} is not in the SAD")
+        first = sa.current.firstused
+        return SaInfo(sav.state, sav.sah.index, sav.created, 0 if first is None else self.time_second(first),
+                      sav.seq, sav.pid)  # fmt: skip
+
+    def allocsa_policy(
+        self,
+        policy: SecurityPolicy,
+        request: IpsecRequest,
+        *,
+        now: float,
+        src: Address | None = None,
+        dst: Address | None = None,
+    ) -> SecurityAssociation | None:
+        """``key_allocsa_policy``: the SA an outbound packet under ``request`` uses, or None. [S7.1]
+
+        The first SA head matching (proto, addresses, mode any or equal, reqid when
+        the request has one); in it the oldest alive SA with
+        ``net.key.preferred_oldsa`` (MATURE or DYING), else the newest. With no SA,
+        an ACQUIRE goes out, rate-limited [S8.1]. Transport-mode requests without
+        addresses take the packet's: pass them as ``src``/``dst``.
+        """
+        t = self._clock(now)
+        index = SaIndex(request.proto, request.mode, request.reqid,
+                        request.src if request.src is not None else src,
+                        request.dst if request.dst is not None else dst)  # fmt: skip
+        if index.src is None or index.dst is None:
+            return None  # a transport request needs the packet's addresses: pass src/dst
+        for sah in self._sahs:
+            if sah.index.matches_request(index):
+                if sah.alive:
+                    return (sah.alive[-1] if self.knob("net.key.preferred_oldsa") else sah.alive[0]).sa
+                break
+        self._acquire(index, policy, t)
+        return None
+
+    def allocsa(self, dst: Address, proto: str, spi: int) -> SecurityAssociation | None:
+        """``key_allocsa``: inbound lookup by SPI, then not larval, same protocol and destination. [S7.2]"""
+        sav = self._byspi.get(spi)
+        if sav is None or sav.state == "larval":
+            return None
+        index = sav.sah.index
+        return sav.sa if index.proto == proto and index.dst == dst else None
