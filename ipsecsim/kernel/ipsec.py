@@ -125,7 +125,10 @@ class IpsecStack:
                 self.espstat.esps_pdrops += 1
                 host.drop("esps_pdrops", pkt, None)
                 return True, "EHOSTUNREACH"
-            sa = self.keydb.allocsa_policy(policy, request, now=now)
+            src = dst = None
+            if request.src is None or request.dst is None:  # esp/transport//require: the packet's own
+                src, dst = _selectors(pkt, pkt[0] >> 4)[:2]
+            sa = self.keydb.allocsa_policy(policy, request, now=now, src=src, dst=dst)
             if sa is None:
                 self.keydb.stats.ips_out_nosa += 1
                 if self.keydb.level_of(policy, request) == "use":
