@@ -143,3 +143,14 @@ def test_shell_runs_commands_on_the_chosen_host():
     assert "time is now 2s" in result.output
     assert "ipsec0  1400 <Link#3>" in result.output  # B's, after two pings went through
     assert "no host Z; hosts: A, B" in result.output
+
+
+def test_duplicate_address_across_hosts_is_bad_input(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: dup\nduration: 1s\nlinks:\n  - {a: A:em0, b: B:em0}\nhosts:\n"
+                    "  A:\n    run: ifconfig em0 inet 10.0.0.1/24\n"
+                    "  B:\n    run: |\n      ifconfig em0 inet 10.0.0.1/24\n")
+    for command in ("check", "run"):
+        result = invoke(command, path)
+        assert result.exit_code == 2
+        assert f"{path}:10:7: hosts.B.run: 10.0.0.1 is already an address of host A" in result.output
