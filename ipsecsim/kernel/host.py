@@ -11,7 +11,7 @@ import random
 from typing import Callable
 
 from .clock import Clock
-from .ifnet import ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
+from .ifnet import AF_INET, AF_INET6, ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
 from .inet import Inet4
 from .inet6 import Inet6
 from .ipsec import IpsecStack
@@ -129,6 +129,13 @@ class Host:
         self.local6 = {a.address.packed: ifp for ifp in self.interfaces.values() for a in ifp.addrs6}
         for listener in self.address_listeners:
             listener()
+
+    def source_address(self, dst: IPv4Address | IPv6Address, fib: int = 0) -> IPv4Address | IPv6Address | None:
+        """The address a packet to ``dst`` leaves from (in_pcbladdr / in6_selectsrc), or None."""
+        route = self.fibs[fib].lookup(dst.packed)
+        if route is None:
+            return None
+        return route.source or route.ifp.first_address(AF_INET if dst.version == 4 else AF_INET6)
 
     def is_local(self, address: IPv4Address | IPv6Address) -> bool:
         return address.packed in (self.local4 if address.version == 4 else self.local6)

@@ -12,7 +12,7 @@ COUNTER_HEADERS = ("Ipkts", "Ierrs", "Idrop", "Ibytes", "Opkts", "Oerrs", "Odrop
 
 def format_rate(bps: float) -> str:
     for unit, scale in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("Kbit/s", 1e3)):
-        if bps >= scale:
+        if round(bps / scale, 2) >= 1:  # 999,999.9 bit/s reads 1.00 Mbit/s, not 1000.00 Kbit/s
             return f"{bps / scale:.2f} {unit}"
     return f"{bps:.0f} bit/s"
 

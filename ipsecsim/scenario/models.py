@@ -144,7 +144,7 @@ class UdpFlow(Node):
     from_host: HostName = Field(alias="from")
     to: Address
     rate: PositiveRate
-    size: Annotated[int, Int(0, IPV6_MAX_PAYLOAD)] = 1000
+    size: Annotated[int, Int(16, IPV6_MAX_PAYLOAD)] = 1000  # a sequence number and a send time ride in it
     start: Duration = 0.0
     stop: Duration = math.inf  # inf until loaded: then the scenario's duration unless written
     sport: Annotated[int, Int(0, 65535)] = 0  # 0: the host picks an ephemeral port

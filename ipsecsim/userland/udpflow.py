@@ -72,11 +72,13 @@ class UdpSink:
         self._highest = -1
         self._last_transit: float | None = None
 
-    def bind(self) -> "UdpSink":
+    def bind(self, source, sport: int) -> "UdpSink":
+        """Receive the flow from ``source``:``sport`` on this port; flows to one port share a socket."""
         for stack in (self.host.inet4, self.host.inet6):
-            if self.port in stack.udp_ports:
+            demux = stack.udp_ports.setdefault(self.port, _FlowDemux())
+            if not isinstance(demux, _FlowDemux):
                 raise ValueError(f"{self.host.name}: UDP port {self.port} is already bound")
-            stack.udp_ports[self.port] = self.receive
+            demux.sinks[(source, sport)] = self
         return self
 
     def receive(self, src, sport: int, dst, dport: int, payload: bytes) -> None:
@@ -106,6 +108,20 @@ class UdpSink:
         st.last_arrival = now
 
 
+class _FlowDemux:
+    """The socket bound to a sink port: hands each datagram to its flow by (source, port)."""
+
+    __slots__ = ("sinks",)
+
+    def __init__(self):
+        self.sinks: dict[tuple, UdpSink] = {}
+
+    def __call__(self, src, sport: int, dst, dport: int, payload: bytes) -> None:
+        sink = self.sinks.get((src, sport))
+        if sink is not None:
+            sink.receive(src, sport, dst, dport, payload)
+
+
 class UdpSender:
     """Sends ``size``-byte datagrams at ``rate`` bit/s from ``start`` until ``stop`` (seconds)."""
 
@@ -119,6 +135,10 @@ class UdpSender:
         self.sport, self.dport, self.stats, self.source = sport, dport, stats, source
         self.interval = size * 8 / rate
         self._padding = bytes(size - MIN_PAYLOAD)
+
+    def source_address(self):
+        """The address this flow's packets leave from, as the host will choose it."""
+        return self.source or self.host.source_address(self.dst)
 
     def start(self) -> "UdpSender":
         self.host.clock.call_later(max(0.0, self.start_time - self.host.clock.now), self._send)

@@ -123,7 +123,7 @@ class Network:
                 self.notes.append(f"udp flow {name}: no host has address {dst} at {start:g}s; nothing receives it")
             else:
                 try:
-                    UdpSink(owner, dport, stats).bind()
+                    UdpSink(owner, dport, stats).bind(sender.source_address(), sport)
                 except ValueError as error:
                     self.notes.append(f"udp flow {name}: {error}")
             sender.start()

@@ -137,3 +137,13 @@ def test_topology_is_a_networkx_graph_with_link_attributes():
     assert set(graph.nodes) == {"A", "B"}
     (_, _, data), = graph.edges(data=True)
     assert data["bandwidth"] == 10e6 and data["delay"] == 0.001 and data["name"] == "A:em0-B:em0"
+
+
+def test_two_flows_to_the_same_port_are_measured_apart():
+    net, link, a, b = pair(LinkParams(bandwidth=1e9))
+    first = net.start_udp("one", "A", ip_address("10.0.0.2"), rate=1e6, size=100, start=0.0, stop=1.0)
+    second = net.start_udp("two", "A", ip_address("10.0.0.2"), rate=2e6, size=100, start=0.0, stop=1.0)
+    net.run(2.0)
+    assert (first.sent, first.received) == (1250, 1250)
+    assert (second.sent, second.received) == (2500, 2500)
+    assert net.notes == []
