@@ -37,13 +37,14 @@ class HostHandle:
 
         Commands that take time on FreeBSD (``ping -c 3``) run in the background
         in scripts; here the simulation advances until they finish, so the output
-        is complete, as at a real prompt.
+        is complete, as at a real prompt. A ping without ``-c`` (or ``-t``) would
+        never finish: it keeps running in the background, printing to the console.
         """
         net = self._sim.network
         shell = net.shells[self.name]
         programs = len(shell.programs)
         result = net.sh(self.name, command)
-        started = [p for p in shell.programs[programs:] if isinstance(p, Ping)]
+        started = [p for p in shell.programs[programs:] if isinstance(p, Ping) and p.will_finish]
         if not started:
             return result.output
         printed = [len(ping.lines) for ping in started]  # what the command itself already returned

@@ -44,3 +44,10 @@ def test_topology_is_networkx_and_draws():
     sim = ipsecsim.load(SCENARIOS / "routed_three_hosts.yaml")
     assert sorted(sim.topology.nodes) == ["A", "B", "R"]
     assert sim.network.draw() is not None
+
+
+def test_a_ping_without_count_keeps_running_instead_of_blocking_the_prompt():
+    sim = ipsecsim.load(SCENARIOS / "routed_three_hosts.yaml")
+    first = sim.host("A").sh("ping 10.0.2.2")
+    assert first.startswith("PING 10.0.2.2") and sim.now == 0
+    assert "2 packets transmitted" in sim.host("A").sh("ping -t 2 10.0.2.2")

@@ -97,11 +97,17 @@ class Ping:
         self.stats = PingStats(source=host.name, destination=str(dst))
         self.started = False
         self.done = False
+        self.timeout: float | None = None  # ping -t: finish after this many seconds whatever the count
         self.on_done: list[Callable[["Ping"], None]] = []
         self._sent_at: dict[int, float] = {}
         self._seen: set[int] = set()
         self._finish_timer = None
         self._v6 = dst.version == 6
+
+    @property
+    def will_finish(self) -> bool:
+        """False for a ping with neither -c nor -t, which runs until it is interrupted."""
+        return self.count is not None or self.timeout is not None
 
     def _print(self, line: str) -> None:
         self.lines.append(line)

@@ -283,8 +283,9 @@ def _start(ctx: CommandContext, prog: str, target: str, dst, settings: dict) -> 
     program = Ping(ctx.host, dst, count=settings["count"], interval=settings["interval"], size=settings["size"],
                    ttl=settings["ttl"], source=source, tos=settings["tos"], df=settings["df"],
                    quiet=settings["quiet"], wait=settings["wait"], write=write, hostname=target)
+    program.timeout = settings["timeout"]
     ctx.start(program)
-    if settings["timeout"] is not None:
-        ctx.host.clock.call_later(settings["timeout"], program.finish)
+    if program.timeout is not None:
+        ctx.host.clock.call_later(program.timeout, program.finish)
     running[0] = False
     return 0
