@@ -184,7 +184,7 @@ class IpsecIf(Ifnet):
             self.bpf(pkt, True)
         data.opackets += 1  # counted before any SA lookup [S5.2]
         data.obytes += len(pkt)
-        _consumed, error = host.ipsec.process_packet(pkt, policy, fib=self.tunnel_fib)
+        _consumed, error = host.ipsec.process_packet(pkt, policy, fib=self.tunnel_fib, ifp=self)
         if error is not None:
             data.oerrors += 1
         return error

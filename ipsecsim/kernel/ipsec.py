@@ -110,12 +110,13 @@ class IpsecStack:
         self.host.drop(counter, pkt, None)
         return True
 
-    def process_packet(self, pkt: bytes, policy, *, fib: int = 0) -> tuple[bool, str | None]:
+    def process_packet(self, pkt: bytes, policy, *, fib: int = 0, ifp: "Ifnet | None" = None) -> tuple[bool, str | None]:
         """ipsec4_process_packet: apply each request of ``policy`` and send the result. [S5.5] [S5.6]
 
         Returns (consumed, errno): consumed is False only when a ``use`` level let
         the packet go out in clear for lack of an SA; errno is what the sender
-        sees (None also for the silent drop when no SA exists [S5.5]).
+        sees (None also for the silent drop when no SA exists [S5.5]). ``ifp``: the
+        if_ipsec interface the packet came through, named in the drop events.
         """
         host = self.host
         now = host.clock.now
@@ -123,7 +124,7 @@ class IpsecStack:
         for request in policy.requests:
             if not host.sysctl.get("net.inet.esp.esp_enable"):
                 self.espstat.esps_pdrops += 1
-                host.drop("esps_pdrops", pkt, None)
+                host.drop("esps_pdrops", pkt, ifp)
                 return True, "EHOSTUNREACH"
             src = dst = None
             if request.src is None or request.dst is None:  # esp/transport//require: the packet's own
@@ -135,13 +136,13 @@ class IpsecStack:
                     continue  # [S10.8] use: in clear, after the ACQUIRE
                 # require/unique: dropped silently, sendto() succeeds [S5.5] [S8.3]
                 self.keydb.stats.ips_out_inval += 1
-                host.drop("ips_out_nosa", pkt, None)
+                host.drop("ips_out_nosa", pkt, ifp)
                 return True, None
             self._adopt(sa)
             try:
                 pkt = sa.encapsulate(pkt, now=now, outer=self.outer, mode=request.mode)
             except EspDrop as error:
-                host.drop(error.counter or "esp output error", pkt, None)
+                host.drop(error.counter or "esp output error", pkt, ifp)
                 return True, "EMSGSIZE" if error.counter == "esps_toobig" else "EINVAL"
             protected = True
         if not protected:
