@@ -110,7 +110,8 @@ class IpsecStack:
         self.host.drop(counter, pkt, None)
         return True
 
-    def process_packet(self, pkt: bytes, policy, *, fib: int = 0, ifp: "Ifnet | None" = None) -> tuple[bool, str | None]:
+    def process_packet(self, pkt: bytes, policy, *, fib: int = 0,
+                       ifp: "Ifnet | None" = None) -> tuple[bool, str | None]:
         """ipsec4_process_packet: apply each request of ``policy`` and send the result. [S5.5] [S5.6]
 
         Returns (consumed, errno): consumed is False only when a ``use`` level let
