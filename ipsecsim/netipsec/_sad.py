@@ -169,13 +169,16 @@ class SadMixin:
             for sav in sah.larval + sah.alive
         ]
 
-    def dump(self, proto: str | None = None, *, include_dead: bool = False, pid: int = 0) -> list[SecurityAssociation]:
+    def dump(self, proto: str | None = None, *, include_dead: bool = False, pid: int = 0,
+             now: float | None = None) -> list[SecurityAssociation]:
         """``key_dump``: newest SA head first, larval then alive SAs, newest first. [S7.9]
 
         ENOENT when there is nothing to dump. ``include_dead`` is setkey's ``-a``;
         FreeBSD's current key.c unlinks SAs as they die, so it adds nothing.
-        Promiscuous listeners see one SADB_DUMP message per SA, seq counting down.
+        Promiscuous listeners see one SADB_DUMP message per SA, seq counting down,
+        sent at ``now`` (the time of the request; default: the key engine's last time).
         """
+        self._clock(now)
         records = self._records(proto)
         if not records:
             raise PfkeyError("ENOENT", "no SAD entries")

@@ -137,11 +137,13 @@ class SpdMixin:
             tree.clear()
         self._sendup(self._msg("SADB_X_SPDFLUSH", "unspec", {}, pid=pid), "all")
 
-    def spddump(self, scope: str = "any", *, pid: int = 0) -> list[SecurityPolicy]:
+    def spddump(self, scope: str = "any", *, pid: int = 0, now: float | None = None) -> list[SecurityPolicy]:
         """``key_spddump``: per direction (in, out) global then ifnet, each in list order. [S7.10]
 
-        ``scope`` "global" is setkey ``-g``, "ifnet" ``-t``. ENOENT when empty.
+        ``scope`` "global" is setkey ``-g``, "ifnet" ``-t``. ENOENT when empty. The
+        SADB_X_SPDDUMP messages are sent at ``now`` (default: the key engine's last time).
         """
+        self._clock(now)
         out: list[SecurityPolicy] = []
         for direction in ("in", "out"):
             if scope in ("any", "global"):

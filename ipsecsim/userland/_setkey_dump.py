@@ -121,7 +121,7 @@ def format_short(sa: SecurityAssociation, info, now: int) -> str:
 def render_sad(keydb, *, pid: int, now: float, proto: str | None = None) -> str:
     """``setkey -D``'s whole output (``No SAD entries.`` when empty)."""
     try:
-        sas = keydb.dump(proto, pid=pid)
+        sas = keydb.dump(proto, pid=pid, now=now)
     except PfkeyError as e:
         return _errmsg(e, "SADB_DUMP") + ".\n"
     t = keydb.time_second(now)
@@ -131,10 +131,10 @@ def render_sad(keydb, *, pid: int, now: float, proto: str | None = None) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def render_spd(keydb, *, pid: int, scope: str = "any") -> str:
-    """``setkey -DP``'s whole output (``No SPD entries.`` when empty)."""
+def render_spd(keydb, *, pid: int, scope: str = "any", now: float | None = None) -> str:
+    """``setkey -DP``'s whole output (``No SPD entries.`` when empty); ``now``: when it is asked."""
     try:
-        policies = keydb.spddump(scope, pid=pid)
+        policies = keydb.spddump(scope, pid=pid, now=now)
     except PfkeyError as e:
         return _errmsg(e, "SADB_X_SPDDUMP") + ".\n"
     lines = []

@@ -73,11 +73,11 @@ class Looper:
         if self.stopped:
             return
         if self.policy:
-            text = render_spd(self.keydb, pid=self.pid, scope=self.scope)
+            text = render_spd(self.keydb, pid=self.pid, scope=self.scope, now=self.host.clock.now)
         else:
             now = self.keydb.time_second(self.host.clock.now)
             try:
-                sas = self.keydb.dump(pid=self.pid)
+                sas = self.keydb.dump(pid=self.pid, now=self.host.clock.now)
                 text = "".join(format_short(sa, self.keydb.sa_info(sa), now) + "\n" for sa in sas)
             except PfkeyError as e:
                 text = _errmsg(e, "SADB_DUMP") + ".\n"

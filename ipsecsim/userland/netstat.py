@@ -8,10 +8,12 @@ next column right ("protrusion"). ``netstat -i`` sizes its columns to the widest
 value, as FreeBSD 14's if.c does, with one row per interface (``<Link#N>``) and
 one per address; address rows count no per-address packets here (the
 simulated kernel keeps per-interface counters only), so they show 0.
-``netstat -s`` prints the ip, icmp and udp sections in FreeBSD's words from the
-host's counters; counters the simulator does not keep print as 0, and the ICMP
-histograms are left out. ``-p esp`` and ``-p ipsec`` print the host's espstat and
-ipsecstat as usr.bin/netstat/ipsec.c does (they are not part of the default list).
+``netstat -s`` prints the udp, ip, icmp, ipsec and esp sections in FreeBSD's words
+from the host's counters, in the order of main.c's ``protox[]`` (tcp, udp, sctp,
+divert, ip, icmp, igmp, ipsec, ah, esp, ipcomp, pim, carp, pfsync, arp) with the
+protocols the simulator does not count left out; counters the simulator does not
+keep print as 0, and the ICMP histograms are left out. ``-p esp`` and ``-p ipsec``
+print the host's espstat and ipsecstat as usr.bin/netstat/ipsec.c does.
 """
 
 from ..kernel import format_route_flags
@@ -397,13 +399,15 @@ def _ipsec_stats(host, every: bool) -> list[str]:
 
 
 _HOST_STATS = {"esp": _esp_stats, "ipsec": _ipsec_stats}
+# netstat -s (-4) without -p: main.c walks protox[] in order; these are the entries the simulator counts.
+_PROTOX = ("udp", "ip", "icmp", "ipsec", "esp")
 
 
 def _stats(ctx: CommandContext, opts, family) -> int:
     every = len(opts["s"]) <= 1  # -ss: only non-zero counters
     protocols = opts.get("p", [])
     if not protocols:
-        protocols = list(_STATS) if family in (None, 4) else []
+        protocols = list(_PROTOX) if family in (None, 4) else []
     for name in protocols:
         if name in _HOST_STATS:
             ctx.out("\n".join(_HOST_STATS[name](ctx.host, every)))

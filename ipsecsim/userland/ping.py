@@ -3,6 +3,19 @@
 The program keeps its own send-time table, so round-trip times are exact
 simulated times; the payload still carries FreeBSD's layout (an 8-byte
 timestamp, then bytes 8, 9, 10, ...).
+
+ICMP errors print as FreeBSD 14's ping prints them (sbin/ping/ping.c ``pr_pack``,
+``pr_icmph``, ``pr_iph``; ping6.c ``pr_pack``, ``pr_icmph``, ``pr_retip``, ``pr_iph``)
+and count nowhere in the statistics. IPv4: an error quoting one of our echo
+requests (quoted destination, protocol ICMP, type echo, our ident), or with
+``-v`` any ICMP message but an echo reply (the shell is root), prints
+``92 bytes from 10.0.1.2: Time to live exceeded``, the quoted IP header and a
+blank line; ping.c needs 48 quoted bytes (an IP header and a ``struct icmp``), so
+an error quoting only the IP header + 8 bytes (``net.inet.icmp.quotelen`` = 8)
+prints nothing, or with ``-v`` ``ping: quoted data too short (28 bytes) from
+...``. IPv6: ping6.c's ICMP6_FILTER passes only echo replies unless ``-v``; with
+``-v`` every other ICMPv6 message prints, ours or not, followed by
+``pr_retip``'s dump of the quoted packet.
 """
 
 from dataclasses import dataclass, field
@@ -12,12 +25,32 @@ import struct
 from typing import Callable
 
 from ..kernel import Host, SendError
-from ..packet import ICMP6_ECHO_REPLY, ICMP_ECHOREPLY, Icmp, Icmp6
+from ..packet import ICMP6_ECHO_REPLY, ICMP_ECHO, ICMP_ECHOREPLY, Icmp, Icmp6
 
 __all__ = ["Ping", "PingStats"]
 
 _TV32 = struct.Struct("!ii")
 _MAXWAIT = 10.0  # seconds ping waits after the last request when nothing came back
+_QUOTE_MIN = 20 + 28  # ping.c: sizeof(struct ip) + sizeof(struct icmp) of quoted data, or no error line
+
+# ping.c pr_icmph's texts by ICMP type and code (errors are followed by pr_iph's dump).
+_UNREACH4 = {0: "Destination Net Unreachable", 1: "Destination Host Unreachable",
+             2: "Destination Protocol Unreachable", 3: "Destination Port Unreachable",
+             5: "Source Route Failed", 13: "Communication prohibited by filter"}  # 4: needfrag, below
+_REDIRECT4 = {0: "Redirect Network", 1: "Redirect Host", 2: "Redirect Type of Service and Network",
+              3: "Redirect Type of Service and Host"}
+_TIMXCEED = {0: "Time to live exceeded", 1: "Frag reassembly time exceeded"}  # ping.c and ping6.c alike
+_PLAIN4 = {0: "Echo Reply", 8: "Echo Request", 9: "Router Advertisement", 10: "Router Solicitation",
+           13: "Timestamp", 14: "Timestamp Reply", 15: "Information Request", 16: "Information Reply",
+           17: "Address Mask Request", 18: "Address Mask Reply"}
+# ping6.c pr_icmph.
+_UNREACH6 = {0: "No Route to Destination", 1: "Destination Administratively Unreachable",
+             2: "Destination Unreachable Beyond Scope", 3: "Destination Host Unreachable",
+             4: "Destination Port Unreachable"}
+_PARAMPROB6 = {0: "Erroneous Header ", 1: "Unknown Nextheader ", 2: "Unrecognized Option "}
+_PLAIN6 = {128: "Echo Request", 129: "Echo Reply", 130: "Listener Query", 131: "Listener Report",
+           132: "Listener Done", 133: "Router Solicitation", 134: "Router Advertisement",
+           135: "Neighbor Solicitation", 136: "Neighbor Advertisement"}
 
 
 @dataclass(slots=True)
@@ -77,7 +110,8 @@ class Ping:
                  interval: float = 1.0, size: int = 56, ttl: int | None = None,
                  source: IPv4Address | IPv6Address | None = None, tos: int = 0, df: bool = False,
                  quiet: bool = False, wait: float | None = None, name: str | None = None,
-                 write: Callable[[str], None] | None = None, hostname: str | None = None):
+                 write: Callable[[str], None] | None = None, hostname: str | None = None,
+                 verbose: bool = False):
         self.host = host
         self.dst = dst
         self.count = count
@@ -88,6 +122,7 @@ class Ping:
         self.tos = tos
         self.df = df
         self.quiet = quiet
+        self.verbose = verbose  # ping -v
         self.wait = wait
         self.name = name or f"{host.name}->{dst}"
         self.hostname = hostname or str(dst)  # the target as typed, for the PING and statistics lines
@@ -167,10 +202,20 @@ class Ping:
             self._finish_timer = host.clock.call_later(linger, self.finish)
 
     def _on_icmp(self, src, dst, ttl: int, icmp) -> None:
-        if self.done or icmp.type != (ICMP6_ECHO_REPLY if self._v6 else ICMP_ECHOREPLY):
+        if self.done:
             return
-        if icmp.ident != self.ident or src != self.dst:
-            return
+        if icmp.type == (ICMP6_ECHO_REPLY if self._v6 else ICMP_ECHOREPLY):
+            if icmp.ident == self.ident and src == self.dst:
+                self._on_reply(src, dst, ttl, icmp)
+            elif self._v6 and self.verbose and icmp.ident != self.ident:  # another ping's reply
+                self._print_text(f"{8 + len(icmp.payload)} bytes from {src}: Echo Reply\n")
+        elif self._v6:
+            if self.verbose:  # ping6.c: without -v its ICMP6_FILTER passes echo replies only
+                self._print_text(f"{8 + len(icmp.payload)} bytes from {src}: {_icmph6(icmp)}\n")
+        else:
+            self._on_error4(src, icmp)
+
+    def _on_reply(self, src, dst, ttl: int, icmp) -> None:
         seq = icmp.seq
         sent = self._sent_at.get(seq)
         if sent is None:
@@ -185,15 +230,46 @@ class Ping:
             self.stats.rtts.append(rtt)
         if not self.quiet:
             length = 8 + len(icmp.payload)
-            dup = " (DUP!)" if duplicate else ""
             time = f" time={rtt:.3f} ms" if self.size >= 8 else ""  # timing needs the 8-byte stamp
-            if self._v6:
-                self._print(f"{length} bytes from {src}, icmp_seq={seq} hlim={ttl}{time}{dup}")
+            if self._v6:  # ping6.c prints "(DUP!)" without a space, and dst= with -v
+                where = f" dst={dst}" if self.verbose else ""
+                dup = "(DUP!)" if duplicate else ""
+                self._print(f"{length} bytes from {src}, icmp_seq={seq} hlim={ttl}{where}{time}{dup}")
             else:
+                dup = " (DUP!)" if duplicate else ""
                 self._print(f"{length} bytes from {src}: icmp_seq={seq} ttl={ttl}{time}{dup}")
         if self.count is not None and self.stats.received >= self.count and self._finish_timer is not None:
             self._finish_timer.cancel()
             self.finish()
+
+    def _on_error4(self, src, icmp) -> None:
+        """ping.c pr_pack for anything but an echo reply: the quoted-length checks, then
+        the error line if it quotes one of our requests (or with -v, as root, any)."""
+        data = icmp.payload
+        if len(data) < _QUOTE_MIN:
+            self._warn(f"quoted data too short ({len(data)} bytes) from {src}")
+            return
+        inner = (data[0] & 0x0F) << 2
+        if inner < 20:
+            self._warn(f"inner IHL too short ({inner} bytes) from {src}")
+            return
+        if len(data) < inner + 28:
+            self._warn(f"inner packet too short ({len(data)} bytes) from {src}")
+            return
+        ours = (data[16:20] == self.dst.packed and data[9] == 1 and data[inner] == ICMP_ECHO
+                and int.from_bytes(data[inner + 4 : inner + 6], "big") == self.ident)
+        if ours or self.verbose:
+            self._print_text(f"{8 + len(data)} bytes from {src}: {_icmph4(icmp)}\n")
+
+    def _warn(self, message: str) -> None:
+        """warnx(3) under -v, as ping.c's length checks do."""
+        if self.verbose:
+            self._print(f"ping: {message}")
+
+    def _print_text(self, text: str) -> None:
+        """printf output ending in a newline, one line at a time."""
+        for line in text.split("\n")[:-1]:
+            self._print(line)
 
     def finish(self) -> None:
         """Print the statistics, as ping does at the end or on SIGINT."""
@@ -225,3 +301,92 @@ class Ping:
                 f"{st.rtt_min:.3f}/{st.rtt_avg:.3f}/{st.rtt_max:.3f}/{st.rtt_stddev:.3f} ms"
             )
         return lines
+
+
+# -- ICMP error texts (ping.c pr_icmph / pr_iph, ping6.c pr_icmph / pr_retip / pr_iph) ----------------
+
+
+def _icmph4(icmp: Icmp) -> str:
+    """pr_icmph: what the message is, then for errors the quoted IP header."""
+    kind, code = icmp.type, icmp.code
+    if kind == 3:
+        text = f"frag needed and DF set (MTU {icmp.rest & 0xFFFF})" if code == 4 else \
+            _UNREACH4.get(code, f"Dest Unreachable, Bad Code: {code}")
+    elif kind == 4:
+        text = "Source Quench"
+    elif kind == 5:
+        text = _REDIRECT4.get(code, f"Redirect, Bad Code: {code}") + f"(New addr: {IPv4Address(icmp.rest)})"
+    elif kind == 11:
+        text = _TIMXCEED.get(code, f"Time exceeded, Bad Code: {code}")
+    elif kind == 12:
+        text = f"Parameter problem: pointer = 0x{icmp.rest >> 24:02x}"
+    else:
+        return _PLAIN4.get(kind, f"Bad ICMP type: {kind}") + "\n"
+    return text + "\n" + _iph4(icmp.payload)
+
+
+def _iph4(quote: bytes) -> str:
+    """pr_iph: the quoted header under Src/Dst headings as wide as the addresses, options in hex."""
+    hlen = (quote[0] & 0x0F) << 2
+    src, dst = str(IPv4Address(quote[12:16])), str(IPv4Address(quote[16:20]))
+    length, ident, off, cks = struct.unpack_from("!HHH2xH", quote, 2)
+    head = f"Vr HL TOS  Len   ID Flg  off TTL Pro  cks {'Src':>{len(src)}} {'Dst':>{len(dst)}}"
+    row = (f" {quote[0] >> 4:1x}  {quote[0] & 0x0F:1x}  {quote[1]:02x} {length:04x} {ident:04x}"
+           f"   {(off & 0xE000) >> 13:1x} {off & 0x1FFF:04x}  {quote[8]:02x}  {quote[9]:02x} {cks:04x} {src} {dst}")
+    if hlen > 20:
+        head += " Opts"
+        row += " " + quote[20:hlen].hex()
+    return f"{head}\n{row}\n"
+
+
+def _icmph6(icmp: Icmp6) -> str:
+    """ping6.c pr_icmph; errors end with pr_retip's newline, the rest with none."""
+    kind, code, quote = icmp.type, icmp.code, icmp.payload
+    if kind == 1:
+        return _UNREACH6.get(code, f"Destination Unreachable, Bad Code: {code}") + "\n" + _retip6(quote)
+    if kind == 2:
+        mtu = icmp.rest - (1 << 32) if icmp.rest >= 1 << 31 else icmp.rest  # (int)ntohl()
+        return f"Packet too big mtu = {mtu}\n" + _retip6(quote)
+    if kind == 3:
+        return _TIMXCEED.get(code, f"Time exceeded, Bad Code: {code}") + "\n" + _retip6(quote)
+    if kind == 4:
+        text = "Parameter problem: " + _PARAMPROB6.get(code, f"Bad code({code}) ")
+        return text + f"pointer = 0x{icmp.rest:02x}\n" + _retip6(quote)
+    if kind == 137 and len(quote) >= 32:  # nd_redirect: target, then destination
+        return f"Redirect\nDestination: {IPv6Address(quote[16:32])} New Target: {IPv6Address(quote[0:16])}"
+    return _PLAIN6.get(kind, f"Bad ICMP type: {kind}")
+
+
+def _retip6(quote: bytes) -> str:
+    """pr_retip: the quoted IPv6 header, then its headers' names up to the upper layer."""
+    if len(quote) < 40:
+        return "IP6...\n"
+    vfc, tc_low = quote[0], quote[1]
+    flow = int.from_bytes(quote[0:4], "big") & 0xFFFFF
+    plen = int.from_bytes(quote[4:6], "big")
+    text = (f"Vr TC  Flow Plen Nxt Hlim\n {vfc >> 4:1x} {((vfc << 4) & 0xFF) | (tc_low >> 4):02x} {flow:05x}"
+            f" {plen:04x}  {quote[6]:02x}   {quote[7]:02x}\n{IPv6Address(quote[8:24])}->{IPv6Address(quote[24:40])}\n")
+    nh, cp, end = quote[6], 40, len(quote)
+    while end - cp >= 8:
+        if nh in (0, 60, 43):  # hop-by-hop, destination options, routing
+            text += {0: "HBH ", 60: "DSTOPT ", 43: "RTHDR "}[nh]
+            nh, hlen = quote[cp], (quote[cp + 1] + 1) << 3
+        elif nh == 44:
+            text += "FRAG "
+            nh, hlen = quote[cp], 8
+        elif nh == 51:
+            text += "AH "
+            nh, hlen = quote[cp], (quote[cp + 1] + 2) << 2
+        elif nh == 58:
+            return text + f"ICMP6: type = {quote[cp]}, code = {quote[cp + 1]}\n"
+        elif nh == 50:
+            return text + "ESP\n"
+        elif nh in (6, 17):
+            ports = struct.unpack_from("!HH", quote, cp)
+            return text + f"{'TCP' if nh == 6 else 'UDP'}: from port {ports[0]}, to port {ports[1]} (decimal)\n"
+        else:
+            return text + f"Unknown Header({nh})\n"
+        cp += hlen
+        if cp >= end:
+            break
+    return text + "...\n"

@@ -10,8 +10,9 @@ expires or the simulation ends.
 
 Options: ``-c count``, ``-i wait``, ``-s packetsize``, ``-m ttl``/hoplimit,
 ``-S src_addr``, ``-t timeout``, ``-W waittime`` (milliseconds), ``-q``, ``-n``,
-``-D`` (don't fragment), ``-z tos``/tclass, ``-4``, ``-6``; ``ping6`` is ping
-with ``-6``. Messages are FreeBSD's, e.g. ``ping: invalid count of packets to
+``-D`` (don't fragment), ``-z tos``/tclass, ``-v`` (verbose: ICMP errors that
+are not ours, ping6's errors at all; see :mod:`.ping`), ``-4``, ``-6``; ``ping6``
+is ping with ``-6``. Messages are FreeBSD's, e.g. ``ping: invalid count of packets to
 transmit: `x'`` and, for IPv6, ``ping6: illegal number of packets -- x``.
 """
 
@@ -42,7 +43,7 @@ USAGE = (
 # getopt strings of ping.c and ping6.c; the letters the simulator implements are handled below.
 _OPTS4 = "4AaC:c:DdfG:g:Hh:I:i:Ll:M:m:nop:P:QqRrS:s:T:t:vW:z:"
 _OPTS6 = "6Aab:C:c:Dde:fHI:i:k:l:m:nNoOp:P:qS:s:t:uvyYW:z:"
-_SUPPORTED = set("46cDimnqSstWz")
+_SUPPORTED = set("46cDimnqSstvWz")
 _MAXALARM = 3600
 _MIN_INTERVAL = 0.000001
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -176,7 +177,7 @@ def _common(ctx: CommandContext, prog: str, ch: str, value: str, settings: dict)
 
 def _options4(ctx: CommandContext, prog: str, opts) -> dict:
     settings = {"count": None, "interval": 1.0, "size": 56, "ttl": None, "source": None, "tos": 0,
-                "df": False, "quiet": False, "timeout": None, "wait": None}
+                "df": False, "quiet": False, "timeout": None, "wait": None, "verbose": False}
     for ch, value in opts:
         if ch not in _SUPPORTED:
             raise _unsupported(prog, ch)
@@ -216,13 +217,13 @@ def _options4(ctx: CommandContext, prog: str, opts) -> dict:
         elif ch in "tW":
             _common(ctx, prog, ch, value, settings)
         else:
-            settings.update({"D": {"df": True}, "q": {"quiet": True}}.get(ch, {}))
+            settings.update({"D": {"df": True}, "q": {"quiet": True}, "v": {"verbose": True}}.get(ch, {}))
     return settings
 
 
 def _options6(ctx: CommandContext, prog: str, opts) -> dict:
     settings = {"count": None, "interval": 1.0, "size": 56, "ttl": None, "source": None, "tos": 0,
-                "df": False, "quiet": False, "timeout": None, "wait": None}
+                "df": False, "quiet": False, "timeout": None, "wait": None, "verbose": False}
     for ch, value in opts:
         if ch not in _SUPPORTED:
             raise _unsupported(prog, ch)
@@ -262,7 +263,7 @@ def _options6(ctx: CommandContext, prog: str, opts) -> dict:
         elif ch in "tW":
             _common(ctx, prog, ch, value, settings)
         else:
-            settings.update({"D": {"df": True}, "q": {"quiet": True}}.get(ch, {}))
+            settings.update({"D": {"df": True}, "q": {"quiet": True}, "v": {"verbose": True}}.get(ch, {}))
     return settings
 
 
@@ -282,7 +283,8 @@ def _start(ctx: CommandContext, prog: str, target: str, dst, settings: dict) -> 
 
     program = Ping(ctx.host, dst, count=settings["count"], interval=settings["interval"], size=settings["size"],
                    ttl=settings["ttl"], source=source, tos=settings["tos"], df=settings["df"],
-                   quiet=settings["quiet"], wait=settings["wait"], write=write, hostname=target)
+                   quiet=settings["quiet"], wait=settings["wait"], write=write, hostname=target,
+                   verbose=settings["verbose"])
     program.timeout = settings["timeout"]
     ctx.start(program)
     if program.timeout is not None:

@@ -159,7 +159,7 @@ def _dump(ctx: CommandContext, keydb, pid: int, flags: set[str], scope: str) -> 
     if "v" in flags:
         _dump_verbose(ctx, keydb, pid, policy, scope, now)
         return 0
-    text = render_spd(keydb, pid=pid, scope=scope) if policy else render_sad(keydb, pid=pid, now=now)
+    text = render_spd(keydb, pid=pid, scope=scope, now=now) if policy else render_sad(keydb, pid=pid, now=now)
     ctx.out(text[:-1])
     return 0
 
@@ -170,7 +170,7 @@ def _dump_verbose(ctx: CommandContext, keydb, pid: int, policy: bool, scope: str
 
     t = keydb.time_second(now)
     try:
-        items = keydb.spddump(scope, pid=pid) if policy else keydb.dump(pid=pid)
+        items = keydb.spddump(scope, pid=pid, now=now) if policy else keydb.dump(pid=pid, now=now)
     except PfkeyError as e:
         kind = "SADB_X_SPDDUMP" if policy else "SADB_DUMP"
         ctx.out("\n".join(kdebug_sadb(PfkeyMessage(kind, "unspec", 0, pid, now))).replace("errno=0", "errno=2", 1))
@@ -249,7 +249,7 @@ def _execute(ctx: CommandContext, keydb, pid: int, cmd) -> None:
                 raise PfkeyError("ENOENT")
             ctx.out(text[:-1])
         else:
-            text = render_spd(keydb, pid=pid)
+            text = render_spd(keydb, pid=pid, now=now)
             if text.startswith("No SPD entries"):
                 raise PfkeyError("ENOENT")
             ctx.out(text[:-1])

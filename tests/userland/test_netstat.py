@@ -69,3 +69,15 @@ def test_errors(lab, command, message, status):
     result = lab.sh("A", command)
     assert result.status == status
     assert result.errors[0].message == message
+
+
+def test_golden_netstat_s_every_protocol(lab, golden):
+    """Without -p, netstat -s walks main.c's protox[]: udp, ip, icmp, then ipsec and esp."""
+    text = ""
+    for name, cmd in (("A", "netstat -s"), ("R", "netstat -ss")):
+        text += f"{name}# {cmd}\n{lab.out(name, cmd)}"
+    golden("userland_netstat_s_all.txt", text)
+    sections = [line for line in lab.out("A", "netstat -s").splitlines() if not line.startswith("\t")]
+    assert sections == ["udp:", "ip:", "icmp:", "ipsec:", "esp:"]
+    assert lab.out("A", "netstat -s -4") == lab.out("A", "netstat -s")
+    assert lab.out("A", "netstat -s").endswith(lab.out("A", "netstat -s -p ipsec") + lab.out("A", "netstat -s -p esp"))

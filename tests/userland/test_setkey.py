@@ -327,6 +327,30 @@ def test_monitor_prints_messages_on_the_console(bench):
     assert text == block * 2  # a broadcast reaches a promiscuous socket twice (keysock.c)
 
 
+def test_monitor_stamps_dump_messages_at_the_time_of_the_dump(bench):
+    """setkey -x prints each SADB_DUMP / SADB_X_SPDDUMP at the time the dump was asked for,
+    not at the key engine's previous event (printdate() reads the clock as the message comes)."""
+    assert bench.setkey_c('add 10.0.0.1 10.0.0.2 esp 1000 -E null "";\n'
+                          "spdadd 10.0.0.1 10.0.0.2 any -P out none;\n").output == ""
+    bench.out("setkey -x")
+    start = len(bench.console)
+    bench.advance(5.25)
+    bench.out("setkey -D")
+    text = bench.console.since(start)
+    assert text.startswith("00:00:05.250000 \nsadb_msg{ version=2 type=10(DUMP) errno=0 satype=3\n")
+    assert text.count("00:00:05.250000 \n") == 1 and "00:00:00.000000" not in text
+    start = len(bench.console)
+    bench.advance(2.5)
+    bench.out("setkey -DP")
+    text = bench.console.since(start)
+    assert text.startswith("00:00:07.750000 \nsadb_msg{ version=2 type=18(X_SPDDUMP) errno=0 satype=0\n")
+    start = len(bench.console)
+    bench.advance(1.0)
+    bench.out('setkey -c <<EOF\ndump esp;\nspddump;\nEOF\n')  # the script's dump statements too
+    stamps = [line for line in bench.console.since(start).splitlines() if line.startswith("00:00:")]
+    assert stamps == ["00:00:08.750000 ", "00:00:08.750000 "]
+
+
 # -- netstat -s -p esp / ipsec ---------------------------------------------------------------------
 
 
