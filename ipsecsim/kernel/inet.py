@@ -115,7 +115,7 @@ class Inet4:
         handler = self.protocols.get(pkt[9])
         if handler is None:
             host.ipstat.ips_noproto += 1
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, ifp)
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, ifp, decrypted=decrypted)
             host.drop("protocol unreachable", pkt, ifp)
             return
         host.ipstat.ips_delivered += 1
@@ -140,7 +140,7 @@ class Inet4:
             return
         ttl = pkt[8]
         if ttl <= 1:
-            self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp)
+            self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp, decrypted=decrypted)
             host.drop("ttl exceeded", pkt, ifp)
             return
         ipsec = host.ipsec
@@ -149,7 +149,7 @@ class Inet4:
         route = host.fibs[ifp.fib].lookup(pkt[16:20])
         if route is None:
             st.ips_noroute += 1
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp)
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
             host.drop("no route", pkt, ifp)
             return
         buf = bytearray(pkt)
@@ -272,10 +272,18 @@ class Inet4:
         for listener in list(self.icmp_listeners):
             listener(src, dst, pkt[8], icmp)
 
-    def icmp_error(self, pkt: bytes, type_: int, code: int, ifp: Ifnet | None, mtu: int = 0) -> None:
-        """Answer ``pkt`` with an ICMP error, under FreeBSD's icmp_error rules and icmplim."""
+    def icmp_error(self, pkt: bytes, type_: int, code: int, ifp: Ifnet | None, mtu: int = 0,
+                   decrypted: bool = False) -> None:
+        """Answer ``pkt`` with an ICMP error, under FreeBSD's icmp_error rules and icmplim.
+
+        The quote is the IP header and ``max(8, min(net.inet.icmp.quotelen, payload))``
+        bytes (548 by default: RFC 1812's 576 - 28). A packet that came out of an ESP
+        SA (M_DECRYPTED) is never answered.
+        """
         host = self.host
         host.ipstat.icps_error += 1
+        if decrypted:
+            return
         hlen = (pkt[0] & 0x0F) << 2
         off = (pkt[6] << 8) | pkt[7]
         if off & _OFFMASK:
@@ -290,7 +298,7 @@ class Inet4:
             host.ipstat.icps_ratelimited += 1
             return
         total = (pkt[2] << 8) | pkt[3]
-        quote = pkt[: hlen + min(host.sysctl.get("net.inet.icmp.quotelen"), total - hlen)]
+        quote = pkt[: hlen + max(8, min(host.sysctl.get("net.inet.icmp.quotelen"), total - hlen))]
         rest = mtu if type_ == ICMP_UNREACH and code == ICMP_UNREACH_NEEDFRAG else 0
         original_dst = pkt[16:20]
         reply_src = IPv4Address(original_dst) if original_dst in host.local4 else (

@@ -45,7 +45,7 @@ DEFAULT_KNOBS: tuple[Knob, ...] = (
     _k("net.inet.ip.fragttl", 30, "IP fragment life time on reassembly queue (seconds)", 1, 3600),
     _k("net.inet.ip.maxfragsperpacket", 16, "Maximum number of IPv4 fragments allowed per packet", 0),
     _k("net.inet.icmp.icmplim", 200, "Maximum number of ICMP responses per second", 0),
-    _k("net.inet.icmp.quotelen", 8, "Number of bytes from original packet to quote in ICMP reply", 8, 548),
+    _k("net.inet.icmp.quotelen", 548, "Number of bytes from original packet to quote in ICMP reply", 0),
     _k("net.inet.udp.blackhole", 0, "Do not send port unreachables for refused connects", 0, 2),
     _k("net.inet6.ip6.forwarding", 0, "Enable forwarding of IPv6 packets between interfaces", 0, 1),
     _k("net.inet6.ip6.hlim", 64, "Default hop limit to use for outgoing IPv6 packets", 0, 255),
