@@ -138,7 +138,7 @@ class PingTraffic(Node):
 
 
 class UdpFlow(Node):
-    """A constant-bit-rate UDP flow: ``size``-byte payloads at ``rate`` (IP bytes) from ``start`` to ``stop``."""
+    """A constant-bit-rate UDP flow: ``size``-byte payloads at ``rate`` (payload bits) from ``start`` to ``stop``."""
 
     _wrapper = "udp"
     from_host: HostName = Field(alias="from")
