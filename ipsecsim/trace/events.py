@@ -19,6 +19,8 @@ from json.encoder import encode_basestring_ascii as _quote
 from os import PathLike
 from typing import Any, TextIO
 
+from ._output import TraceOutput
+
 __all__ = ["EventLog", "read_events", "FIELDS"]
 
 FIELDS = ("time", "host", "interface", "event", "reason", "length", "summary")
@@ -40,24 +42,17 @@ _encode_extra = json.JSONEncoder(
 ).encode
 
 
-class EventLog:
+class EventLog(TraceOutput):
     """Append events to a JSON-lines file (a path, created) or an open text stream.
 
     Buffered; ``close()`` (or ``with``) flushes. A path is closed by ``close()``; a
     stream given by the caller is flushed but left open.
     """
 
-    __slots__ = ("events", "_file", "_write", "_owns", "_closed")
+    __slots__ = ("events",)
 
     def __init__(self, target: str | PathLike[str] | TextIO):
-        if hasattr(target, "write"):
-            self._file = target
-            self._owns = False
-        else:
-            self._file = open(target, "w", encoding="ascii", newline="\n", buffering=_BUFFER_SIZE)
-            self._owns = True
-        self._write = self._file.write
-        self._closed = False
+        super().__init__(target, "w", encoding="ascii", newline="\n", buffering=_BUFFER_SIZE)
         self.events = 0
 
     def log(
@@ -91,28 +86,6 @@ class EventLog:
         else:
             self._write(line + "}\n")
         self.events += 1
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    def close(self) -> None:
-        """Flush, and close the file if the log opened it. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        self._file.flush()
-        if self._owns:
-            self._file.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def __enter__(self) -> EventLog:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
 
 def read_events(source: str | PathLike[str]) -> list[dict[str, Any]]:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from os import PathLike
 from typing import BinaryIO
 
+from ._output import TraceOutput
+
 __all__ = [
     "LINKTYPE_NULL",
     "LINKTYPE_RAW",
@@ -73,7 +75,7 @@ def time_to_ns(time_s: float) -> int:
     return ns
 
 
-class PcapWriter:
+class PcapWriter(TraceOutput):
     """Write one capture file. Buffered; flushed on ``close()`` and by ``with``.
 
     ``write(time_s, data)`` appends one packet. For ``LINKTYPE_NULL`` files the 4-byte
@@ -86,7 +88,7 @@ class PcapWriter:
     binary stream (written to, flushed on close, never closed).
     """
 
-    __slots__ = ("linktype", "snaplen", "packets", "_file", "_write", "_owns", "_null", "_closed")
+    __slots__ = ("linktype", "snaplen", "packets", "_null")
 
     def __init__(self, target: str | PathLike[str] | BinaryIO, linktype: int, *, snaplen: int = SNAPLEN):
         if not 0 <= linktype <= 0xFFFF:
@@ -97,14 +99,7 @@ class PcapWriter:
         self.snaplen = snaplen
         self.packets = 0
         self._null = linktype == LINKTYPE_NULL
-        if hasattr(target, "write"):
-            self._file = target
-            self._owns = False
-        else:
-            self._file = open(target, "wb", buffering=_BUFFER_SIZE)
-            self._owns = True
-        self._write = self._file.write
-        self._closed = False
+        super().__init__(target, "wb", buffering=_BUFFER_SIZE)
         self._write(_GLOBAL_LE.pack(MAGIC_NS, 2, 4, 0, 0, snaplen, linktype))
 
     def write(self, time_s: float, data: bytes | bytearray | memoryview, family: int | None = None) -> None:
@@ -136,28 +131,6 @@ class PcapWriter:
                 write(_RECORD_LE.pack(ns // _NS_PER_S, ns % _NS_PER_S, self.snaplen, orig))
                 write(data[: self.snaplen])
         self.packets += 1
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    def close(self) -> None:
-        """Flush and (for a path) close the file. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        self._file.flush()
-        if self._owns:
-            self._file.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def __enter__(self) -> PcapWriter:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
 
 class PcapFormatError(ValueError):
