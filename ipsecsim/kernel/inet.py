@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable
 from ..packet import (
     ICMP_ECHO, ICMP_ECHOREPLY, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ICMP_UNREACH,
     ICMP_UNREACH_HOST, ICMP_UNREACH_NEEDFRAG, ICMP_UNREACH_PORT, ICMP_UNREACH_PROTOCOL,
-    Icmp, MalformedPacket, checksum_adjust16, internet_checksum,
+    Icmp, MalformedPacket, internet_checksum,
 )
 from ..packet.ipv4 import IP_DF, IP_MF, IPV4_HEADER
 from .frag import Reassembler
@@ -44,6 +44,9 @@ class Inet4:
         self.udp_ports: dict[int, Callable] = {}
         self.icmp_listeners: list[Callable] = []
         self._ident = host.rng.getrandbits(16)
+        # net.inet.ip.forwarding is read for every forwarded packet: keep a copy the sysctl updates.
+        self.forwarding = bool(host.sysctl["net.inet.ip.forwarding"])
+        host.sysctl.watch("net.inet.ip.forwarding", lambda value: setattr(self, "forwarding", bool(value)))
         self._icmp_limit = PerSecondLimit(host, "net.inet.icmp.icmplim")
         sysctl = host.sysctl
         self.reassembler = Reassembler(
@@ -70,7 +73,9 @@ class Inet4:
             st.ips_badhlen += 1
             host.drop("bad IPv4 header length", pkt, ifp)
             return
-        if internet_checksum(pkt[:hlen]):
+        # A correct header sums to 0xFFFF in one's complement, i.e. to 0 modulo 0xFFFF
+        # (internet_checksum's identity, inlined: this runs for every packet at every hop).
+        if int.from_bytes(pkt[:hlen], "big") % 0xFFFF:
             st.ips_badsum += 1
             host.drop("bad IPv4 header checksum", pkt, ifp)
             return
@@ -134,7 +139,7 @@ class Inet4:
     def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int, decrypted: bool = False) -> None:
         host = self.host
         st = host.ipstat
-        if not host.sysctl.get("net.inet.ip.forwarding"):
+        if not self.forwarding:
             st.ips_cantforward += 1
             host.drop("not forwarding (net.inet.ip.forwarding=0)", pkt, ifp)
             return
@@ -154,9 +159,11 @@ class Inet4:
             return
         buf = bytearray(pkt)
         buf[8] = ttl - 1
-        old_checksum = (pkt[10] << 8) | pkt[11]
-        proto = pkt[9]
-        _WORD.pack_into(buf, 10, checksum_adjust16(old_checksum, (ttl << 8) | proto, ((ttl - 1) << 8) | proto))
+        # RFC 1624 eqn. 3 with m' = m - 0x100 (the TTL byte is the word's high half):
+        # HC' = ~(~HC + ~m + m') = ~(~HC + 0xFEFF), folded.
+        total = (~((pkt[10] << 8) | pkt[11]) & 0xFFFF) + 0xFEFF
+        total = (total & 0xFFFF) + (total >> 16)
+        _WORD.pack_into(buf, 10, ~total & 0xFFFF)
         st.ips_forward += 1
         if host.observer is not None:
             host.note("forward", route.ifp, pkt)
