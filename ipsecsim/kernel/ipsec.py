@@ -60,6 +60,7 @@ class IpsecStack:
             host.sysctl.watch(knob, partial(setattr, self.outer, attribute))
         self.if_input: IfInput | None = None
         self.sending_protected = 0  # > 0 while an ESP packet is on its way out (PACKET_TAG_IPSEC_OUT_DONE)
+        self.receiving_decrypted = 0  # > 0 while a decrypted packet is in IP input (PACKET_TAG_IPSEC_IN_DONE)
         self.used_sas: list = []  # every SA that carried a packet, for Wireshark's esp_sa file
         # Each SADB_ACQUIRE the key engine sent, as (src, dst, reqid): reports explain with them
         # why packets were dropped for lack of an SA. Listening changes nothing in the kernel.
@@ -217,10 +218,23 @@ class IpsecStack:
                 rcvif, decrypted = attributed, False  # m_clrprotoflags drops M_DECRYPTED [S9.4]
         # netisr_queue: the inner (or rebuilt transport) packet goes through IP input again.
         stack = host.inet4 if inner[0] >> 4 == 4 else host.inet6
-        stack.input(rcvif, inner, decrypted=decrypted)
+        self.receiving_decrypted += 1
+        try:
+            stack.input(rcvif, inner, decrypted=decrypted)
+        finally:
+            self.receiving_decrypted -= 1
 
     def in_reject(self, pkt: bytes, family: int, decrypted: bool) -> bool:
-        """ipsec4_in_reject: does the global SPD refuse this delivered or forwarded packet? [S9.6]"""
+        """ipsec4_in_reject: does the global SPD refuse this delivered or forwarded packet? [S9.6]
+
+        A require/unique ESP request is met by M_DECRYPTED, which if_ipsec clears; with
+        ``net.inet.ipsec.check_policy_history=1`` the IN_DONE tag that every decrypted
+        packet keeps meets it too (DERIVED in the spec; the tag is not matched against
+        the request's addresses here).
+        """
+        if not decrypted and self.receiving_decrypted and self.host.sysctl.get(
+                "net.inet.ipsec.check_policy_history"):
+            decrypted = True
         src, dst, proto, sport, dport = _selectors(pkt, family)
         policy = self.keydb.allocsp("in", src, dst, proto, sport, dport)
         if policy is None:
