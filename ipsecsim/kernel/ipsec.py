@@ -58,6 +58,9 @@ class IpsecStack:
         for knob, attribute in _OUTER_KNOBS.items():
             setattr(self.outer, attribute, host.sysctl[knob])
             host.sysctl.watch(knob, partial(setattr, self.outer, attribute))
+        # esp_output reads net.inet.esp.ctr_compatibility per packet; SAs keep padding tables, so
+        # a change is pushed to every SA in the SAD.
+        host.sysctl.watch("net.inet.esp.ctr_compatibility", self._set_ctr_compatibility)
         self.if_input: IfInput | None = None
         self.sending_protected = 0  # > 0 while an ESP packet is on its way out (PACKET_TAG_IPSEC_OUT_DONE)
         self.receiving_decrypted = 0  # > 0 while a decrypted packet is in IP input (PACKET_TAG_IPSEC_IN_DONE)
@@ -69,6 +72,10 @@ class IpsecStack:
         host.inet4.protocols[50] = self._esp_input4
         host.inet6.protocols[50] = self._esp_input6
         self._timer = host.clock.call_later(1.0, self._tick)
+
+    def _set_ctr_compatibility(self, value) -> None:
+        for sa in self.keydb.sas():
+            sa.ctr_compatibility = bool(value)
 
     def _note_acquire(self, message) -> None:
         if message.type == "SADB_ACQUIRE":

@@ -265,7 +265,8 @@ def _execute(ctx: CommandContext, keydb, pid: int, cmd) -> None:
     proto = _SATYPE_OF.get(cmd.protocol) if cmd.protocol else "unspec"
     if cmd.kind == "add":
         sa = SecurityAssociation(**cmd.sa_arguments(), created=now, rng=host.rng,
-                                 outer=getattr(host, "ipsec_outer", None))  # fmt: skip
+                                 outer=getattr(host, "ipsec_outer", None),
+                                 ctr_compatibility=bool(host.sysctl.get("net.inet.esp.ctr_compatibility", 1)))
         keydb.add(sa, now=now, pid=pid)
     elif cmd.kind == "get":
         sa = keydb.get(cmd.src, cmd.dst, proto, cmd.spi)
