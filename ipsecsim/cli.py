@@ -97,7 +97,7 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
     if plot_dir:
         from .report.plots import write_plots
 
-        write_plots(result, plot_dir, sim.topology)
+        write_plots(result, plot_dir, sim.network)
     if pcap_dir and not quiet:
         click.echo(f"\nCaptures: {pcap_dir}/<host>-<interface>.pcap (physical interfaces show ESP, "
                    "ipsecN the plaintext)")

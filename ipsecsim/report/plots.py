@@ -12,19 +12,15 @@ from .result import Result  # noqa: E402
 __all__ = ["write_plots"]
 
 
-def write_plots(result: Result, directory: str | Path, topology=None) -> list[Path]:
-    """Write PNG files into ``directory``; returns their paths."""
+def write_plots(result: Result, directory: str | Path, network=None) -> list[Path]:
+    """Write PNG files into ``directory``; returns their paths. ``network`` adds topology.png."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    if topology is not None:
-        import networkx as nx
-
+    if network is not None:
         fig, ax = plt.subplots(figsize=(6, 4))
-        positions = nx.spring_layout(topology, seed=result.seed)
-        nx.draw_networkx(topology, positions, ax=ax, node_color="#cfe3f7", node_size=900)
+        network.draw(ax)
         ax.set_title("topology")
-        ax.set_axis_off()
         written.append(_save(fig, directory / "topology.png"))
     pings = [p for p in result.pings if p.get("transmitted")]
     if pings:
