@@ -37,6 +37,7 @@ class AddCommand:
     lifetime_soft: int = 0
     warnings: list[str] = field(default_factory=list)
     kind: str = "add"  # also "get", "delete", "deleteall" (spi 0): the same parser variables
+    offset: int = -1  # where the statement starts in setkey's input
 
     def sa_arguments(self) -> dict[str, Any]:
         """Keyword arguments for :class:`SecurityAssociation`; the kernel's refusals raise.
@@ -88,6 +89,7 @@ class TableCommand:
     protocol: str | None
     lineno: int
     warnings: list[str] = field(default_factory=list)
+    offset: int = -1  # where the statement starts in setkey's input
 
 
 @dataclass(slots=True)
@@ -108,6 +110,7 @@ class PolicyCommand:
     policy: ParsedPolicy
     lineno: int
     warnings: list[str] = field(default_factory=list)
+    offset: int = -1  # where the statement starts in setkey's input
 
     def to_policy(self) -> SecurityPolicy:
         """The :class:`SecurityPolicy` the kernel makes of it; a prefix too long is EINVAL.

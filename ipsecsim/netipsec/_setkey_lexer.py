@@ -49,6 +49,7 @@ class Token:
     kind: str
     text: str
     lineno: int
+    offset: int = -1  # where yytext starts in the input (for messages that point at it)
 
 
 # (start states or None for every inclusive state, pattern, kind or action name).
@@ -87,6 +88,7 @@ class Lexer:
         self.lineno = 1
         self.state = _INITIAL
         self._more = ""  # yymore(): text the next token's yytext starts with
+        self._more_offset = 0
 
     def next(self) -> Token:
         """The next token; ``EOF`` at the end. Unknown characters are fatal ("Syntax error")."""
@@ -102,6 +104,7 @@ class Lexer:
             assert best is not None  # the last rule matches any character
             self.pos = best.end()
             word = self._more + best.group()
+            offset = self._more_offset if self._more else best.start()
             self._more = ""
             if kind == "NL":
                 self.lineno += 1
@@ -109,15 +112,15 @@ class Lexer:
             if kind == "WS":
                 continue
             if kind == "FATAL":
-                raise SetkeyError("Syntax error", kind="fatal", lineno=self.lineno, at=word)
+                raise SetkeyError("Syntax error", kind="fatal", lineno=self.lineno, at=word, offset=offset)
             if kind in _BEGIN:
                 self.state = _BEGIN[kind]
             elif kind.startswith("ALG_"):
                 self.state = _INITIAL
             if kind == "PL_REQUESTS":
                 self.lineno += word.count("\n")
-                self._more = word  # token.l calls yymore() for a policy
+                self._more, self._more_offset = word, offset  # token.l calls yymore() for a policy
             if kind == "QUOTEDSTRING":
                 word = word[word.index('"') + 1 : -1]  # the scanner cuts the quotes out of yytext
-            return Token({"EOT_PL": "EOT"}.get(kind, kind), word, self.lineno)
-        return Token("EOF", "", self.lineno)
+            return Token({"EOT_PL": "EOT"}.get(kind, kind), word, self.lineno, offset)
+        return Token("EOF", "", self.lineno, len(text))

@@ -66,9 +66,10 @@ class Parser:
             self._error("syntax error", at=self.tok)
         return self._advance()
 
-    def _error(self, message: str | None, at: Token | None = None) -> None:
+    def _error(self, message: str | None, at: Token | None = None, detail: str = "") -> None:
         at = at or self.last
-        raise SetkeyError(message, lineno=at.lineno, at=at.text, warnings=tuple(self.warnings))
+        raise SetkeyError(message, lineno=at.lineno, at=at.text, warnings=tuple(self.warnings),
+                          offset=at.offset if at.offset >= 0 else None, detail=detail)
 
     def _warn(self, message: str) -> None:
         """A yyerror that does not stop parsing (its line is printed all the same)."""
@@ -96,6 +97,12 @@ class Parser:
             self._error("syntax error", at=self.tok)
         self.warnings = []
         self.family = None
+        offset = self.tok.offset
+        cmd = self._statement(kind)
+        cmd.offset = offset
+        return cmd
+
+    def _statement(self, kind: str) -> AddCommand | TableCommand | PolicyCommand:
         if kind == "ADD":
             return self.add_command()
         if kind in ("GET", "DELETE", "DELETEALL"):
@@ -368,7 +375,7 @@ class Parser:
         try:
             check_setkey_keylen(alg, key_len)
         except SetkeyError as e:
-            self._error(e.message)
+            self._error(e.message, detail=e.detail)
 
     def key_string(self) -> bytes:
         """``QUOTEDSTRING`` (raw bytes) or ``HEXSTRING`` (odd digit count: first digit alone). [S10.6]"""

@@ -167,7 +167,13 @@ def _key_rule(alg: EncAlgorithm | AuthAlgorithm) -> str:
         return f"{alg.name} needs a {alg.key_len}-byte key" if alg.key_len else f"{alg.name} takes no key"
     sizes = alg.kernel_keys or (alg.key_min, alg.key_max)
     if alg.salt:
-        return f"{alg.name} needs a key of {' or '.join(str(s + alg.salt) for s in sizes)} bytes (key + 4-byte salt)"
+        return f"{alg.name} needs a key of {_either(s + alg.salt for s in sizes)} bytes: the key, then a 4-byte salt"
     if alg.kernel_keys is None:
         return f"{alg.name} takes a key of {alg.key_min} to {alg.key_max} bytes"
-    return f"{alg.name} needs a key of {' or '.join(str(s) for s in sizes)} bytes"
+    return f"{alg.name} needs a key of {_either(sizes)} bytes"
+
+
+def _either(sizes) -> str:
+    """``16, 24 or 32``."""
+    words = [str(s) for s in sizes]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

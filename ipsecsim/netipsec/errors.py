@@ -151,6 +151,8 @@ class SetkeyError(ValueError):
     * ``kind="unsupported"``: something FreeBSD accepts that ipsecsim does not model.
 
     ``detail`` explains kernel errors in plain words; it is not part of ``output``.
+    ``offset`` is where in setkey's input the token (or statement) it names starts, when
+    known: setkey itself prints only the line, the simulator also points at the column.
     """
 
     def __init__(
@@ -163,8 +165,10 @@ class SetkeyError(ValueError):
         errno: str | None = None,
         detail: str = "",
         warnings: tuple[str, ...] = (),
+        offset: int | None = None,
     ):
         self.message = message
+        self.offset = offset  # where in setkey's input the statement or token it names starts
         self.kind = kind
         self.lineno = lineno
         self.at = at

@@ -13,7 +13,7 @@ from ..kernel import Host
 if TYPE_CHECKING:
     from .console import Console
 
-__all__ = ["CommandContext", "Command", "COMMANDS", "register", "Exit", "Program"]
+__all__ = ["CommandContext", "Command", "COMMANDS", "register", "Exit", "Program", "Refusal"]
 
 
 class Exit(Exception):
@@ -28,6 +28,20 @@ class Exit(Exception):
         self.status = status
         self.message = message
         self.diagnostic = diagnostic
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Something the kernel refused that the command reported and went on from.
+
+    FreeBSD's programs survive these: ifconfig's ``warn("ioctl(IPSECSREQID)")``, setkey's
+    ``The result of line N: File exists.``; the exit status may still be 0. A scenario
+    treats each as a command error all the same, so ``ipsecsim check`` finds it.
+    ``stdin_offset`` points into the command's stdin (a setkey statement in a heredoc).
+    """
+
+    message: str
+    stdin_offset: int | None = None
 
 
 class Program(Protocol):
@@ -47,6 +61,7 @@ class CommandContext:
     err_lines: list[str] = field(default_factory=list)
     diagnostic: str | None = None
     background: list = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
     resolver: Callable[[str, int], object] | None = None
     _sink: Callable[[str, bool], None] | None = None
 
@@ -63,6 +78,15 @@ class CommandContext:
             self.err_lines.append(line)
             if self._sink is not None:
                 self._sink(line, True)
+
+    def warn(self, text: str) -> None:
+        """``warn(3)``: ``text`` on stderr, and the command goes on; a refusal all the same."""
+        self.err(text)
+        self.refused(text)
+
+    def refused(self, message: str, *, stdin_offset: int | None = None) -> None:
+        """Record a refusal the command survives (see :class:`Refusal`); it prints nothing."""
+        self.refusals.append(Refusal(message, stdin_offset))
 
     def start(self, program: Program) -> Program:
         """Run ``program`` in the background (``cmd &``); its output goes to the console later."""

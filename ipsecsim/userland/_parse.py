@@ -28,6 +28,17 @@ class Heredoc:
     strip_tabs: bool
     start: int
     body: str | None = None
+    line_starts: list[int] = field(default_factory=list)  # script index of each body line's text
+
+    def script_index(self, offset: int) -> int:
+        """Where character ``offset`` of the body sits in the script (``<<-`` strips tabs)."""
+        if not self.line_starts or self.body is None:
+            return self.start
+        line = self.body.count("\n", 0, max(offset, 0))
+        if line >= len(self.line_starts):
+            return self.line_starts[-1]
+        line_start = self.body.rfind("\n", 0, max(offset, 0)) + 1
+        return self.line_starts[line] + max(offset, 0) - line_start
 
 
 @dataclass(slots=True)
@@ -187,20 +198,24 @@ class _Parser:
         s = self.s
         while self.pending:
             heredoc = self.pending.pop(0)
-            lines = []
+            lines, starts = [], []
             while True:
                 if self.i >= len(s):
                     raise self._error(f'here-document not terminated (no line "{heredoc.delimiter}" '
                                       'before the end)', heredoc.start)
                 end = s.find("\n", self.i)
                 line = s[self.i:] if end < 0 else s[self.i:end]
+                start = self.i
                 self.i = len(s) if end < 0 else end + 1
                 if heredoc.strip_tabs:
+                    start += len(line) - len(line.lstrip("\t"))
                     line = line.lstrip("\t")
                 if line == heredoc.delimiter:
                     break
                 lines.append(line + "\n")
+                starts.append(start)
             heredoc.body = "".join(lines)
+            heredoc.line_starts = starts
 
     # -- words and redirections ----------------------------------------------------
 

@@ -3,7 +3,8 @@
 ``ifconfig ipsec0 create [reqid N]``, ``destroy``, ``reqid N``, ``[inet|inet6] tunnel SRC DST``,
 ``-tunnel`` / ``deletetunnel``, ``tunnelfib N``; the status shows ``tunnel inet A --> B``,
 ``groups: ipsec`` and ``reqid: N``. Like FreeBSD's ifconfig, a refused reqid or tunnel
-ioctl is a warning (``ifconfig: ioctl(IPSECSREQID): File exists``), not a failure.
+ioctl is a warning (``ifconfig: ioctl(IPSECSREQID): File exists``), not a failure; a scenario
+reports it as a command error all the same.
 """
 
 from ipaddress import ip_address
@@ -40,12 +41,12 @@ def _reqid(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
     try:
         value = int(text, 0) if not (len(text) > 1 and text[0] == "0" and text[1] not in "xX") else int(text, 8)
     except ValueError:
-        ctx.err(f"ifconfig: Invalid reqid value {text}")
+        ctx.warn(f"ifconfig: Invalid reqid value {text}")
         return
     try:
         _ipsec(ifp, "ioctl(IPSECSREQID)").set_reqid(value)
     except IfIpsecError as error:
-        ctx.err(f"ifconfig: ioctl(IPSECSREQID): {strerror(error.errno_name)}")  # warn() [S11.1]
+        ctx.warn(f"ifconfig: ioctl(IPSECSREQID): {strerror(error.errno_name)}")  # warn() [S11.1]
 
 
 def _tunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
@@ -59,7 +60,7 @@ def _tunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
     try:
         _ipsec(ifp, ioctl).set_tunnel(src, dst)
     except IfIpsecError as error:
-        ctx.err(f"ifconfig: {ioctl}: {strerror(error.errno_name)}")  # warn() [S11.3]
+        ctx.warn(f"ifconfig: {ioctl}: {strerror(error.errno_name)}")  # warn() [S11.3]
 
 
 def _deletetunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
@@ -74,7 +75,7 @@ def _tunnelfib(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
     try:
         _ipsec(ifp, "ioctl (SIOCSTUNFIB)").set_tunnel_fib(fib)
     except IfIpsecError as error:
-        ctx.err(f"ifconfig: ioctl (SIOCSTUNFIB): {strerror(error.errno_name)}")
+        ctx.warn(f"ifconfig: ioctl (SIOCSTUNFIB): {strerror(error.errno_name)}")
 
 
 def _tunnel_status(ifp: Ifnet) -> list[str]:

@@ -203,7 +203,14 @@ class _SavView:
 
 
 def _script(ctx: CommandContext, keydb, pid: int, text: str) -> int:
-    """parse() with the actions run as each statement reduces. [S10.3]"""
+    """parse() with the actions run as each statement reduces. [S10.3]
+
+    Like FreeBSD's setkey, a statement the kernel refuses prints ``The result of line N:
+    ...`` and the script goes on, and the exit status stays 0 (``sendkeymsg`` returns 0
+    whatever the kernel answered; only a parse error makes ``parse()`` fail, exit 1).
+    Each refusal is also reported to the shell at its statement, so that a scenario
+    names the heredoc line that failed.
+    """
     parser = Parser(text)
     status = 0
     while True:
@@ -211,7 +218,8 @@ def _script(ctx: CommandContext, keydb, pid: int, text: str) -> int:
             cmd = parser.next_command()
         except SetkeyError as e:
             ctx.out(e.output)
-            ctx.diagnostic = next((line for line in e.output.split("\n") if not line.startswith("libipsec:")), e.output)
+            message = next((line for line in e.output.split("\n") if not line.startswith("libipsec:")), e.output)
+            ctx.refused(_explained(f"setkey: {message}", e.detail), stdin_offset=_statement_offset(e, text))
             return 1
         if cmd is None:
             return status
@@ -222,11 +230,36 @@ def _script(ctx: CommandContext, keydb, pid: int, text: str) -> int:
         except SetkeyError as e:
             if e.kind == "unsupported":
                 ctx.err(f"setkey: line {cmd.lineno}: {e.output}")
+                ctx.refused(f"setkey: line {cmd.lineno}: {e.output}", stdin_offset=cmd.offset)
                 status = 1
             else:  # the kernel refused what the SA would need (key_setsaval, esp_init)
                 ctx.out(f"The result of line {cmd.lineno}: {e.message}.")
+                ctx.refused(_explained(f"setkey: The result of line {cmd.lineno}: {e.message}.", e.detail),
+                            stdin_offset=cmd.offset)
         except PfkeyError as e:
-            ctx.out(f"The result of line {cmd.lineno}: {_errmsg(e, _MSG_OF.get(cmd.kind, ''))}.")
+            result = f"The result of line {cmd.lineno}: {_errmsg(e, _MSG_OF.get(cmd.kind, ''))}."
+            ctx.out(result)
+            if not (e.errno_name == "ENOENT" and cmd.kind in ("dump", "spddump")):  # an empty table is no mistake
+                ctx.refused(f"setkey: {result}", stdin_offset=cmd.offset)
+
+
+def _explained(message: str, detail: str) -> str:
+    """setkey's own words, then the simulator's explanation of them as a second sentence."""
+    return f"{message} ({detail})" if detail else message
+
+
+def _statement_offset(error: SetkeyError, text: str) -> int | None:
+    """Where a parse error points: its token, else the start of the line setkey names."""
+    if error.offset is not None:
+        return error.offset
+    if error.lineno is None:
+        return None
+    start = 0
+    for _ in range(error.lineno - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    return start
 
 
 _MSG_OF = {"add": "SADB_ADD", "get": "SADB_GET", "delete": "SADB_DELETE", "deleteall": "SADB_DELETE",

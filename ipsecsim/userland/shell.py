@@ -5,7 +5,10 @@ It behaves as FreeBSD's ``sh`` running a script without ``-e``: a failing
 command is reported and the script goes on; ``strict=True`` stops at the first
 failure, as ``sh -e`` does. Every failure becomes a :class:`CommandError` naming
 the scenario file, line and column, with the command's own message
-(``ifconfig: interface em7 does not exist``).
+(``ifconfig: interface em7 does not exist``). So does every refusal a command
+reports and survives (setkey's ``The result of line N: File exists.``, ifconfig's
+warnings), even with exit status 0; a refusal inside a heredoc is placed at its
+own line of the heredoc.
 
 Commands run to completion when called; a ``ping`` starts in the background and
 prints to the host's :class:`~.console.Console` as its replies arrive, while the
@@ -22,7 +25,7 @@ from typing import Callable
 
 from ..kernel import Host
 from . import builtins, ifconfig, ifconfig_ipsec, netstat, ping_cmd, route, setkey, sysctl  # noqa: F401 - fill COMMANDS
-from ._core import COMMANDS, CommandContext, Exit
+from ._core import COMMANDS, CommandContext, Exit, Refusal
 from ._libc import EX_SOFTWARE
 from ._parse import Command, Locator, parse
 from .console import Console
@@ -83,12 +86,16 @@ class Shell:
         for command in commands:
             if command.connector == "&&" and status != 0 or command.connector == "||" and status == 0:
                 continue
-            status, message = self._execute(command, output)
-            if status != 0 and command.followed_by not in ("&&", "||"):
+            status, message, refusals = self._execute(command, output)
+            if status != 0 and command.followed_by in ("&&", "||"):
+                continue  # the script tests the status itself
+            failures = [self._refusal_error(where, text, command, r) for r in refusals]
+            if status != 0 and not failures:
                 line, col = where.position(command.start)
-                errors.append(CommandError(where.file, line, col, text[command.start:command.end], message))
-                if strict:
-                    return ShellResult(status, "".join(output), errors)
+                failures.append(CommandError(where.file, line, col, text[command.start:command.end], message))
+            errors += failures
+            if strict and failures:
+                return ShellResult(status, "".join(output), errors)
         if syntax_error is not None:
             line, col = where.position(syntax_error.index)
             errors.append(CommandError(where.file, line, col, locator.line_text(syntax_error.index),
@@ -98,7 +105,17 @@ class Shell:
             status = 2
         return ShellResult(status, "".join(output), errors)
 
-    def _execute(self, command: Command, output: list[str]) -> tuple[int, str]:
+    @staticmethod
+    def _refusal_error(where: "_Where", text: str, command: Command, refusal: Refusal) -> CommandError:
+        """A refusal as a command error, at the heredoc line it names when it names one."""
+        index, shown = command.start, text[command.start:command.end]
+        if refusal.stdin_offset is not None and command.heredoc is not None:
+            index = command.heredoc.script_index(refusal.stdin_offset)
+            shown = where.locator.line_text(index).strip()
+        line, col = where.position(index)
+        return CommandError(where.file, line, col, shown, refusal.message)
+
+    def _execute(self, command: Command, output: list[str]) -> tuple[int, str, list[Refusal]]:
         argv = [word.text for word in command.words]
         stdout_on, stderr_on, failure = _redirections(command.redirections)
 
@@ -111,14 +128,14 @@ class Shell:
                              resolver=self.resolver, _sink=sink)
         if failure is not None:
             ctx.err(failure)
-            return 2, failure
+            return 2, failure, []
         if not argv:
-            return 0, ""
+            return 0, "", []
         name = argv[0]
         main = COMMANDS.get(name)
         if main is None:
             ctx.err(f"{name}: not found")
-            return 127, f"{name}: not found"
+            return 127, f"{name}: not found", []
         diagnostic = None
         try:
             status = main(ctx, argv)
@@ -132,9 +149,9 @@ class Shell:
             status = EX_SOFTWARE
         self.programs.extend(ctx.background)
         if status == 0:
-            return 0, ""
+            return 0, "", ctx.refusals
         message = diagnostic or ctx.diagnostic or next((line for line in ctx.err_lines if line), None)
-        return status, message or f"{name}: exit status {status}"
+        return status, message or f"{name}: exit status {status}", ctx.refusals
 
 
 class _Where:

@@ -68,30 +68,30 @@ def _one(ctx: CommandContext, arg: str, flags: set[str]) -> int:
     if not names:
         if "i" not in flags:
             if "q" not in flags:
-                ctx.err(f"sysctl: unknown oid '{name}'")
+                ctx.warn(f"sysctl: unknown oid '{name}'")
             return 1
         return 0
     if not has_value:
         return _show(ctx, names, flags)
     if names != [name]:
-        ctx.err(f"sysctl: oid '{name}' isn't a leaf node")
+        ctx.warn(f"sysctl: oid '{name}' isn't a leaf node")
         return 1
     knob = mib.knob(name)
     value: int | str = text
     if isinstance(knob.default, int):
         if not text:
-            ctx.err("sysctl: empty numeric value")
+            ctx.warn("sysctl: empty numeric value")
             return 1
         number, rest = strtol(text, 0)
         if rest:
-            ctx.err(f"sysctl: invalid integer '{text}'")
+            ctx.warn(f"sysctl: invalid integer '{text}'")
             return 1
         value = number
     try:
         old = mib.set(name, value)
     except SysctlError as error:
         message = f"{arg}: Invalid argument" if error.errno_name == "EINVAL" else str(error)
-        ctx.err(f"sysctl: {message}")
+        ctx.warn(f"sysctl: {message}")
         return 1
     if "N" in flags:
         ctx.out(name)
