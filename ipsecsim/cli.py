@@ -78,6 +78,8 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
 
     sim = simulation.load(_existing(scenario), seed=seed, duration=duration, pcap=pcap_dir, trace=trace_file,
                           strict=strict)
+    for warning in sim.warnings:
+        click.echo(warning, err=True)
     failure = None
     try:
         sim.run()
@@ -112,16 +114,23 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
 @click.option("--strict", is_flag=True, help="Stop at the first failing command.")
 @click.option("--explain", is_flag=True,
               help="First print what each host runs at time 0: its tunnels: expanded, then its run: block.")
+@click.option("--duration", callback=_duration, help="Check against this duration instead of the scenario's.")
 @_guarded
-def check(scenario, strict, explain):
-    """Validate SCENARIO and run its run: blocks at time 0, listing every error."""
+def check(scenario, strict, explain, duration):
+    """Validate SCENARIO: run its run: blocks, then its timeline with no traffic, listing every error."""
     from . import simulation
 
     if explain:
         from .scenario import explain as explain_scenario, load_scenario
 
         click.echo(explain_scenario(load_scenario(_existing(scenario))))
-    sim = simulation.load(_existing(scenario), strict=strict)
+    sim = simulation.load(_existing(scenario), strict=strict, duration=duration, traffic=False)
+    for warning in sim.warnings:
+        click.echo(warning, err=True)
+    try:
+        sim.check_timeline()
+    finally:
+        sim.close()
     errors = sim.network.command_errors
     for error in errors:
         click.echo(str(error), err=True)

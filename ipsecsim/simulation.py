@@ -15,7 +15,7 @@ import networkx as nx
 
 from .report import ExpectationResult, Result
 from .scenario import Scenario, load_scenario, parse_scenario
-from .scenario.build import build_network
+from .scenario.build import build_network, late_timeline_events
 from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
 from .scenario.units import format_duration, format_rate
 from .userland.ping import Ping
@@ -63,6 +63,20 @@ class Simulation:
         self.scenario = scenario
         self.network = network
         self.duration = scenario.duration if duration is None else duration
+        # Things in the file that will not happen as written (``FILE:LINE:COL: warning: ...``).
+        self.warnings = late_timeline_events(scenario, self.duration)
+        network.notes += [w.split(": warning: ", 1)[1] for w in self.warnings]
+
+    def check_timeline(self) -> None:
+        """Run the timeline up to its last event before the end, with no traffic flowing.
+
+        For ``ipsecsim check``: the timeline's commands then run at their times, in order,
+        on hosts configured as the scenario says, so a mistyped command is an error now
+        rather than minutes into a run. Build with ``traffic=False`` first.
+        """
+        times = [event.at for event in self.scenario.timeline if event.at < self.duration]
+        if times:
+            self.network.run(max(times) + 1e-9)
 
     @property
     def now(self) -> float:
@@ -207,19 +221,25 @@ def _check(expectation, result: Result) -> list[ExpectationResult]:
 
 
 def load(path: str | Path, *, seed: int | None = None, duration: float | None = None,
-         pcap: str | Path | None = None, trace: str | Path | None = None, strict: bool = False) -> Simulation:
-    """Read a scenario file, build its network and run every host's ``run:`` block at time 0."""
+         pcap: str | Path | None = None, trace: str | Path | None = None, strict: bool = False,
+         traffic: bool = True) -> Simulation:
+    """Read a scenario file, build its network and run every host's ``run:`` block at time 0.
+
+    ``traffic=False`` leaves out the scenario's pings and flows: the hosts are configured
+    and the timeline happens, and only what you type yourself makes packets.
+    """
     scenario = load_scenario(path)
-    return _build(scenario, seed, duration, pcap, trace, strict)
+    return _build(scenario, seed, duration, pcap, trace, strict, traffic)
 
 
 def loads(text: str, filename: str = "<string>", **options) -> Simulation:
     """Like :func:`load`, from YAML text (handy in notebooks and tests)."""
     return _build(parse_scenario(text, filename), options.get("seed"), options.get("duration"),
-                  options.get("pcap"), options.get("trace"), options.get("strict", False))
+                  options.get("pcap"), options.get("trace"), options.get("strict", False),
+                  options.get("traffic", True))
 
 
-def _build(scenario, seed, duration, pcap, trace, strict) -> Simulation:
+def _build(scenario, seed, duration, pcap, trace, strict, traffic=True) -> Simulation:
     network = build_network(scenario, seed=seed, pcap_dir=Path(pcap) if pcap else None,
-                            trace_file=Path(trace) if trace else None, strict=strict)
+                            trace_file=Path(trace) if trace else None, strict=strict, traffic=traffic)
     return Simulation(scenario, network, duration=duration)

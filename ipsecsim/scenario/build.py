@@ -16,8 +16,9 @@ from .errors import Diagnostic, ScenarioError
 from .models import GilbertElliott as GilbertElliottSpec
 from .models import LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
 from .tunnels import host_scripts, join_scripts
+from .units import format_duration
 
-__all__ = ["build_network", "link_params", "loss_model"]
+__all__ = ["build_network", "late_timeline_events", "link_params", "loss_model"]
 
 
 def loss_model(loss):
@@ -50,7 +51,9 @@ def _changes(changes) -> dict:
 
 
 def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path | None = None,
-                  trace_file: Path | None = None, strict: bool = False) -> Network:
+                  trace_file: Path | None = None, strict: bool = False, traffic: bool = True) -> Network:
+    """The network of ``scenario`` with its run: blocks done; ``traffic=False`` starts no
+    pings or flows (the timeline still happens), for ``check`` and for hands-on work."""
     net = Network(seed=scenario.seed if seed is None else seed)
     if pcap_dir is not None or trace_file is not None:
         net.enable_capture(pcap_dir, trace_file)
@@ -67,7 +70,7 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
             problems += _duplicate_addresses(net, name, join_scripts(p.script for p in parts), owners)
     if problems:
         raise ScenarioError(problems)
-    for item in scenario.traffic:
+    for item in scenario.traffic if traffic else ():
         if isinstance(item, PingTraffic):
             net.start_ping(item.from_host, item.to, start=item.start, count=item.count, interval=item.interval,
                            size=item.size, ttl=item.ttl, source=item.source, name=item.name)
@@ -82,6 +85,17 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
         elif isinstance(event, LinkSet):
             net.at(event.at, partial(net.link(event.link).set, **_changes(event.changes)))
     return net
+
+
+def late_timeline_events(scenario: Scenario, duration: float) -> list[str]:
+    """Warnings for timeline events at or after the end of the run: they never happen.
+
+    The clock stops at ``duration`` before anything scheduled for that instant runs.
+    """
+    return [f"{event.where('at')}: warning: timeline[{index}].at: {format_duration(event.at)} is not before the "
+            f"end of the run ({format_duration(duration)}), so this event never happens; move it earlier or "
+            "make the run longer (duration:, --duration)"
+            for index, event in enumerate(scenario.timeline) if event.at >= duration]
 
 
 def _duplicate_addresses(net: Network, name: str, script, owners: dict) -> list[Diagnostic]:
