@@ -263,8 +263,8 @@ class _Builder:
 
 
 class _AliasCount:
-    """Walks the node graph in the order :class:`_Builder` builds it, without building anything:
-    each node is entered once, and reaching it again (an alias) adds the size of its copy."""
+    """Walks the node graph in file order without building anything: each node is entered
+    once, and reaching it again (an alias) adds the size of the copy the builder would make."""
 
     def __init__(self):
         self.copies = 0
