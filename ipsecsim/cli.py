@@ -51,9 +51,12 @@ def _duration(ctx, param, value):
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except UnitError as error:
         raise click.BadParameter(str(error)) from None
+    if seconds <= 0:
+        raise click.BadParameter(f"'{value}' is zero; a run lasts more than 0, e.g. 30s")
+    return seconds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

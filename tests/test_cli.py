@@ -246,3 +246,21 @@ def test_a_file_may_go_into_a_directory_the_run_creates(tmp_path):
     result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--quiet", "--plot", out, "--json", out / "run.json")
     assert result.exit_code == 0, result.output
     assert (out / "run.json").is_file() and (out / "pings.png").is_file()
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--seed", "-1", "Invalid value for '--seed': -1 is not in the range 0<=x<=18446744073709551615."),
+    ("--seed", str(2**64), "is not in the range 0<=x<=18446744073709551615."),
+    ("--duration", "0", "Invalid value for '--duration': '0' is zero; a run lasts more than 0, e.g. 30s"),
+])
+def test_run_options_outside_their_range_exit_2(option, value, message):
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", option, value)
+    assert result.exit_code == 2
+    assert message in result.output and "Pings" not in result.output
+
+
+def test_a_duration_too_long_to_simulate_exits_2_at_the_files_duration():
+    path = SCENARIOS / "routed_three_hosts.yaml"
+    result = invoke("run", path, "--duration", "1e9s")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"{path}:4:11: duration: the run asked for lasts 1e+09s (this file says 10s): ")
