@@ -81,7 +81,7 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
     from . import simulation
 
     path = _existing(scenario)
-    outputs = RunOutputs(pcap=pcap_dir, trace=trace_file, json=json_file, plot=plot_dir)
+    outputs = RunOutputs(path, pcap=pcap_dir, trace=trace_file, json=json_file, plot=plot_dir)
     problem = outputs.problem() or outputs.make_directories()
     if problem:  # now, not after minutes of simulation
         click.echo(problem, err=True)

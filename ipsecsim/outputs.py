@@ -76,7 +76,8 @@ def _nearest_existing(path: Path) -> Path:
 class RunOutputs:
     """The outputs of one run by option (``--json`` -> its path); ``errors`` holds failed writes."""
 
-    def __init__(self, **paths: str | os.PathLike[str] | None):
+    def __init__(self, scenario: str | os.PathLike[str] | None = None, **paths: str | os.PathLike[str] | None):
+        self.scenario = scenario  # never to be written over
         self.paths = {f"--{option}": os.fspath(path) for option, path in paths.items() if path}
         self.errors: list[str] = []
         self._seen: set[tuple] = set()
@@ -84,7 +85,13 @@ class RunOutputs:
     def problem(self) -> str | None:
         """``ipsecsim: --json /nonexistent/x.json: the directory /nonexistent does not exist``, or None."""
         directories = {option: path for option, path in self.paths.items() if option in _DIRECTORIES}
+        seen: dict[Path, str] = {}
         for option, path in self.paths.items():
+            clash = seen.setdefault(Path(path).absolute(), option)
+            if clash != option:
+                return f"ipsecsim: {option} {path}: {clash} writes there too; name another path"
+            if self.scenario is not None and _same(path, self.scenario):
+                return f"ipsecsim: {option} {path}: that is the scenario file; name another file"
             if option in directories:
                 problem = directory_problem(path)
             else:

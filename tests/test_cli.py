@@ -264,3 +264,14 @@ def test_a_duration_too_long_to_simulate_exits_2_at_the_files_duration():
     result = invoke("run", path, "--duration", "1e9s")
     assert result.exit_code == 2
     assert result.output.startswith(f"{path}:4:11: duration: the run asked for lasts 1e+09s (this file says 10s): ")
+
+
+def test_outputs_never_overwrite_the_scenario_or_each_other(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text((SCENARIOS / "routed_three_hosts.yaml").read_text())
+    result = invoke("run", scenario, "--json", scenario)
+    assert (result.exit_code, result.output) == (2, f"ipsecsim: --json {scenario}: that is the scenario file; "
+                                                    "name another file\n")
+    result = invoke("run", scenario, "--trace", tmp_path / "out", "--json", tmp_path / "out")
+    assert (result.exit_code, result.output) == (2, f"ipsecsim: --json {tmp_path / 'out'}: --trace writes there "
+                                                    "too; name another path\n")
