@@ -101,8 +101,8 @@ class RunOutputs:
         return None
 
     def make_directories(self) -> str | None:
-        """Create the ``--pcap`` and ``--plot`` directories (a file may be written into one of
-        them before it would be made); the problem if one cannot be, else None."""
+        """Create the ``--pcap`` and ``--plot`` directories now, so that a ``--json`` or ``--trace``
+        file may go into one (plots are written last); the problem if one cannot be, else None."""
         for option, path in self.paths.items():
             if option in _DIRECTORIES:
                 try:
