@@ -15,8 +15,9 @@ import sys
 
 import click
 
+from .outputs import RunOutputs
 from .scenario import ScenarioError
-from .scenario.units import UnitError, parse_duration
+from .scenario.units import UnitError, format_duration, parse_duration
 
 EXIT_OK, EXIT_EXPECTATION_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -50,9 +51,12 @@ def _duration(ctx, param, value):
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except UnitError as error:
         raise click.BadParameter(str(error)) from None
+    if seconds <= 0:
+        raise click.BadParameter(f"'{value}' is zero; a run lasts more than 0, e.g. 30s")
+    return seconds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,11 +67,11 @@ def main():
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--pcap", "pcap_dir", type=click.Path(file_okay=False), help="Write DIR/<host>-<if>.pcap for every interface.")
-@click.option("--trace", "trace_file", type=click.Path(dir_okay=False), help="Write a JSON-lines event log.")
-@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the results as JSON.")
-@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="Write PNG plots into DIR.")
-@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--pcap", "pcap_dir", type=click.Path(), help="Write DIR/<host>-<if>.pcap for every interface.")
+@click.option("--trace", "trace_file", type=click.Path(), help="Write a JSON-lines event log.")
+@click.option("--json", "json_file", type=click.Path(), help="Write the results as JSON.")
+@click.option("--plot", "plot_dir", type=click.Path(), help="Write PNG plots into DIR.")
+@click.option("--seed", type=click.IntRange(0, 2**64 - 1), help="Override the scenario's seed (0 to 2**64-1).")
 @click.option("--duration", callback=_duration, help="Override the scenario's duration, e.g. 30s.")
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 @click.option("--strict", is_flag=True, help="A failing command in a run: block stops the run (exit 2).")
@@ -76,7 +80,13 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
     """Run SCENARIO and print the summary."""
     from . import simulation
 
-    sim = simulation.load(_existing(scenario), seed=seed, duration=duration, pcap=pcap_dir, trace=trace_file,
+    path = _existing(scenario)
+    outputs = RunOutputs(path, pcap=pcap_dir, trace=trace_file, json=json_file, plot=plot_dir)
+    problem = outputs.problem() or outputs.make_directories()
+    if problem:  # now, not after minutes of simulation
+        click.echo(problem, err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sim = simulation.load(path, seed=seed, duration=duration, pcap=pcap_dir, trace=trace_file,
                           strict=strict)
     for warning in sim.warnings:
         click.echo(warning, err=True)
@@ -85,8 +95,10 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
         sim.run()
     except ScenarioError as error:  # --strict and a timeline command failed: keep what was recorded
         failure = error
+    except OSError as error:  # a capture or the trace could not be written (disk full): keep the rest
+        outputs.failed(error, note=f"the run stopped at {format_duration(sim.now)}")
     finally:
-        sim.close()
+        outputs.attempt(sim.close)
     result = sim.result()
     click.echo(result.summary(), nl=False)
     if not quiet:
@@ -95,16 +107,19 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
             for time, line in entries:
                 click.echo(f"  [{time:9.3f}] {line}")
     if json_file:
-        result.to_json(json_file)
+        outputs.attempt(result.to_json, json_file, option="--json")
     if plot_dir:
         from .report.plots import write_plots
 
-        write_plots(result, plot_dir, sim.network)
+        outputs.attempt(write_plots, result, plot_dir, sim.network, option="--plot")
     if pcap_dir and not quiet:
         click.echo(f"\nCaptures: {pcap_dir}/<host>-<interface>.pcap (physical interfaces show ESP, "
                    "ipsecN the plaintext)")
     if failure is not None:
         click.echo(str(failure), err=True)
+    for line in outputs.errors:
+        click.echo(line, err=True)
+    if failure is not None or outputs.errors:
         sys.exit(EXIT_BAD_INPUT)
     sys.exit(EXIT_OK if result.ok else EXIT_EXPECTATION_FAILED)
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import networkx as nx
 
 from .report import ExpectationResult, Result
-from .scenario import Scenario, load_scenario, parse_scenario
+from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
 from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
-from .scenario.units import format_duration, format_rate
+from .scenario.limits import limit_problems
+from .scenario.units import UnitError, format_duration, format_rate
 from .userland.ping import Ping
 from .world import Network
 
@@ -240,6 +241,25 @@ def loads(text: str, filename: str = "<string>", **options) -> Simulation:
 
 
 def _build(scenario, seed, duration, pcap, trace, strict, traffic=True) -> Simulation:
+    _check_options(seed, duration)
+    problems = limit_problems(scenario, duration)  # before any file is opened
+    if problems:
+        raise ScenarioError(problems)
     network = build_network(scenario, seed=seed, pcap_dir=Path(pcap) if pcap else None,
                             trace_file=Path(trace) if trace else None, strict=strict, traffic=traffic)
+    running = [(name, program) for name, shell in network.shells.items() for program in shell.programs
+               if isinstance(program, Ping) and program.started and not program.done]
+    problems = limit_problems(scenario, duration, running) if running else []  # pings the run: blocks started
+    if problems:
+        network.close()
+        raise ScenarioError(problems)
     return Simulation(scenario, network, duration=duration)
+
+
+def _check_options(seed, duration) -> None:
+    """``seed=`` and ``duration=`` as the scenario file would take them; UnitError says why not."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
+        raise UnitError(f"seed={seed!r} is not a seed; write a whole number from 0 to 2**64-1, as in the file")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float)
+                                 or not duration > 0):
+        raise UnitError(f"duration={duration!r} is not a duration; write a number of seconds greater than 0")

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 import ipsecsim
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -51,3 +53,22 @@ def test_a_ping_without_count_keeps_running_instead_of_blocking_the_prompt():
     first = sim.host("A").sh("ping 10.0.2.2")
     assert first.startswith("PING 10.0.2.2") and sim.now == 0
     assert "2 packets transmitted" in sim.host("A").sh("ping -t 2 10.0.2.2")
+
+
+TWO_HOSTS = "name: t\nduration: 1s\nlinks:\n  - {a: A:em0, b: B:em0}\n"
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 1.5, "1", True])
+def test_a_seed_outside_the_documented_range_is_refused(seed):
+    with pytest.raises(ValueError, match=r"is not a seed; write a whole number from 0 to 2\*\*64-1"):
+        ipsecsim.loads(TWO_HOSTS, seed=seed)
+
+
+def test_the_largest_seed_is_fine():
+    assert ipsecsim.loads(TWO_HOSTS, seed=2**64 - 1).network.engine.seed == 2**64 - 1
+
+
+@pytest.mark.parametrize("duration", [0, -1.0, float("nan")])
+def test_a_duration_that_is_no_time_is_refused(duration):
+    with pytest.raises(ValueError, match="is not a duration; write a number of seconds greater than 0"):
+        ipsecsim.loads(TWO_HOSTS, duration=duration)

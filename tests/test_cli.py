@@ -1,6 +1,7 @@
 """The ipsecsim command end to end: run, check, report, exit codes, files, determinism."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,123 @@ def test_duplicate_address_across_hosts_is_bad_input(tmp_path):
         result = invoke(command, path)
         assert result.exit_code == 2
         assert f"{path}:10:7: hosts.B.run: 10.0.0.1 is already an address of host A" in result.output
+
+
+# --- outputs are checked before the run; a write that fails after it keeps the summary ------------
+
+
+def _bad_output(tmp_path, option, case):
+    """A path for ``option`` that cannot be written, and the reason the run should give."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("in the way\n")
+    cases = {
+        "missing parent": (tmp_path / "nowhere" / "x.out", f"the directory {tmp_path / 'nowhere'} does not exist"),
+        "parent is a file": (a_file / "x.out", f"{a_file} is a file, not a directory"),
+        "is a directory": (tmp_path, "it is a directory; name a file"),
+        "is a file": (a_file, "it is a file, not a directory"),
+        "ancestor is a file": (a_file / "sub" / "dir",
+                               f"{a_file} is a file, not a directory, so the directory cannot be created"),
+    }
+    return cases[case]
+
+
+@pytest.mark.parametrize(("option", "case"), [
+    ("--json", "missing parent"), ("--json", "parent is a file"), ("--json", "is a directory"),
+    ("--trace", "missing parent"), ("--trace", "parent is a file"), ("--trace", "is a directory"),
+    ("--pcap", "is a file"), ("--pcap", "ancestor is a file"),
+    ("--plot", "is a file"), ("--plot", "ancestor is a file"),
+])
+def test_an_output_that_cannot_be_written_exits_2_before_the_run(tmp_path, option, case):
+    path, reason = _bad_output(tmp_path, option, case)
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", option, path)
+    assert result.exit_code == 2
+    assert result.output == f"ipsecsim: {option} {path}: {reason}\n"  # nothing simulated, nothing printed
+
+
+def test_an_unwritable_output_directory_exits_2(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a read-only directory; the other cases put a file in the way instead")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--json", locked / "x.json")
+    assert result.exit_code == 2
+    assert result.output == f"ipsecsim: --json {locked / 'x.json'}: the directory {locked} is not writable (permission denied)\n"
+
+
+def _full_device():
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here to fill a disk with")
+    return Path("/dev/full")
+
+
+def test_json_on_a_full_disk_still_prints_the_summary_and_exits_2():
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--quiet", "--json", _full_device())
+    assert result.exit_code == 2
+    assert "5/5 expectations hold" in result.output  # the summary of the whole run
+    assert result.output.endswith("ipsecsim: --json /dev/full: cannot write it: No space left on device\n")
+    assert "internal error" not in result.output
+
+
+def test_a_trace_that_fills_the_disk_stops_the_run_and_keeps_what_was_recorded(tmp_path):
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--quiet", "--trace", _full_device(),
+                    "--json", tmp_path / "run.json")
+    assert result.exit_code == 2
+    assert "Pings" in result.output and "internal error" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("ipsecsim:")]
+    assert len(errors) == 1
+    assert errors[0].startswith("ipsecsim: --trace /dev/full: cannot write it: No space left on device; "
+                                "the run stopped at ")
+    saved = json.loads((tmp_path / "run.json").read_text())  # the other outputs are still written
+    assert 0 < saved["duration"] < 10
+
+
+def test_a_plot_that_fails_after_the_run_names_the_file(tmp_path, monkeypatch):
+    import errno
+
+    from ipsecsim.report import plots
+
+    def full(result, directory, network=None):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(directory) / "pings.png"))
+
+    monkeypatch.setattr(plots, "write_plots", full)
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--quiet", "--plot", tmp_path)
+    assert result.exit_code == 2
+    assert "5/5 expectations hold" in result.output
+    assert result.output.endswith(f"ipsecsim: --plot {tmp_path}: cannot write {tmp_path / 'pings.png'}: "
+                                  f"{os.strerror(errno.ENOSPC)}\n")
+
+
+def test_a_file_may_go_into_a_directory_the_run_creates(tmp_path):
+    out = tmp_path / "new" / "plots"
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", "--quiet", "--plot", out, "--json", out / "run.json")
+    assert result.exit_code == 0, result.output
+    assert (out / "run.json").is_file() and (out / "pings.png").is_file()
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--seed", "-1", "Invalid value for '--seed': -1 is not in the range 0<=x<=18446744073709551615."),
+    ("--seed", str(2**64), "is not in the range 0<=x<=18446744073709551615."),
+    ("--duration", "0", "Invalid value for '--duration': '0' is zero; a run lasts more than 0, e.g. 30s"),
+])
+def test_run_options_outside_their_range_exit_2(option, value, message):
+    result = invoke("run", SCENARIOS / "routed_three_hosts.yaml", option, value)
+    assert result.exit_code == 2
+    assert message in result.output and "Pings" not in result.output
+
+
+def test_a_duration_too_long_to_simulate_exits_2_at_the_files_duration():
+    path = SCENARIOS / "routed_three_hosts.yaml"
+    result = invoke("run", path, "--duration", "1e9s")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"{path}:4:11: duration: the run asked for lasts 1e+09s (this file says 10s): ")
+
+
+def test_outputs_never_overwrite_the_scenario_or_each_other(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text((SCENARIOS / "routed_three_hosts.yaml").read_text())
+    result = invoke("run", scenario, "--json", scenario)
+    assert (result.exit_code, result.output) == (2, f"ipsecsim: --json {scenario}: that is the scenario file; "
+                                                    "name another file\n")
+    result = invoke("run", scenario, "--trace", tmp_path / "out", "--json", tmp_path / "out")
+    assert (result.exit_code, result.output) == (2, f"ipsecsim: --json {tmp_path / 'out'}: --trace writes there "
+                                                    "too; name another path\n")

@@ -8,6 +8,11 @@ build the values ourselves: mappings become :class:`MarkedMap`, sequences :class
 
 Anything YAML-level that is wrong (syntax, duplicate keys, unknown tags, alias loops) becomes a
 :class:`Diagnostic`; :func:`load_marked` raises :class:`ScenarioError` with all of them.
+
+An alias is the anchored node reached again, so building it copies the anchor's value, and
+nested aliases multiply: a 400-byte "billion laughs" file expands to 10^9 values. Composing
+keeps each anchor once, so the expansion is measured on the node graph before anything is
+built, and a file whose aliases copy more than :data:`MAX_ALIAS_VALUES` values is refused.
 """
 
 from __future__ import annotations
@@ -24,9 +29,13 @@ from ruamel.yaml.reader import ReaderError
 
 from .errors import Diagnostic, PathPart, ScenarioError, format_path
 
-__all__ = ["Located", "MarkedList", "MarkedMap", "Span", "load_marked", "locate", "script_positions"]
+__all__ = [
+    "MAX_ALIAS_VALUES", "Located", "MarkedList", "MarkedMap", "Span", "load_marked", "locate", "script_positions",
+]  # fmt: skip
 
 _CORE = "tag:yaml.org,2002:"
+
+MAX_ALIAS_VALUES = 100_000  # values a file may copy by expanding aliases (docs/scenario.md, "Limits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +262,56 @@ class _Builder:
         return value
 
 
+class _AliasCount:
+    """Walks the node graph in file order without building anything: each node is entered
+    once, and reaching it again (an alias) adds the size of the copy the builder would make."""
+
+    def __init__(self):
+        self.copies = 0
+        self._entered: set[int] = set()
+        self._sizes: dict[int, int] = {}
+
+    def size(self, node: Node) -> int:
+        """How many values building ``node`` makes, aliases expanded (a loop adds nothing)."""
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        self._sizes[id(node)] = 0  # while counting: a loop back here adds nothing
+        total = 1 + sum(self.size(child) for child in _children(node))
+        self._sizes[id(node)] = total
+        return total
+
+    def first_excess(self, node: Node, path: tuple[PathPart, ...], holder: tuple[Node, tuple[PathPart, ...]]):
+        """The mapping or list (and its path) whose alias takes the copies past the limit, or None."""
+        if id(node) in self._entered:
+            self.copies += self.size(node)
+            return holder if self.copies > MAX_ALIAS_VALUES else None
+        self._entered.add(id(node))
+        for child, child_path in _children_with_paths(node, path):
+            found = self.first_excess(child, child_path, (node, path))
+            if found is not None:
+                return found
+        return None
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return node.value
+    if isinstance(node, MappingNode):
+        return [value for _key, value in node.value]
+    return []
+
+
+def _children_with_paths(node: Node, path: tuple[PathPart, ...]):
+    """Each child node and its path, as :meth:`_Builder.build` names them (merged mappings keep the path)."""
+    if isinstance(node, SequenceNode):
+        yield from ((item, (*path, i)) for i, item in enumerate(node.value))
+    elif isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            merge = str(key_node.tag) == _CORE + "merge"
+            yield value_node, path if merge else (*path, str(key_node.value))
+
+
 def _int(text: str) -> int:
     t = text.replace("_", "")
     sign = -1 if t.startswith("-") else 1
@@ -270,6 +329,10 @@ def _float(text: str) -> float:
     if t == ".nan":
         return float("nan")
     return float(t)
+
+
+def _start(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 _TOO_DEEP = "the file is nested too deeply to be a scenario"
@@ -293,6 +356,12 @@ def load_marked(text: str, file: str) -> object:
         return None
     builder = _Builder(text, file)
     try:
+        excess = _AliasCount().first_excess(node, (), (node, ()))
+        if excess is not None:
+            holder, path = excess
+            message = (f"the aliases here expand to more than {MAX_ALIAS_VALUES:,} values; "
+                       'a scenario this large is not supported (YAML "billion laughs")')
+            raise ScenarioError([Diagnostic(file, *_start(holder), format_path(path), message)])
         data = builder.build(node, ())
     except RecursionError:
         raise ScenarioError([Diagnostic(file, 1, 1, "", _TOO_DEEP)]) from None

@@ -30,9 +30,11 @@ class TraceOutput:
         if self._closed:
             return
         self._closed = True
-        self._file.flush()
-        if self._owns:
-            self._file.close()
+        try:
+            self._file.flush()
+        finally:  # a failed flush (disk full) still closes the file, and only once
+            if self._owns:
+                self._file.close()
 
     @property
     def closed(self) -> bool:

@@ -83,7 +83,12 @@ class Capture:
         return sorted(self.pcap_dir / f"{key}.pcap" for key in self.writers) if self.pcap_dir else []
 
     def close(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
-        if self.log is not None:
-            self.log.close()
+        """Close every file, even when one fails (disk full); then raise the first failure."""
+        first = None
+        for output in [*self.writers.values(), *([self.log] if self.log is not None else [])]:
+            try:
+                output.close()
+            except OSError as error:
+                first = first or error
+        if first is not None:
+            raise first

@@ -154,9 +154,11 @@ class Network:
 
     def close(self) -> None:
         if self.capture is not None:
-            if self.capture.write_esp_sa(self.hosts.values()) is not None:
-                self.notes.append(f"decrypt the ESP captures with: {self.capture.decrypt_hint()}")
-            self.capture.close()
+            try:
+                if self.capture.write_esp_sa(self.hosts.values()) is not None:
+                    self.notes.append(f"decrypt the ESP captures with: {self.capture.decrypt_hint()}")
+            finally:  # the captures are closed (flushed) even if esp_sa cannot be written
+                self.capture.close()
 
     # -- views ---------------------------------------------------------------------------
 

@@ -107,3 +107,41 @@ def test_every_duplicate_is_reported():
     with pytest.raises(ScenarioError) as exc:
         load_marked("a: 1\nb: {c: 1, c: 2}\na: 3\n", "d.yaml")
     assert [d.line for d in exc.value.diagnostics] == [2, 3]
+
+
+def _laughs(levels: int) -> str:
+    """A "billion laughs" file: each level is a list of nine aliases of the level before."""
+    lines = ["l0: &l0 [lol,lol,lol,lol,lol,lol,lol,lol,lol]"]
+    lines += [f"l{n}: &l{n} [{','.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_is_refused_without_being_expanded(monkeypatch):
+    from ipsecsim.scenario import yamlmarks
+
+    text = _laughs(8)  # 9**9 values from about 400 bytes
+    assert len(text) < 450
+    built = 0
+    build = yamlmarks._Builder.build
+
+    def counted(self, *args):  # expanding it would take minutes and gigabytes: fail fast instead
+        nonlocal built
+        built += 1
+        assert built < 200_000, "the aliases are being expanded"
+        return build(self, *args)
+
+    monkeypatch.setattr(yamlmarks._Builder, "build", counted)
+    with pytest.raises(ScenarioError) as exc:
+        load_marked(text, "laughs.yaml")
+    assert str(exc.value) == ('laughs.yaml:6:5: l5: the aliases here expand to more than 100,000 values; '
+                              'a scenario this large is not supported (YAML "billion laughs")')
+    assert built == 0
+
+
+def test_a_map_shared_through_many_aliases_is_fine():
+    text = "defaults: &link {bandwidth: 10Mbit/s, delay: 1ms, mtu: 1400, queue: 50}\nlinks:\n" + "".join(
+        f"  - {{<<: *link, a: 'H{i}:em0', b: 'R:em{i}'}}\n" for i in range(20))
+    data = load_marked(text, "many.yaml")
+    assert len(data["links"]) == 20
+    assert data["links"][19] == {"a": "H19:em0", "b": "R:em19", "bandwidth": "10Mbit/s", "delay": "1ms",
+                                 "mtu": 1400, "queue": 50}
