@@ -124,13 +124,25 @@ class Simulation:
         result.command_errors = [str(e) for e in net.command_errors]
         result.console = {name: [[t, line] for t, line in console.entries]
                           for name, console in net.consoles.items() if console.entries}
-        result.notes = list(net.notes) + _explain_missing_sas(net)
+        result.notes = list(net.notes) + _ignored_datagrams(net) + _explain_missing_sas(net)
         result.scheduler_events = net.engine.scheduled
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
         result.expectations = [check for expectation in self.scenario.expect
                                for check in _check(expectation, result)]
         return result
+
+
+def _ignored_datagrams(net: Network) -> list[str]:
+    """Datagrams a flow sink's socket received that belong to no flow: told, never counted in one."""
+    return [f"{socket.host.name}: {_packets(socket.ignored, 'datagram')} to UDP port {socket.port} carried "
+            "no flow's stamp; the flow sink received them and counted them in no flow"
+            for socket in net.flow_sockets if socket.ignored]
+
+
+def _packets(count: int, noun: str = "packet") -> str:
+    """``"1 packet"``, ``"2,000 packets"``."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _explain_missing_sas(net: Network) -> list[str]:
