@@ -162,11 +162,14 @@ def check(scenario, strict, explain, duration):
 @_guarded
 def report(run_json):
     """Print the summary of a run saved with --json."""
-    from .report import Result
+    from .report import Result, ResultFormatError
 
     path = _existing(run_json)
     try:
         result = Result.from_json(path)
+    except ResultFormatError as error:
+        click.echo(f"{run_json}: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     except (ValueError, TypeError, KeyError) as error:
         click.echo(f"{run_json}: not a results file written by 'ipsecsim run --json' ({error})", err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -139,7 +139,7 @@ class Simulation:
         result.command_errors = [str(e) for e in net.command_errors]
         result.console = {name: [[t, line] for t, line in console.entries]
                           for name, console in net.consoles.items() if console.entries}
-        result.notes = list(net.notes) + _explain_missing_sas(net)
+        result.notes = list(net.notes) + _ignored_datagrams(net) + _explain_missing_sas(net)
         result.scheduler_events = net.engine.scheduled
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
@@ -148,42 +148,69 @@ class Simulation:
         return result
 
 
-def _explain_missing_sas(net: Network) -> list[str]:
-    """Why packets were dropped with ips_out_nosa: what the policy asked for, what the SAD holds.
+def _ignored_datagrams(net: Network) -> list[str]:
+    """Datagrams a flow sink's socket received that belong to no flow: told, never counted in one."""
+    return [f"{socket.host.name}: {_packets(socket.ignored, 'datagram')} to UDP port {socket.port} carried "
+            "no flow's stamp; the flow sink received them and counted them in no flow"
+            for socket in net.flow_sockets if socket.ignored]
 
-    Each distinct SADB_ACQUIRE names the SA the kernel looked for (outer addresses and
-    reqid) [S8.2]; an SA with those addresses but another reqid is the classic if_ipsec
-    mistake (SAs added without ``-u``) [S7.1] [S9.5].
+
+def _packets(count: int, noun: str = "packet") -> str:
+    """``"1 packet"``, ``"2,000 packets"``."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _explain_missing_sas(net: Network) -> list[str]:
+    """Why packets were dropped with ips_out_nosa: what the policy asked for, what the SAD held then.
+
+    The kernel writes each situation down as the drops happen (``kernel.nosa``): the SA the
+    policy request looked for (outer addresses and reqid, as the SADB_ACQUIRE names it
+    [S8.2]) and the SAs the SAD held for those addresses. An SA with the addresses but
+    another reqid is the classic if_ipsec mistake (SAs added without ``-u``) [S7.1] [S9.5].
     """
     notes = []
     for host in net.hosts.values():
-        dropped = host.drops.get("ips_out_nosa", 0)
-        if not dropped or not host.ipsec.acquires:
-            continue
-        for src, dst, reqid in dict.fromkeys(host.ipsec.acquires):
-            wanted = f"an ESP SA {src} -> {dst}" + (f" with reqid {reqid}" if reqid else "")
-            near = [sa for sa in host.keydb.sas() if sa.src == src and sa.dst == dst]
-            if near:
-                have = ", ".join(f"spi {sa.spi} has reqid {sa.reqid}" for sa in near)
-                fix = f'add it with "-u {reqid}"' if reqid else "check the SA's addresses and mode"
-                notes.append(f"{host.name}: {dropped} packets dropped (ips_out_nosa): the policy needs {wanted}, "
-                             f"but {have}; {fix}")
-            else:
-                notes.append(f"{host.name}: {dropped} packets dropped (ips_out_nosa): the policy needs {wanted} "
-                             "and the SAD has none; add it with setkey (an IKE daemon would answer the "
-                             "SADB_ACQUIRE the kernel sent)")
+        for drops in host.ipsec.nosa.records:
+            reqid = f" with reqid {drops.reqid}" if drops.reqid else ""
+            wanted = f"an {drops.proto.upper()} SA {drops.src} -> {drops.dst}{reqid}"
+            span = (f"at {drops.first:.3f} s" if drops.first == drops.last
+                    else f"from {drops.first:.3f} s to {drops.last:.3f} s")
+            head = f"{host.name}: {_packets(drops.count)} dropped (ips_out_nosa) {span}: the policy needs {wanted}"
+            if not drops.had:
+                notes.append(f"{head} and the SAD had none; add it with setkey (an IKE daemon would answer "
+                             "the SADB_ACQUIRE the kernel sent)")
+                continue
+            have = ", ".join(f"spi {spi} with reqid {sa_reqid}"
+                             + (f" in {mode} mode" if _other_mode(mode, drops) else "")
+                             for spi, sa_reqid, mode in drops.had)
+            notes.append(f"{head}, but the SAD had {have}; {_fix(drops)}")
     return notes
 
 
+def _other_mode(mode: str, drops) -> bool:
+    """Does an SA of ``mode`` fail the request's mode? (``any``, setkey's default, fits both.)"""
+    return mode not in ("any", drops.mode)
+
+
+def _fix(drops) -> str:
+    """The setkey options the SAs the SAD had lack, else where to look."""
+    options = []
+    if any(_other_mode(mode, drops) for _spi, _reqid, mode in drops.had):
+        options.append(f"-m {drops.mode}")
+    if drops.reqid and any(reqid != drops.reqid for _spi, reqid, _mode in drops.had):
+        options.append(f"-u {drops.reqid}")
+    return f'add it with "{" ".join(options)}"' if options else "check the SA's addresses and mode"
+
+
 def _measured(expectation, measure: str, result: Result):
-    """The value an expectation's measure refers to, in SI units, or None if there is no such subject."""
+    """The value an expectation's measure refers to, or None if there is no such subject.
+
+    A result holds SI units, as expectations do: no conversion is needed.
+    """
     if isinstance(expectation, PingExpect):
         ping = next((p for p in result.pings if p["from"] == expectation.ping.from_host
                      and p["to"] == str(expectation.ping.to)), None)
-        if ping is None:
-            return None
-        value = ping[measure]
-        return value / 1000.0 if measure.startswith("rtt_") else value
+        return None if ping is None else ping[measure]
     if isinstance(expectation, FlowExpect):
         flow = result.flows.get(expectation.flow)
         return None if flow is None else flow[measure]

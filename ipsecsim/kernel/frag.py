@@ -11,7 +11,7 @@ class _Queue:
     pieces: dict[int, bytes] = field(default_factory=dict)  # offset -> data
     total: int | None = None  # known once the last fragment (MF clear) arrived
     first: Any = None  # the offset-0 fragment's context (header), needed to rebuild
-    count: int = 0
+    fragments: list[bytes] = field(default_factory=list)  # every fragment as it came, for drop events
     timer: Any = None
 
 
@@ -19,11 +19,12 @@ class Reassembler:
     """Collects fragments per key until the datagram is whole.
 
     ``add`` returns ``(first_context, payload)`` when complete, else None. On
-    timeout, ``on_timeout(key, first_context, fragment_count)`` is called.
+    timeout, ``on_timeout(key, first_context, fragments)`` is called with the
+    fragments that came, as they came (ip_reass.c frees each of them).
     """
 
     def __init__(self, clock, ttl: Callable[[], float], max_fragments: Callable[[], int],
-                 on_timeout: Callable[[Hashable, Any, int], None]):
+                 on_timeout: Callable[[Hashable, Any, list[bytes]], None]):
         self._clock = clock
         self._ttl = ttl
         self._max = max_fragments
@@ -33,15 +34,18 @@ class Reassembler:
     def __len__(self) -> int:
         return len(self._queues)
 
-    def add(self, key: Hashable, offset: int, more: bool, data: bytes, context: Any):
-        """Add one fragment; returns (first_context, payload), None (incomplete) or "dropped"."""
+    def add(self, key: Hashable, offset: int, more: bool, data: bytes, context: Any, fragment: bytes):
+        """Add one fragment (``data``, its payload at ``offset``; ``fragment``, the whole packet).
+
+        Returns (first_context, payload), None (incomplete) or "dropped".
+        """
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = _Queue()
             queue.timer = self._clock.call_later(self._ttl(), self._expire, key)
-        queue.count += 1
+        queue.fragments.append(fragment)
         limit = self._max()
-        if limit and queue.count > limit:
+        if limit and len(queue.fragments) > limit:
             self._discard(key)
             return "dropped"
         queue.pieces[offset] = data
@@ -69,4 +73,4 @@ class Reassembler:
     def _expire(self, key: Hashable) -> None:
         queue = self._queues.pop(key, None)
         if queue is not None:
-            self._on_timeout(key, queue.first, queue.count)
+            self._on_timeout(key, queue.first, queue.fragments)

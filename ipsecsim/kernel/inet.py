@@ -21,6 +21,7 @@ from .ifnet import AF_INET, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 from .transport import PerSecondLimit, udp_input
+from .unsent import unsent_ipv4
 
 if TYPE_CHECKING:
     from .host import Host
@@ -102,7 +103,7 @@ class Inet4:
         if off & (IP_MF | _OFFMASK):
             host.ipstat.ips_fragments += 1
             key = (pkt[12:16], pkt[16:20], pkt[4:6], pkt[9])
-            done = self.reassembler.add(key, (off & _OFFMASK) * 8, bool(off & IP_MF), pkt[hlen:], pkt[:hlen])
+            done = self.reassembler.add(key, (off & _OFFMASK) * 8, bool(off & IP_MF), pkt[hlen:], pkt[:hlen], pkt)
             if done is None:
                 return
             if done == "dropped":
@@ -128,11 +129,11 @@ class Inet4:
             host.note("deliver", ifp, pkt)
         handler(ifp, pkt, hlen)
 
-    def _reassembly_timeout(self, key, header, count: int) -> None:
+    def _reassembly_timeout(self, key, header, fragments: list[bytes]) -> None:
         # ip_reass.c frees timed-out queues without an ICMP message.
-        self.host.ipstat.ips_fragtimeout += count
-        for _ in range(count):
-            self.host.drop("reassembly timeout", header or b"", None)
+        self.host.ipstat.ips_fragtimeout += len(fragments)
+        for fragment in fragments:
+            self.host.drop("reassembly timeout", fragment, None)
 
     # -- forwarding ---------------------------------------------------------------
 
@@ -177,7 +178,9 @@ class Inet4:
         route = host.fibs[fib].lookup(dst.packed)
         if route is None:
             host.ipstat.ips_noroute += 1
-            host.drop("no route", payload if isinstance(payload, bytes) else b"", None)
+            unsent = unsent_ipv4(dst, proto, payload, src=src, tos=tos, df=df,
+                                 ttl=host.sysctl.get("net.inet.ip.ttl") if ttl is None else ttl)
+            host.drop("no route", unsent, None)
             raise SendError("EHOSTUNREACH")
         if src is None:
             src = route.source or route.ifp.first_address(AF_INET)

@@ -20,6 +20,7 @@ from .ifnet import AF_INET6, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 from .transport import PerSecondLimit, udp_input
+from .unsent import unsent_ipv6
 
 if TYPE_CHECKING:
     from .host import Host
@@ -89,7 +90,7 @@ class Inet6:
             inner, _, offm, ident = _FRAG.unpack_from(pkt, off)
             key = (pkt[8:24], pkt[24:40], ident)
             done = self.reassembler.add(key, offm & 0xFFF8, bool(offm & 1), pkt[off + 8:],
-                                        (pkt[:off], nh_pos, inner))
+                                        (pkt[:off], nh_pos, inner), pkt)
             if done is None:
                 return
             if done == "dropped":
@@ -115,14 +116,14 @@ class Inet6:
             host.note("deliver", ifp, pkt)
         handler(ifp, pkt, off)
 
-    def _reassembly_timeout(self, key, first, count: int) -> None:
+    def _reassembly_timeout(self, key, first, fragments: list[bytes]) -> None:
         host = self.host
-        host.ipstat.ip6s_fragtimeout += count
+        host.ipstat.ip6s_fragtimeout += len(fragments)
         if first is not None:  # frag6.c answers only when the first fragment came
             unfragmentable, _, _ = first
             self.icmp6_error(unfragmentable, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_REASSEMBLY, None)
-        for _ in range(count):
-            host.drop("reassembly timeout", b"", None)
+        for fragment in fragments:
+            host.drop("reassembly timeout", fragment, None)
 
     # -- forwarding ----------------------------------------------------------------
 
@@ -183,13 +184,14 @@ class Inet6:
         route = host.fibs[fib].lookup(dst.packed)
         if route is None:
             host.ipstat.ip6s_noroute += 1
-            host.drop("no route", payload if isinstance(payload, bytes) else b"", None)
+            host.drop("no route", self._unsent(dst, proto, payload, src, ttl, tos), None)
             raise SendError("EHOSTUNREACH")
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
-            error = self._discard(route, payload if isinstance(payload, bytes) else b"", None)
+            src = src or route.source or route.ifp.first_address(AF_INET6)
+            error = self._discard(route, self._unsent(dst, proto, payload, src, ttl, tos), None)
             if error is not None:
                 raise SendError(error)
-            return src or route.source or route.ifp.first_address(AF_INET6)
+            return src
         if src is None:
             src = route.source or route.ifp.first_address(AF_INET6)
             if src is None:
@@ -209,6 +211,12 @@ class Inet6:
         if error is not None:
             raise SendError(error)
         return src
+
+    def _unsent(self, dst: IPv6Address, proto: int, payload, src, hlim, tclass: int) -> bytes:
+        """The packet a failed send would have been, for its drop event (drop paths only)."""
+        if hlim is None:
+            hlim = self.host.sysctl.get("net.inet6.ip6.hlim")
+        return unsent_ipv6(dst, proto, payload, src=src, hlim=hlim, tclass=tclass)
 
     def _discard(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
         """A ``-blackhole`` route drops silently; a ``-reject`` one answers unreachable (looutput)."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable
 from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
 from ..netipsec.esp import esp_input, peek_spi
 from ..netipsec.keydb import KeyDB
+from .nosa import NoSaLog
 from .sysctl import Knob
 
 if TYPE_CHECKING:
@@ -65,10 +66,9 @@ class IpsecStack:
         self.sending_protected = 0  # > 0 while an ESP packet is on its way out (PACKET_TAG_IPSEC_OUT_DONE)
         self.receiving_decrypted = 0  # > 0 while a decrypted packet is in IP input (PACKET_TAG_IPSEC_IN_DONE)
         self.used_sas: list = []  # every SA that carried a packet, for Wireshark's esp_sa file
-        # Each SADB_ACQUIRE the key engine sent, as (src, dst, reqid): reports explain with them
-        # why packets were dropped for lack of an SA. Listening changes nothing in the kernel.
-        self.acquires: list[tuple] = []
-        self.keydb.subscribe(self._note_acquire, satypes=("esp",))
+        # Packets dropped for lack of an SA, with what the SAD held then: reports explain them.
+        self.nosa = NoSaLog(self.keydb)
+        self.keydb.subscribe(self.nosa.sad_changed, satypes=("esp",))
         host.inet4.protocols[50] = self._esp_input4
         host.inet6.protocols[50] = self._esp_input6
         self._timer = host.clock.call_later(1.0, self._tick)
@@ -76,10 +76,6 @@ class IpsecStack:
     def _set_ctr_compatibility(self, value) -> None:
         for sa in self.keydb.sas():
             sa.ctr_compatibility = bool(value)
-
-    def _note_acquire(self, message) -> None:
-        if message.type == "SADB_ACQUIRE":
-            self.acquires.append((message.src, message.dst, message.reqid or 0))
 
     # -- the key engine's clock ----------------------------------------------------
 
@@ -135,8 +131,8 @@ class IpsecStack:
                 self.espstat.esps_pdrops += 1
                 host.drop("esps_pdrops", pkt, ifp)
                 return True, "EHOSTUNREACH"
-            src = dst = None
-            if request.src is None or request.dst is None:  # esp/transport//require: the packet's own
+            src, dst = request.src, request.dst
+            if src is None or dst is None:  # esp/transport//require: the packet's own
                 src, dst = _selectors(pkt, pkt[0] >> 4)[:2]
             sa = self.keydb.allocsa_policy(policy, request, now=now, src=src, dst=dst)
             if sa is None:
@@ -146,6 +142,7 @@ class IpsecStack:
                 # require/unique: dropped silently, sendto() succeeds [S5.5] [S8.3]
                 self.keydb.stats.ips_out_inval += 1
                 host.drop("ips_out_nosa", pkt, ifp)
+                self.nosa.dropped(request, src, dst, now)
                 return True, None
             self._adopt(sa)
             try:

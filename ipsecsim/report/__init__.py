@@ -1,5 +1,5 @@
 """Statistics of a run (per ping, flow, interface, drop reason) and their rendering."""
 
-from .result import ExpectationResult, Result
+from .result import FORMAT, ExpectationResult, Result, ResultFormatError
 
-__all__ = ["Result", "ExpectationResult"]
+__all__ = ["Result", "ExpectationResult", "ResultFormatError", "FORMAT"]

@@ -1,7 +1,9 @@
 """What a run produced, as plain data: pings, flows, counters, drops, expectations.
 
 A :class:`Result` holds only numbers, strings, lists and dicts, so it round-trips
-through JSON (``--json``, ``ipsecsim report RUN.json``) without losing anything.
+through JSON (``--json``, ``ipsecsim report RUN.json``) without losing anything. Every
+number is in SI units: seconds, bit/s, bytes, fractions (0.25 is 25%), or a count;
+docs/results.md lists each field. The JSON names its layout in ``"format"``.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -10,7 +12,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Result", "ExpectationResult"]
+__all__ = ["Result", "ExpectationResult", "ResultFormatError", "FORMAT"]
+
+# The JSON layout. 2: every number in SI units. Files without "format" are older (1), with
+# ping round-trip times in milliseconds: read as seconds they would be 1000 times too long.
+FORMAT = 2
+
+
+class ResultFormatError(ValueError):
+    """A results file in a layout this version does not read (written by an older or newer ipsecsim)."""
 
 
 @dataclass(slots=True)
@@ -46,8 +56,8 @@ class Result:
         return all(e.holds for e in self.expectations)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        return _finite(data)
+        """Plain data for JSON, the layout's ``"format"`` first."""
+        return {"format": FORMAT, **_finite(asdict(self))}
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
@@ -57,7 +67,16 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Result":
+        """The inverse of :meth:`to_dict`; :class:`ResultFormatError` for another layout."""
         data = dict(data)
+        layout = data.pop("format", None)
+        if layout is None and {"name", "seed", "pings", "flows"} <= data.keys():
+            raise ResultFormatError("written by an older ipsecsim, whose results give ping round-trip times in "
+                                    f"milliseconds; run the scenario again to write it in SI units (format {FORMAT})")
+        if layout is None:
+            raise ValueError('no "format" field')
+        if layout != FORMAT:
+            raise ResultFormatError(f"written in results format {layout!r}; this ipsecsim reads format {FORMAT}")
         data["expectations"] = [ExpectationResult(**e) for e in data.get("expectations", [])]
         return cls(**data)
 

@@ -35,7 +35,7 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
     if result.pings:
         rows = [["ping", "sent", "recv", "loss", "rtt min/avg/max/stddev (ms)"]]
         for p in result.pings:
-            rtt = "/".join(format_ms(p.get(k)) for k in ("rtt_min", "rtt_avg", "rtt_max", "rtt_stddev"))
+            rtt = "/".join(format_ms(_ms(p.get(k))) for k in ("rtt_min", "rtt_avg", "rtt_max", "rtt_stddev"))
             rows.append([f"{p['from']} -> {p['to']}", str(p["transmitted"]), str(p["received"]),
                          f"{p['loss'] * 100:.1f}%", rtt])
         sections.append(("Pings", _table(rows)))
@@ -76,6 +76,7 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
 
 
 def _ms(seconds):
+    """A result's seconds as the milliseconds the tables print."""
     return None if seconds is None else seconds * 1000
 
 

@@ -53,9 +53,21 @@ _PLAIN6 = {128: "Echo Request", 129: "Echo Reply", 130: "Listener Query", 131: "
            135: "Neighbor Solicitation", 136: "Neighbor Advertisement"}
 
 
+def _min_avg_max_stddev(values: list[float]) -> tuple[float, float, float, float]:
+    """ping.c's round-trip statistics (stddev from the sums of values and squares); NaNs for none."""
+    if not values:
+        return math.nan, math.nan, math.nan, math.nan
+    avg = sum(values) / len(values)
+    variance = sum(v * v for v in values) / len(values) - avg * avg
+    return min(values), avg, max(values), math.sqrt(max(variance, 0.0))
+
+
 @dataclass(slots=True)
 class PingStats:
-    """What ``ping`` prints at the end, as numbers (RTTs in milliseconds)."""
+    """What ``ping`` prints at the end, as numbers in SI units: RTTs in seconds, loss a fraction.
+
+    ping itself prints milliseconds, computed as ping.c does from each RTT in milliseconds.
+    """
 
     source: str
     destination: str
@@ -80,15 +92,11 @@ class PingStats:
 
     @property
     def rtt_avg(self) -> float:
-        return sum(self.rtts) / len(self.rtts) if self.rtts else math.nan
+        return _min_avg_max_stddev(self.rtts)[1]
 
     @property
     def rtt_stddev(self) -> float:
-        if not self.rtts:
-            return math.nan
-        avg = self.rtt_avg
-        variance = sum(r * r for r in self.rtts) / len(self.rtts) - avg * avg
-        return math.sqrt(max(variance, 0.0))
+        return _min_avg_max_stddev(self.rtts)[3]
 
     def as_dict(self) -> dict:
         return {
@@ -196,7 +204,7 @@ class Ping:
             if self.wait is not None:
                 linger = self.wait
             elif self.stats.received:
-                linger = max(1, int(2 * self.stats.rtt_max / 1000))
+                linger = max(1, int(2 * self.stats.rtt_max))  # ping.c: 2 * tmax / 1000, tmax in ms
             else:
                 linger = _MAXWAIT
             self._finish_timer = host.clock.call_later(linger, self.finish)
@@ -220,7 +228,7 @@ class Ping:
         sent = self._sent_at.get(seq)
         if sent is None:
             return
-        rtt = (self.host.clock.now - sent) * 1000.0
+        rtt = self.host.clock.now - sent  # seconds; ping prints milliseconds
         duplicate = seq in self._seen
         if duplicate:
             self.stats.duplicates += 1
@@ -230,7 +238,7 @@ class Ping:
             self.stats.rtts.append(rtt)
         if not self.quiet:
             length = 8 + len(icmp.payload)
-            time = f" time={rtt:.3f} ms" if self.size >= 8 else ""  # timing needs the 8-byte stamp
+            time = f" time={rtt * 1000.0:.3f} ms" if self.size >= 8 else ""  # timing needs the 8-byte stamp
             if self._v6:  # ping6.c prints "(DUP!)" without a space, and dst= with -v
                 where = f" dst={dst}" if self.verbose else ""
                 dup = "(DUP!)" if duplicate else ""
@@ -296,10 +304,8 @@ class Ping:
             text += f"{st.loss * 100:.1f}% packet loss"
         lines.append(text)
         if st.received and self.size >= 8:
-            lines.append(
-                "round-trip min/avg/max/stddev = "
-                f"{st.rtt_min:.3f}/{st.rtt_avg:.3f}/{st.rtt_max:.3f}/{st.rtt_stddev:.3f} ms"
-            )
+            low, avg, high, stddev = _min_avg_max_stddev([rtt * 1000.0 for rtt in st.rtts])
+            lines.append(f"round-trip min/avg/max/stddev = {low:.3f}/{avg:.3f}/{high:.3f}/{stddev:.3f} ms")
         return lines
 
 

@@ -1,8 +1,11 @@
 """A constant-bit-rate UDP sender and a measuring sink (like ``iperf -u``).
 
-Each datagram carries a 16-byte header: a sequence number and the send time in
-nanoseconds, so the sink measures loss, one-way delay, RFC 3550 jitter and
-reordering from the packets themselves. ``rate`` counts UDP payload bits.
+Each datagram starts with a 16-byte stamp: the flow's id, a sequence number and the
+send time in nanoseconds, so the sink measures loss, one-way delay, RFC 3550 jitter
+and reordering from the packets themselves. The sink tells flows apart by the id,
+not by the sender's address and port, so a flow is still counted whole when its
+source changes mid-run (an interface re-addressed, a new route). ``rate`` counts
+UDP payload bits.
 """
 
 from dataclasses import dataclass
@@ -12,10 +15,12 @@ import struct
 from ..kernel import Host, SendError
 from ..packet import Udp
 
-__all__ = ["UdpSender", "UdpSink", "FlowStats"]
+__all__ = ["UdpSender", "UdpSink", "FlowSocket", "FlowStats", "MIN_PAYLOAD"]
 
-_STAMP = struct.Struct("!QQ")
+# flow id, sequence number (both 32 bits: a flow wraps after 2**32 datagrams), send time (ns)
+_STAMP = struct.Struct("!IIQ")
 MIN_PAYLOAD = _STAMP.size
+_SEQ_MASK = 0xFFFFFFFF
 
 
 @dataclass(slots=True)
@@ -62,37 +67,34 @@ class FlowStats:
 
 
 class UdpSink:
-    """Binds ``port`` on ``host`` and measures what arrives."""
+    """Measures one flow (``flow_id``) among the datagrams arriving on ``port`` of ``host``."""
 
-    def __init__(self, host: Host, port: int, stats: FlowStats):
+    def __init__(self, host: Host, port: int, stats: FlowStats, flow_id: int):
         self.host = host
         self.port = port
         self.stats = stats
+        self.flow_id = flow_id
+        self.socket: FlowSocket | None = None
         self._seen: set[int] = set()
         self._highest = -1
         self._last_transit: float | None = None
 
-    def bind(self, source, sport: int) -> "UdpSink":
-        """Receive the flow from ``source``:``sport`` on this port; flows to one port share a socket."""
-        for stack in (self.host.inet4, self.host.inet6):
-            demux = stack.udp_ports.setdefault(self.port, _FlowDemux())
-            if not isinstance(demux, _FlowDemux):
-                raise ValueError(f"{self.host.name}: UDP port {self.port} is already bound")
-            demux.sinks[(source, sport)] = self
+    def bind(self) -> "UdpSink":
+        """Join the socket bound to this port (IPv4 and IPv6), binding it if needed."""
+        self.socket = FlowSocket.bind(self.host, self.port)
+        self.socket.sinks[self.flow_id] = self
         return self
 
-    def receive(self, src, sport: int, dst, dport: int, payload: bytes) -> None:
-        if len(payload) < MIN_PAYLOAD:
-            return
+    def receive(self, seq: int, sent_ns: int, size: int) -> None:
+        """One datagram of this flow: its stamp's sequence number and send time, its payload size."""
         now = self.host.clock.now
-        seq, sent_ns = _STAMP.unpack_from(payload)
         st = self.stats
         if seq in self._seen:
             st.duplicates += 1
             return
         self._seen.add(seq)
         st.received += 1
-        st.bytes_received += len(payload)
+        st.bytes_received += size
         if seq < self._highest:
             st.reordered += 1
         else:
@@ -108,37 +110,63 @@ class UdpSink:
         st.last_arrival = now
 
 
-class _FlowDemux:
-    """The socket bound to a sink port: hands each datagram to its flow by (source, port)."""
+class FlowSocket:
+    """The UDP socket bound to a sink port: hands each datagram to its flow by the id in its stamp.
 
-    __slots__ = ("sinks",)
+    Flows to one port share it, whatever their source. A datagram that carries no
+    known flow id (shorter than a stamp, or another program's) is received, as
+    FreeBSD's socket receives it (``udps_ipackets`` counts it), and then ignored by
+    the sink program: it counts in ``ignored`` and in no flow.
+    """
 
-    def __init__(self):
-        self.sinks: dict[tuple, UdpSink] = {}
+    __slots__ = ("host", "port", "sinks", "ignored")
+
+    def __init__(self, host: Host, port: int):
+        self.host = host
+        self.port = port
+        self.sinks: dict[int, UdpSink] = {}
+        self.ignored = 0  # datagrams received on this port that belong to no flow
+
+    @classmethod
+    def bind(cls, host: Host, port: int) -> "FlowSocket":
+        """The flow socket on ``host``:``port``, bound for IPv4 and IPv6 on first use."""
+        bound = host.inet4.udp_ports.get(port)
+        if bound is None:
+            bound = cls(host, port)
+        if not isinstance(bound, cls) or host.inet6.udp_ports.get(port, bound) is not bound:
+            raise ValueError(f"{host.name}: UDP port {port} is already bound")
+        host.inet4.udp_ports[port] = host.inet6.udp_ports[port] = bound
+        return bound
 
     def __call__(self, src, sport: int, dst, dport: int, payload: bytes) -> None:
-        sink = self.sinks.get((src, sport))
-        if sink is not None:
-            sink.receive(src, sport, dst, dport, payload)
+        # Runs for every datagram of every flow: one unpack and one lookup.
+        if len(payload) >= MIN_PAYLOAD:
+            flow_id, seq, sent_ns = _STAMP.unpack_from(payload)
+            sink = self.sinks.get(flow_id)
+            if sink is not None:
+                sink.receive(seq, sent_ns, len(payload))
+                return
+        self.ignored += 1
 
 
 class UdpSender:
-    """Sends ``size``-byte datagrams at ``rate`` bit/s from ``start`` until ``stop`` (seconds)."""
+    """Sends ``size``-byte datagrams at ``rate`` bit/s from ``start`` until ``stop`` (seconds).
+
+    ``flow_id`` goes in every datagram's stamp: the sink measuring the flow knows it by that.
+    """
 
     def __init__(self, host: Host, dst: IPv4Address | IPv6Address, *, rate: float, size: int,
-                 start: float, stop: float, sport: int, dport: int, stats: FlowStats,
+                 start: float, stop: float, sport: int, dport: int, stats: FlowStats, flow_id: int,
                  source: IPv4Address | IPv6Address | None = None):
         if size < MIN_PAYLOAD:
-            raise ValueError(f"UDP flow payload must be at least {MIN_PAYLOAD} bytes (sequence and timestamp)")
+            raise ValueError(f"UDP flow payload must be at least {MIN_PAYLOAD} bytes "
+                             "(flow id, sequence number and timestamp)")
         self.host, self.dst, self.rate, self.size = host, dst, rate, size
         self.start_time, self.stop_time = start, stop
         self.sport, self.dport, self.stats, self.source = sport, dport, stats, source
+        self.flow_id = flow_id
         self.interval = size * 8 / rate
         self._padding = bytes(size - MIN_PAYLOAD)
-
-    def source_address(self):
-        """The address this flow's packets leave from, as the host will choose it."""
-        return self.source or self.host.source_address(self.dst)
 
     def start(self) -> "UdpSender":
         self.host.clock.call_later(max(0.0, self.start_time - self.host.clock.now), self._send)
@@ -150,7 +178,7 @@ class UdpSender:
         if now >= self.stop_time:
             return
         st = self.stats
-        payload = _STAMP.pack(st.sent, round(now * 1e9)) + self._padding
+        payload = _STAMP.pack(self.flow_id, st.sent & _SEQ_MASK, round(now * 1e9)) + self._padding
         datagram = Udp(self.sport, self.dport, payload)
         st.sent += 1
         st.bytes_sent += self.size

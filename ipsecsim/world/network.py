@@ -18,7 +18,7 @@ from ..kernel import Host
 from ..userland.console import Console
 from ..userland.ping import Ping
 from ..userland.shell import CommandError, Shell, ShellResult
-from ..userland.udpflow import FlowStats, UdpSender, UdpSink
+from ..userland.udpflow import FlowSocket, FlowStats, UdpSender, UdpSink
 from .capture import Capture
 from .engine import Engine
 from .link import Link, LinkParams
@@ -39,6 +39,7 @@ class Network:
         self.shells: dict[str, Shell] = {}
         self.pings: list[Ping] = []
         self.flows: dict[str, FlowStats] = {}
+        self.flow_sockets: list[FlowSocket] = []  # the sockets the flows' sinks are bound to
         self.command_errors: list[CommandError] = []
         self.notes: list[str] = []  # things the run could not do, told to the user in the summary
         self.capture: Capture | None = None
@@ -114,8 +115,9 @@ class Network:
         sender_host = self.host(host)
         stats = self.flows[name] = FlowStats(name)
         sport = sport or self._ephemeral_port(host)
+        flow_id = len(self.flows)  # 1, 2, ...: unique in the network, the same every run
         sender = UdpSender(sender_host, dst, rate=rate, size=size, start=start, stop=stop,
-                           sport=sport, dport=dport, stats=stats, source=source)
+                           sport=sport, dport=dport, stats=stats, flow_id=flow_id, source=source)
 
         def bind_sink_and_start() -> None:
             owner = next((h for h in self.hosts.values() if h.is_local(dst)), None)
@@ -123,9 +125,12 @@ class Network:
                 self.notes.append(f"udp flow {name}: no host has address {dst} at {start:g}s; nothing receives it")
             else:
                 try:
-                    UdpSink(owner, dport, stats).bind(sender.source_address(), sport)
+                    socket = UdpSink(owner, dport, stats, flow_id).bind().socket
                 except ValueError as error:
                     self.notes.append(f"udp flow {name}: {error}")
+                else:
+                    if socket not in self.flow_sockets:
+                        self.flow_sockets.append(socket)
             sender.start()
 
         self.engine.call_at(start, bind_sink_and_start)

@@ -130,8 +130,9 @@ def test_missing_reqid_summary_explains_why():
     assert result.drops == {"ips_out_nosa": 5}
     assert {(sa["spi"], sa["reqid"], sa["packets"]) for sa in result.sas if sa["host"] == "A"} == {
         (10000, 0, 0), (10001, 0, 0)}  # in the SAD, never used
-    assert result.notes == ['A: 5 packets dropped (ips_out_nosa): the policy needs an ESP SA 192.168.0.3 -> '
-                            '192.168.0.5 with reqid 100, but spi 10000 has reqid 0; add it with "-u 100"']
+    assert result.notes == ['A: 5 packets dropped (ips_out_nosa) from 0.000 s to 4.000 s: the policy needs an ESP '
+                            'SA 192.168.0.3 -> 192.168.0.5 with reqid 100, but the SAD had spi 10000 with reqid 0; '
+                            'add it with "-u 100"']
     console = [line for _t, line in result.console["A"]]
     assert sum("type=6(ACQUIRE)" in line for line in console) == 1
     acquire = console.index(next(line for line in console if "type=6(ACQUIRE)" in line))

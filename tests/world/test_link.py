@@ -57,8 +57,8 @@ def test_gilbert_elliott_loss_comes_in_bursts_at_its_long_run_rate():
     model = GilbertElliott(p=0.02, r=0.25, loss_good=0.0, loss_bad=1.0)
     net, link, a, b = pair(LinkParams(bandwidth=1e9, loss=model), seed=5)
     arrived = []
-    # The UDP payload starts with the flow's sequence number (IPv4 20 + UDP 8 bytes in).
-    b.interfaces["em0"].bpf = lambda pkt, outbound: arrived.append(int.from_bytes(pkt[28:36], "big"))
+    # The UDP payload starts with the flow's id, then its sequence number (IPv4 20 + UDP 8 + 4 bytes in).
+    b.interfaces["em0"].bpf = lambda pkt, outbound: arrived.append(int.from_bytes(pkt[32:36], "big"))
     stats = flow(net, rate=16e6, size=100, stop=1.0)  # 20,000 packets
     net.run(2.0)
     assert stats.loss == pytest.approx(model.mean_loss, rel=0.25)  # (r*0 + p*1)/(p+r) = 7.4%
