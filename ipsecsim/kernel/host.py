@@ -121,12 +121,21 @@ class Host:
             raise HostError("ENXIO", f"interface {name} does not exist") from None
 
     def interfaces_changed(self) -> None:
-        """Recompute the local address maps and tell listeners (if_ipsec watches this)."""
-        self.local4 = {a.address.packed: ifp for ifp in self.interfaces.values() for a in ifp.addrs4}
+        """Recompute the local address maps and tell listeners (if_ipsec watches this).
+
+        An IPv4 address may sit on several interfaces; it maps to the first in
+        attach order, the interface ``ifa_ifwithaddr`` (sys/net/if.c) finds.
+        """
+        self.local4 = {}
+        self.local6 = {}
+        for ifp in self.interfaces.values():
+            for a in ifp.addrs4:
+                self.local4.setdefault(a.address.packed, ifp)
+            for a in ifp.addrs6:
+                self.local6.setdefault(a.address.packed, ifp)
         self.broadcast4 = {b"\xff\xff\xff\xff"} | {
             a.broadcast.packed for ifp in self.interfaces.values() for a in ifp.addrs4 if a.broadcast
         }
-        self.local6 = {a.address.packed: ifp for ifp in self.interfaces.values() for a in ifp.addrs6}
         for listener in self.address_listeners:
             listener()
 
@@ -149,14 +158,21 @@ class Host:
         Like FreeBSD, the first address brings the interface up, a point-to-point
         address installs a host route to ``dest`` and a local address gets a
         ``UHS`` host route through lo0.
+
+        Another interface may already hold the address. IPv4 allows it (the
+        handbook's gif/ipsec tunnel reuses the LAN address as its inner local
+        address): ``in_aifaddr_ioctl`` only looks for the address on this
+        interface, and the lo0 host route stays with the first holder
+        (``in_localip_more``). IPv6 refuses it with EEXIST: ``in6_notify_ifa``
+        returns the EEXIST of ``ifa_add_loopback_route`` for the lo0 route the
+        other holder already installed, and ``in6_update_ifa`` unlinks the address.
         """
         family = interface.version
         addrs = ifp.addrs4 if family == 4 else ifp.addrs6
         existing = next((a for a in addrs if a.address == interface.ip), None)
         if existing is not None:  # FreeBSD replaces the netmask/dest of an existing address
             self.delete_address(ifp, existing.interface)
-        others = self.local4 if family == 4 else self.local6
-        if interface.ip.packed in others and others[interface.ip.packed] is not ifp:
+        if family == 6 and interface.ip.packed in self.local6:
             raise HostError("EEXIST", "File exists")
         addrs.append((InAddr if family == 4 else In6Addr)(interface, dest))
         fib = self.fibs[ifp.fib]
@@ -193,9 +209,22 @@ class Host:
         if entry is None:
             raise HostError("EADDRNOTAVAIL", "Can't assign requested address")
         addrs.remove(entry)
+        address = entry.address
+        # The lo0 host route passes to another interface holding the same address
+        # (in_scrubprefix: ifa_switch_loopback_route), else it goes.
+        heir = None if ifp is self.lo0 else next(
+            (other for other in self.interfaces.values() if other is not ifp and other is not self.lo0
+             and any(a.address == address for a in (other.addrs4 if family == 4 else other.addrs6))), None)
+        host_net = ip_network(address)
         for fib in self.fibs:
-            fib.delete_where(lambda r: r.source == entry.address and not r.flags & RTF_STATIC
-                             or (r.dest == ip_network(entry.address) and r.ifp is self.lo0))
+            # Connected routes belong to this interface's address only.
+            fib.delete_where(lambda r: r.source == address and not r.flags & RTF_STATIC and r.ifp is ifp)
+            loopback = fib.find(host_net)
+            if loopback is not None and loopback.ifp is self.lo0:
+                if heir is None:
+                    fib.delete(host_net)
+                else:
+                    loopback.link = heir.index
         self.interfaces_changed()
 
     # -- packets --------------------------------------------------------------

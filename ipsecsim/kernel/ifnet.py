@@ -17,7 +17,7 @@ __all__ = [
     "Ifnet", "EtherIf", "LoopbackIf", "IfData", "InAddr", "In6Addr", "AF_INET", "AF_INET6",
     "IFF_UP", "IFF_BROADCAST", "IFF_LOOPBACK", "IFF_POINTOPOINT", "IFF_RUNNING", "IFF_SIMPLEX",
     "IFF_MULTICAST", "IFF_MONITOR", "format_flags",
-    "ND6_IFF_PERFORMNUD", "ND6_IFF_IFDISABLED", "ND6_IFF_AUTO_LINKLOCAL",
+    "ND6_IFF_PERFORMNUD", "ND6_IFF_IFDISABLED", "ND6_IFF_AUTO_LINKLOCAL", "IFDISABLED_DROP",
 ]
 
 # Address families as FreeBSD numbers them (sys/socket.h); DLT_NULL captures carry them.
@@ -37,6 +37,8 @@ IFF_MONITOR = 0x40000
 ND6_IFF_PERFORMNUD = 0x1
 ND6_IFF_IFDISABLED = 0x8
 ND6_IFF_AUTO_LINKLOCAL = 0x20
+# The drop reason for IPv6 refused by an interface marked IFDISABLED (FreeBSD counts nothing).
+IFDISABLED_DROP = "IPv6 disabled on interface (ND6_IFF_IFDISABLED)"
 _FLAG_NAMES = (
     (IFF_UP, "UP"), (IFF_BROADCAST, "BROADCAST"), (0x4, "DEBUG"), (IFF_LOOPBACK, "LOOPBACK"),
     (IFF_POINTOPOINT, "POINTOPOINT"), (0x20, "NEEDSEPOCH"), (IFF_RUNNING, "RUNNING"), (0x80, "NOARP"),
@@ -115,7 +117,10 @@ class Ifnet:
         self.addrs4: list[InAddr] = []
         self.addrs6: list[In6Addr] = []
         self.description = ""
-        # IPv6 starts disabled on all but loopback (rc.conf's default); an address enables it.
+        # IPv6 starts disabled on all but loopback. The kernel's nd6_ifattach does not set
+        # IFDISABLED; FreeBSD's rc scripts do (network.subr ifconfig_up, run for cloned
+        # interfaces too through devd's IFNET ATTACH -> pccard_ether) unless the interface
+        # has IPv6 configuration. An added IPv6 address clears it (in6_control).
         self.nd6_flags = ND6_IFF_PERFORMNUD | ND6_IFF_AUTO_LINKLOCAL | (
             0 if flags & IFF_LOOPBACK else ND6_IFF_IFDISABLED)
         # BPF tap: called as bpf(pkt, outbound) for every packet seen, when a capture is on.
@@ -190,6 +195,11 @@ class EtherIf(Ifnet):
 
     def output(self, pkt: bytes, family: int) -> str | None:
         data = self.data
+        if family == AF_INET6 and self.nd6_flags & ND6_IFF_IFDISABLED:
+            # ether_output -> nd6_resolve refuses IPv6 on an IFDISABLED interface with
+            # ENETDOWN before anything is counted (netinet6/nd6.c nd6_resolve).
+            self.host.drop(IFDISABLED_DROP, pkt, self)
+            return "ENETDOWN"
         if not self.flags & IFF_UP or self.transmit is None:
             data.oerrors += 1
             self.host.drop("interface down", pkt, self)

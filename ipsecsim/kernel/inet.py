@@ -16,8 +16,9 @@ from ..packet import (
     Icmp, MalformedPacket, internet_checksum,
 )
 from ..packet.ipv4 import IP_DF, IP_MF, IPV4_HEADER
+from .fastfwd import SLOW_PATH_SILENT_ERRORS, SUSPECT_OCTET, count_fast, count_slow, tryforward_takes
 from .frag import Reassembler
-from .ifnet import AF_INET, Ifnet
+from .ifnet import AF_INET, IFF_LOOPBACK, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 from .transport import PerSecondLimit, udp_input
@@ -138,25 +139,28 @@ class Inet4:
     # -- forwarding ---------------------------------------------------------------
 
     def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int, decrypted: bool = False) -> None:
+        """ip_tryforward or ip_forward: one forwarding path, each path's counters (see fastfwd)."""
         host = self.host
         st = host.ipstat
         if not self.forwarding:
             st.ips_cantforward += 1
             host.drop("not forwarding (net.inet.ip.forwarding=0)", pkt, ifp)
             return
+        ipsec = host.ipsec
+        policies = ipsec.keydb.has_global_policies()
+        if policies:
+            fast = False
+        elif (hlen == 20 and pkt[12] not in SUSPECT_OCTET and pkt[16] not in SUSPECT_OCTET
+              and not ifp.flags & IFF_LOOPBACK):
+            fast = True  # the common case of tryforward_takes, inline: it runs for every packet
+        else:
+            fast = tryforward_takes(ifp, pkt, hlen)
+        if fast:
+            st.ips_total += 1  # ip_tryforward counts the packet again
         ttl = pkt[8]
         if ttl <= 1:
             self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp, decrypted=decrypted)
             host.drop("ttl exceeded", pkt, ifp)
-            return
-        ipsec = host.ipsec
-        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 4, decrypted):  # ipsec4_forward [S9.6]
-            return
-        route = host.fibs[ifp.fib].lookup(pkt[16:20])
-        if route is None:
-            st.ips_noroute += 1
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
-            host.drop("no route", pkt, ifp)
             return
         buf = bytearray(pkt)
         buf[8] = ttl - 1
@@ -165,10 +169,30 @@ class Inet4:
         total = (~((pkt[10] << 8) | pkt[11]) & 0xFFFF) + 0xFEFF
         total = (total & 0xFFFF) + (total >> 16)
         _WORD.pack_into(buf, 10, ~total & 0xFFFF)
-        st.ips_forward += 1
+        if policies and ipsec.forward4(pkt, bytes(buf), decrypted):
+            return
+        route = host.fibs[ifp.fib].lookup(pkt[16:20])
+        if route is None:
+            st.ips_noroute += 1
+            st.ips_cantforward += 1  # ip_findroute; ip_forward counts it for ip_output's EHOSTUNREACH
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
+            host.drop("no route", pkt, ifp)
+            return
         if host.observer is not None:
             host.note("forward", route.ifp, pkt)
-        self.transmit(route, bytes(buf), ifp)
+        # With policies the SPD has been consulted already (ipsec4_forward), as ip_output's
+        # second lookup would find what the first found.
+        error = self.transmit(route, bytes(buf), ifp, ipsec_done=policies)
+        if fast:
+            if error is None and not route.flags & (RTF_REJECT | RTF_BLACKHOLE):
+                st.ips_forward += 1
+                st.ips_fastforward += 1
+            else:
+                count_fast(st, route, error)
+            return
+        count_slow(st, error)
+        if error is not None and error not in SLOW_PATH_SILENT_ERRORS and not route.flags & RTF_REJECT:
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
 
     # -- output ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from ..packet import (
 )
 from ..packet.ipv6 import IPV6_HEADER
 from .frag import Reassembler
-from .ifnet import AF_INET6, Ifnet
+from .ifnet import AF_INET6, IFDISABLED_DROP, ND6_IFF_IFDISABLED, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 from .transport import PerSecondLimit, udp_input
@@ -56,6 +56,10 @@ class Inet6:
     def input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
         """ip6_input. ``decrypted``: the packet came out of an ESP SA (M_DECRYPTED) [S9.6]."""
         host = self.host
+        if ifp.nd6_flags & ND6_IFF_IFDISABLED:
+            # ip6_input drops it first thing, before any counter (netinet6/ip6_input.c).
+            host.drop(IFDISABLED_DROP, pkt, ifp)
+            return
         host.ipstat.ip6s_total += 1
         if len(pkt) < 40:
             host.drop("truncated IPv6 header", pkt, ifp)

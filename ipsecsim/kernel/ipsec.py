@@ -94,18 +94,43 @@ class IpsecStack:
 
     def output(self, pkt: bytes, family: int) -> bool:
         """ipsec4_output / ipsec6_output: True when IPsec took the packet (sent or dropped it)."""
+        return self.output_error(pkt, family)[0]
+
+    def output_error(self, pkt: bytes, family: int) -> tuple[bool, str | None]:
+        """ipsec4_common_output: (taken, errno). A policy refusal is EACCES; a packet
+        sent, or dropped for lack of an SA, is (True, None) (EINPROGRESS)."""
         src, dst, proto, sport, dport = _selectors(pkt, family)
         policy = self.keydb.allocsp("out", src, dst, proto, sport, dport)
         if policy is None:
             if self.host.sysctl.get("net.inet.ipsec.def_policy") == 0:  # IPSEC_POLICY_DISCARD
-                return self._policy_drop(pkt, "out")
-            return False
+                return self._policy_drop(pkt, "out"), "EACCES"
+            return False, None
         if policy.policy == "discard":
-            return self._policy_drop(pkt, "out")
+            return self._policy_drop(pkt, "out"), "EACCES"
         if policy.policy != "ipsec":
-            return False
-        consumed, _error = self.process_packet(pkt, policy)
-        return consumed
+            return False, None
+        return self.process_packet(pkt, policy)
+
+    def forward4(self, pkt: bytes, forwarded: bytes, decrypted: bool) -> bool:
+        """ipsec4_forward, ip_forward's IPSEC_FORWARD: True when IPsec took the packet.
+
+        ``forwarded`` is ``pkt`` with its TTL decremented. The inbound check comes
+        first [S9.6], then the outbound SPD; both run before ip_output, so a packet a
+        policy protects needs no route of its own. A refusal (EACCES) counts
+        ips_cantforward; a packet IPsec sent, or dropped for lack of an SA
+        (EINPROGRESS), counts neither ips_forward nor ips_cantforward.
+        """
+        host = self.host
+        if self.in_reject(pkt, 4, decrypted):
+            host.ipstat.ips_cantforward += 1
+            return True
+        taken, error = self.output_error(forwarded, 4)
+        if taken:
+            if host.observer is not None:
+                host.note("forward", None, pkt)
+            if error is not None:
+                host.ipstat.ips_cantforward += 1
+        return taken
 
     def _policy_drop(self, pkt: bytes, direction: str) -> bool:
         stats = self.keydb.stats

@@ -18,10 +18,12 @@ class IpStat:
     ips_fragdropped: int = 0
     ips_fragtimeout: int = 0
     ips_forward: int = 0
+    ips_fastforward: int = 0  # forwarded by ip_tryforward (netinet/ip_fastfwd.c)
     ips_cantforward: int = 0
     ips_noproto: int = 0
     ips_delivered: int = 0
     ips_localout: int = 0
+    ips_odropped: int = 0
     ips_noroute: int = 0
     ips_fragmented: int = 0
     ips_ofragments: int = 0

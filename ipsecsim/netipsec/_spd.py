@@ -15,6 +15,9 @@ from .policy import IPSEC_MANUAL_REQID_MAX, IPSEC_MAXREQ, IpsecRequest, Security
 
 __all__ = ["SpdMixin"]
 
+# The default levels ipsec_get_reqlevel checks, under net.inet.ipsec or net.inet6.ipsec6.
+_DEFLEV_NAMES = ("esp_trans_deflev", "esp_net_deflev", "ah_trans_deflev", "ah_net_deflev")
+
 Address = IPv4Address | IPv6Address
 
 
@@ -201,18 +204,28 @@ class SpdMixin:
     def level_of(self, policy: SecurityPolicy, request: IpsecRequest) -> str:
         """``ipsec_get_reqlevel``: "use", "require" or "unique". [S4.5] [S10.8]
 
-        ifnet policies are always "require"; "default" follows
-        ``net.inet.ipsec.{esp,ah}_{trans,net}_deflev`` (1 use, 2 require, 3 unique).
+        ifnet policies are always "require". First, as FreeBSD does on every call for a
+        global policy, each of the policy family's four ``*_deflev`` sysctls that is not
+        1 (use), 2 (require) or 3 (unique) is rewritten to 2 (``IPSEC_CHECK_DEFAULT``
+        assigns the variable itself). A "default" request then takes its sysctl. A
+        default of 3 comes back as IPSEC_LEVEL_UNIQUE, which every caller compares with
+        IPSEC_LEVEL_REQUIRE only (``ipsec4_allocsa``, ``ipsec_in_reject``): it acts as
+        "use", and is returned as such.
         """
         if policy.scope == "ifnet":
             return "require"
+        tree = "net.inet6.ipsec6" if policy.src.version == 6 else "net.inet.ipsec"
+        sysctl = self.sysctl
+        for name in _DEFLEV_NAMES:
+            value = sysctl.get(f"{tree}.{name}")
+            if value is not None and value not in (1, 2, 3):
+                sysctl[f"{tree}.{name}"] = 2
         if request.level != "default":
             return request.level
         if request.proto == "ipcomp":
             return "use"
-        family = "net.inet6.ipsec6" if policy.src.version == 6 else "net.inet.ipsec"
         name = f"{'ah' if request.proto == 'ah' else 'esp'}_{'net' if request.mode == 'tunnel' else 'trans'}_deflev"
-        value = self.sysctl.get(f"{family}.{name}")
+        value = sysctl.get(f"{tree}.{name}")
         if value is None:
-            value = self.sysctl.get(f"net.inet.ipsec.{name}", 1)
-        return {2: "require", 3: "unique"}.get(value, "use")
+            value = sysctl.get(f"net.inet.ipsec.{name}", 1)
+        return "require" if value == 2 else "use"

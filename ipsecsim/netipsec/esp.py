@@ -107,12 +107,12 @@ def encapsulate(
         version = inner[0] >> 4 if n else 0
         if version == 4 and n >= 20:
             nh, tos = 4, inner[1]  # next header IPPROTO_IPIP
-            dfbit = cfg.dfbit
-            df = 0x4000 if dfbit and (dfbit == 1 or (dfbit >= 2 and inner[6] & 0x40)) else 0  # IP_DF
+            dfbit = cfg.dfbit  # ipsec_encap: 0 clear, 1 set, any other value copies the inner DF
+            df = 0x4000 if dfbit == 1 or (dfbit and inner[6] & 0x40) else 0  # IP_DF
             body = inner + (trail4[n % blks] if trail4 else trailer(sa, n, nh))
         elif version == 6 and n >= 40:
             nh, tos = 41, ((inner[0] & 0x0F) << 4) | (inner[1] >> 4)  # IPPROTO_IPV6
-            df = 0x4000 if cfg.dfbit == 1 else 0  # dfbit >= 2 copies only from IPv4 [S6.1]
+            df = 0x4000 if cfg.dfbit else 0  # ipsec_encap: any non-zero dfbit sets DF over IPv6 inner
             body = inner + (trail41[n % blks] if trail41 else trailer(sa, n, nh))
         elif version in (4, 6):
             raise EspHdrops("inner packet shorter than its IP header")

@@ -63,9 +63,10 @@ class OuterHeaderConfig:
     """The sysctls that shape a tunnel's outer header, FreeBSD defaults. [S6.1] [S6.2] [S7.12]
 
     The kernel passes each host's own object; sysctl changes are attribute writes.
-    ``dfbit``: 0 clear, 1 set, >= 2 copy from an IPv4 inner packet (an IPv6 inner
-    packet gets DF clear: FreeBSD leaves it undefined there). ``ecn``/``ecn6``:
-    0 forbidden (clear), 1 allowed (copy, CE -> ECT(0)), -1 copy everything.
+    ``dfbit`` (any integer, as ``ipsec_encap`` reads it): for an IPv4 inner packet 0
+    clears DF, 1 sets it, any other value copies the inner DF; for an IPv6 inner
+    packet any non-zero value sets DF. ``ecn``/``ecn6``: 0 forbidden (clear), 1
+    allowed (copy, CE -> ECT(0)), any other value copies everything (-1 is NOCARE).
     ``next_ip_id``/``next_random_ip_id`` are the host's ID generators; ``ip_fillid``'s
     choice between them (0 for DF under RFC 6864) is made in ``esp.encapsulate``. A
     kernel whose own generator already applies ``random_id`` passes it as

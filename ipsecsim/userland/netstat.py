@@ -277,8 +277,9 @@ def _ip_stats(st, every: bool) -> list[str]:
         if not (value or every):
             continue
         text = text.replace("{s}", _plural(value))
-        if text.endswith(" (FAST)"):  # ips_fastforward: the simulator has no fast path
-            text = text.replace(" (FAST)", " (0 packets fast forwarded)" if every else "")
+        if text.endswith(" (FAST)"):  # usr.bin/netstat/inet.c ip_stats: " (%ju packet%s fast forwarded)"
+            fast = st.ips_fastforward
+            text = text.replace(" (FAST)", f" ({fast} packet{_plural(fast)} fast forwarded)" if fast or every else "")
         lines.append(f"\t{value} {text}")
     return ["ip:"] + lines
 

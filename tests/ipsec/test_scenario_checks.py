@@ -758,8 +758,9 @@ def test_check_24_filtertunnel_knob():
     """What can be observed of check 24: the knob exists, documented, off by default. [S7.12]"""
     bench = bare()
     assert bench.sh("A", "sysctl net.inet.ipsec.filtertunnel") == "net.inet.ipsec.filtertunnel: 0\n"
+    # The description as sys/netipsec/ipsec.c's SYSCTL_INT declaration writes it.
     assert bench.sh("A", "sysctl -d net.inet.ipsec.filtertunnel") == \
-        "net.inet.ipsec.filtertunnel: If set, filter packets from an IPsec tunnel\n"  # fmt: skip
+        "net.inet.ipsec.filtertunnel: If set, filter packets from an IPsec tunnel.\n"  # fmt: skip
 
 
 def test_check_25_interface_down():

@@ -179,9 +179,11 @@ def test_outer_ipv4_defaults():
         assert out[12:20] == bytes([192, 168, 0, 3, 192, 168, 0, 5])
 
 
-@pytest.mark.parametrize("dfbit,inner_df,df", [(0, True, 0), (1, False, 1), (2, True, 1), (2, False, 0), (3, True, 1)])
+@pytest.mark.parametrize("dfbit,inner_df,df", [(0, True, 0), (1, False, 1), (2, True, 1), (2, False, 0), (3, True, 1),
+                                                (-1, True, 1), (-1, False, 0), (7, True, 1)])  # fmt: skip
 def test_outer_df_bit(dfbit, inner_df, df):
-    # [S6.1]: net.inet.ipsec.dfbit 0 clear, 1 set, >= 2 copy; DF + rfc6864 gives ID 0.
+    # [S6.1]: net.inet.ipsec.dfbit 0 clear, 1 set, any other value copies (the switch's
+    # default in sys/netipsec/ipsec_output.c ipsec_encap()); DF + rfc6864 gives ID 0.
     tx, _ = sa_pair("aes-gcm-16", b"K" * 20, mode="tunnel", outer=OuterHeaderConfig(dfbit=dfbit))
     out = tx.encapsulate(ping(df=inner_df))
     assert bool(out[6] & 0x40) == bool(df)
@@ -200,18 +202,22 @@ def test_outer_df_with_rfc6864_off_and_random_id():
     assert len(ids) == 200 and 0 not in ids  # random, non-zero, no repeats [S6.1]
 
 
-def test_ipv6_inner_gets_df_clear_under_copy():
-    # [S6.1]: dfbit >= 2 copies DF only from IPv4; FreeBSD leaves IPv6-in-IPv4 undefined.
-    tx, rx = sa_pair("aes-gcm-16", b"K" * 20, mode="tunnel", outer=OuterHeaderConfig(dfbit=2))
+@pytest.mark.parametrize("dfbit,df", [(0, 0), (1, 1), (2, 1), (-1, 1)])
+def test_ipv6_inner_gets_df_from_any_nonzero_dfbit(dfbit, df):
+    # sys/netipsec/ipsec_output.c ipsec_encap(): for an IPv6 inner packet
+    # "setdf = V_ip4_ipsec_dfbit ? 1 : 0" (older sources left it unset, [S6.1]).
+    tx, rx = sa_pair("aes-gcm-16", b"K" * 20, mode="tunnel", outer=OuterHeaderConfig(dfbit=dfbit))
     inner = ipv6(b"\x80\x00" + bytes(30), nxt=58)
     out = tx.encapsulate(inner)
-    assert out[6] & 0x40 == 0
+    assert bool(out[6] & 0x40) == bool(df)
     assert rx.decapsulate(out) == inner
 
 
-@pytest.mark.parametrize("mode,tos,outer_tos", [(0, 0xBB, 0xB8), (1, 0xBB, 0xBA), (1, 0xB9, 0xB9), (-1, 0xBB, 0xBB)])
+@pytest.mark.parametrize("mode,tos,outer_tos", [(0, 0xBB, 0xB8), (1, 0xBB, 0xBA), (1, 0xB9, 0xB9), (-1, 0xBB, 0xBB),
+                                                (7, 0xBB, 0xBB)])  # fmt: skip
 def test_outer_ecn(mode, tos, outer_tos):
-    # ip_ecn_ingress [S6.1]: 0 clears ECN, 1 copies with CE -> ECT(0), -1 copies all.
+    # ip_ecn_ingress [S6.1]: 0 clears ECN, 1 copies with CE -> ECT(0), -1 copies all; any
+    # other value matches no case of its switch and keeps the copy (sys/netinet/ip_ecn.c).
     tx, _ = sa_pair("aes-gcm-16", b"K" * 20, mode="tunnel", outer=OuterHeaderConfig(ecn=mode))
     assert tx.encapsulate(ping(tos=tos))[1] == outer_tos
 

@@ -162,7 +162,12 @@ def test_error_messages(lab, command, message):
 
 
 def test_address_in_use_on_another_interface(lab):
+    # IPv4: sys/netinet/in.c in_aifaddr_ioctl() looks for the address on this interface
+    # only, so a second interface may hold it. IPv6: sys/netinet6/in6.c in6_notify_ifa()
+    # returns ifa_add_loopback_route()'s EEXIST and in6_update_ifa() unlinks the address.
     result = lab.sh("R", "ifconfig em1 inet 10.0.1.2/24")
+    assert (result.status, result.output) == (0, "")
+    result = lab.sh("R", "ifconfig em1 inet6 2001:db8:1::2/64")
     assert result.output == "ifconfig: ioctl (SIOCAIFADDR): File exists\n"
     assert result.status == 1
 

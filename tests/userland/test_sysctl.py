@@ -36,6 +36,8 @@ def test_subtree_and_all(shell, golden):
     text = "# sysctl net.inet.ip\n" + out(shell, "sysctl net.inet.ip")
     text += "# sysctl -d net.inet.ip.forwarding net.inet6.ip6.hlim\n"
     text += out(shell, "sysctl -d net.inet.ip.forwarding net.inet6.ip6.hlim")
+    text += "# sysctl net.inet6.ipsec6\n" + out(shell, "sysctl net.inet6.ipsec6")
+    text += "# sysctl -d net.inet.ipsec\n" + out(shell, "sysctl -d net.inet.ipsec")
     golden("userland_sysctl.txt", text)
     mib = shell.host.sysctl  # -a: every knob the kernel has (the list grows with later issues)
     assert out(shell, "sysctl -a") == "".join(f"{name}: {mib[name]}\n" for name in mib.names())
