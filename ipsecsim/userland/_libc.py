@@ -12,7 +12,7 @@ from ..kernel import ERRNO_TEXT
 
 __all__ = [
     "EX_USAGE", "EX_DATAERR", "EX_NOHOST", "EX_UNAVAILABLE", "EX_SOFTWARE", "EX_OSERR",
-    "strerror", "strtol", "strtonum", "atoi", "inet_aton", "inet_network", "inet_lnaof",
+    "strerror", "strtol", "strtoul", "strtonum", "atoi", "inet_aton", "inet_network", "inet_lnaof",
     "parse_inet6", "HOSTS", "host_name", "routename",
 ]
 
@@ -27,6 +27,7 @@ EX_OSERR = 71
 # strerror(3) for the errno names the userland reports, FreeBSD's wording.
 _STRERROR = {
     **ERRNO_TEXT,
+    "0": "No error: 0",  # sys_errlist[0]: what warn() appends when nothing has set errno
     "EPERM": "Operation not permitted",
     "ENOENT": "No such file or directory",
     "ESRCH": "No such process",
@@ -77,6 +78,24 @@ def strtol(text: str, base: int = 0) -> tuple[int, str]:
     if n == 0:
         return 0, text
     return sign * int(s[:n], base), s[n:]
+
+
+def strtoul(text: str, base: int = 0) -> tuple[int, str, str | None]:
+    """C ``strtoul`` with a 64-bit ``unsigned long``: (value, unparsed rest, errno it set or None).
+
+    No digits at all: 0, the whole text as the rest, and EINVAL (FreeBSD's libc sets it; an
+    empty string is such a case, with an empty rest). Too large: ULONG_MAX and ERANGE. A
+    leading ``-`` negates modulo 2**64, so ``-1`` is ULONG_MAX.
+    """
+    value, rest = strtol(text, base)
+    if rest == text:
+        return 0, rest, "EINVAL"
+    if abs(value) > _ULONG_MAX:
+        return _ULONG_MAX, rest, "ERANGE"
+    return value % (_ULONG_MAX + 1), rest, None
+
+
+_ULONG_MAX = 2**64 - 1
 
 
 def atoi(text: str) -> int:

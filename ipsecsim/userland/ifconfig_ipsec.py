@@ -12,7 +12,7 @@ from ..kernel.if_ipsec import IPSEC_MTU_MAX, IPSEC_MTU_MIN, IfIpsecError, IpsecI
 from ..kernel.ifnet import Ifnet
 from ._core import CommandContext, Exit
 from ._ifstatus import GROUPS, STATUS_HOOKS, TUNNEL_STATUS_HOOKS
-from ._libc import strerror
+from ._libc import strerror, strtoul
 from .ifconfig import MTU_RANGE, register_cloner, register_command
 
 __all__: list[str] = []
@@ -36,15 +36,20 @@ def _ipsec(ifp: Ifnet, what: str) -> IpsecIf:
 
 
 def _reqid(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
+    """setreqid (ifipsec.c): ``strtoul(val, &ep, 0)`` into a uint32_t, so ``0x10`` is 16, ``010``
+    is 8, ``-1`` is 4294967295 and ``99999999999`` keeps its low 32 bits; trailing text is
+    ``warn("Invalid reqid value %s")``. Both warnings leave the exit status at 0. [S11.1]"""
     text = args[0]
-    try:
-        value = int(text, 0) if not (len(text) > 1 and text[0] == "0" and text[1] not in "xX") else int(text, 8)
-    except ValueError:
-        ctx.err(f"ifconfig: Invalid reqid value {text}")
+    value, rest, errno = strtoul(text, 0)
+    if errno is not None:
+        ctx.errno = errno  # EINVAL when there were no digits at all ("abc")
+    if rest:
+        ctx.err(f"ifconfig: Invalid reqid value {text}: {strerror(ctx.errno)}")
         return
     try:
-        _ipsec(ifp, "ioctl(IPSECSREQID)").set_reqid(value)
+        _ipsec(ifp, "ioctl(IPSECSREQID)").set_reqid(value & 0xFFFFFFFF)
     except IfIpsecError as error:
+        ctx.errno = error.errno_name
         ctx.err(f"ifconfig: ioctl(IPSECSREQID): {strerror(error.errno_name)}")  # warn() [S11.1]
 
 
