@@ -40,6 +40,7 @@ _STRERROR = {
     "ENOTSUP": "Operation not supported",
     "EAGAIN": "Resource temporarily unavailable",
     "ENOMEM": "Cannot allocate memory",
+    "ERANGE": "Result too large",
 }
 
 

@@ -2,8 +2,10 @@
 
 ``ifconfig ipsec0 create [reqid N]``, ``destroy``, ``reqid N``, ``[inet|inet6] tunnel SRC DST``,
 ``-tunnel`` / ``deletetunnel``, ``tunnelfib N``; the status shows ``tunnel inet A --> B``,
-``groups: ipsec`` and ``reqid: N``. Like FreeBSD's ifconfig, a refused reqid or tunnel
-ioctl is a warning (``ifconfig: ioctl(IPSECSREQID): File exists``), not a failure.
+``groups: ipsec`` and ``reqid: N``. Like FreeBSD's ifconfig, a refused reqid, tunnel or
+tunnelfib ioctl, and a reqid or tunnelfib value strtoul cannot read, are warnings ending
+in strerror(errno) (``ifconfig: ioctl(IPSECSREQID): File exists``, ``ifconfig: Invalid reqid
+value abc: Invalid argument``), not failures: the remaining arguments apply, the status is 0.
 """
 
 from ipaddress import ip_address
@@ -72,13 +74,18 @@ def _deletetunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
 
 
 def _tunnelfib(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
-    try:
-        fib = int(args[0], 0)
-    except ValueError:
-        raise Exit(1, f"ifconfig: {args[0]}: bad value") from None
+    """settunfib (iffib.c): strtoul(val, &ep, 0); trailing text or a value past UINT_MAX is
+    ``warn("fib %s not valid")``, a refused ioctl ``warn("ioctl (SIOCSTUNFIB)")``: exit status 0."""
+    fib, rest, errno = strtoul(args[0], 0)
+    if errno is not None:
+        ctx.errno = errno
+    if rest or fib > 0xFFFFFFFF:
+        ctx.err(f"ifconfig: fib {args[0]} not valid: {strerror(ctx.errno)}")
+        return
     try:
         _ipsec(ifp, "ioctl (SIOCSTUNFIB)").set_tunnel_fib(fib)
     except IfIpsecError as error:
+        ctx.errno = error.errno_name
         ctx.err(f"ifconfig: ioctl (SIOCSTUNFIB): {strerror(error.errno_name)}")
 
 

@@ -290,3 +290,18 @@ def test_invalid_reqid_after_digits_shows_the_errno_left_before(lab):
     assert lab.sh("A", "ifconfig ipsec0 reqid abc reqid 12abc").output == (
         "ifconfig: Invalid reqid value abc: Invalid argument\n"
         "ifconfig: Invalid reqid value 12abc: Invalid argument\n")
+
+
+@pytest.mark.parametrize("value, message", [
+    ("x", "ifconfig: fib x not valid: Invalid argument"),  # no digits: strtoul's EINVAL
+    ("4294967296", "ifconfig: fib 4294967296 not valid: No error: 0"),  # past UINT_MAX: errno untouched
+    ("99999999999999999999999", "ifconfig: fib 99999999999999999999999 not valid: Result too large"),
+    ("1", "ifconfig: ioctl (SIOCSTUNFIB): Invalid argument"),  # one fib: the kernel refuses [S3.9]
+])
+def test_tunnelfib_warnings(lab, value, message):
+    """iffib.c settunfib(): strtoul, then warn() for a bad value or a refused SIOCSTUNFIB; both
+    leave the exit status at 0. It used to print "ifconfig: x: bad value" and exit 1."""
+    lab.out("A", "ifconfig ipsec0 create")
+    result = lab.sh("A", f"ifconfig ipsec0 tunnelfib {value} mtu 1300")
+    assert (result.status, result.output, result.errors) == (0, message + "\n", [])
+    assert lab.hosts["A"].interface("ipsec0").mtu == 1300  # the arguments after it still apply
