@@ -8,13 +8,11 @@ in strerror(errno) (``ifconfig: ioctl(IPSECSREQID): File exists``, ``ifconfig: I
 value abc: Invalid argument``), not failures: the remaining arguments apply, the status is 0.
 """
 
-from ipaddress import ip_address
-
 from ..kernel.if_ipsec import IPSEC_MTU_MAX, IPSEC_MTU_MIN, IfIpsecError, IpsecIf, create_ipsec
 from ..kernel.ifnet import Ifnet
 from ._core import CommandContext, Exit
 from ._ifstatus import GROUPS, STATUS_HOOKS, TUNNEL_STATUS_HOOKS
-from ._libc import strerror, strtoul
+from ._libc import inet_aton, parse_inet6, strerror, strtoul
 from .ifconfig import MTU_RANGE, register_cloner, register_command
 
 __all__: list[str] = []
@@ -31,10 +29,20 @@ def _destroy(ctx: CommandContext, ifp: Ifnet) -> None:
     ifp.destroy()
 
 
-def _ipsec(ifp: Ifnet, what: str) -> IpsecIf:
+def _ipsec(ifp: Ifnet) -> IpsecIf:
+    """The if_ipsec softc behind an ioctl; any other driver answers these ioctls with EINVAL."""
     if not isinstance(ifp, IpsecIf):
-        raise Exit(1, f"ifconfig: {what}: Invalid argument")
+        raise IfIpsecError("EINVAL", "Invalid argument")
     return ifp
+
+
+def _getaddrinfo(ctx: CommandContext, text: str):
+    """getaddrinfo(text, NULL, NULL, ...) as settunnel() calls it: numbers of either family
+    (inet_aton's short forms too, a ``%zone`` dropped) or a host name."""
+    address = inet_aton(text) or parse_inet6(text) or ctx.resolve(text, 4) or ctx.resolve(text, 6)
+    if address is None:  # gai_strerror(EAI_NONAME)
+        raise Exit(1, "ifconfig: error in parsing address string: hostname nor servname provided, or not known")
+    return address
 
 
 def _reqid(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
@@ -49,28 +57,29 @@ def _reqid(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
         ctx.err(f"ifconfig: Invalid reqid value {text}: {strerror(ctx.errno)}")
         return
     try:
-        _ipsec(ifp, "ioctl(IPSECSREQID)").set_reqid(value & 0xFFFFFFFF)
+        _ipsec(ifp).set_reqid(value & 0xFFFFFFFF)
     except IfIpsecError as error:
         ctx.errno = error.errno_name
         ctx.err(f"ifconfig: ioctl(IPSECSREQID): {strerror(error.errno_name)}")  # warn() [S11.1]
 
 
 def _tunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
-    try:
-        src, dst = ip_address(args[0]), ip_address(args[1])
-    except ValueError as error:
-        raise Exit(1, f"ifconfig: error in parsing address string: {error}") from None
+    src, dst = _getaddrinfo(ctx, args[0]), _getaddrinfo(ctx, args[1])
     if src.version != dst.version:
         raise Exit(1, "ifconfig: source and destination address families do not match")  # [S11.3]
     ioctl = "SIOCSIFPHYADDR" if src.version == 4 else "SIOCSIFPHYADDR_IN6"
     try:
-        _ipsec(ifp, ioctl).set_tunnel(src, dst)
+        _ipsec(ifp).set_tunnel(src, dst)
     except IfIpsecError as error:
+        ctx.errno = error.errno_name
         ctx.err(f"ifconfig: {ioctl}: {strerror(error.errno_name)}")  # warn() [S11.3]
 
 
 def _deletetunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
-    _ipsec(ifp, "SIOCDIFPHYADDR").delete_tunnel()
+    try:
+        _ipsec(ifp).delete_tunnel()
+    except IfIpsecError as error:
+        raise Exit(1, f"ifconfig: SIOCDIFPHYADDR: {strerror(error.errno_name)}") from None  # err(1) [S11.3]
 
 
 def _tunnelfib(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
@@ -83,7 +92,7 @@ def _tunnelfib(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
         ctx.err(f"ifconfig: fib {args[0]} not valid: {strerror(ctx.errno)}")
         return
     try:
-        _ipsec(ifp, "ioctl (SIOCSTUNFIB)").set_tunnel_fib(fib)
+        _ipsec(ifp).set_tunnel_fib(fib)
     except IfIpsecError as error:
         ctx.errno = error.errno_name
         ctx.err(f"ifconfig: ioctl (SIOCSTUNFIB): {strerror(error.errno_name)}")

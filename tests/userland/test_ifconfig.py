@@ -305,3 +305,26 @@ def test_tunnelfib_warnings(lab, value, message):
     result = lab.sh("A", f"ifconfig ipsec0 tunnelfib {value} mtu 1300")
     assert (result.status, result.output, result.errors) == (0, message + "\n", [])
     assert lab.hosts["A"].interface("ipsec0").mtu == 1300  # the arguments after it still apply
+
+
+@pytest.mark.parametrize("command, message, status", [
+    # ifhwioctl() hands the ioctl to em(4), whose ether_ioctl() answers EINVAL
+    ("ifconfig em0 reqid 5 mtu 1300", "ifconfig: ioctl(IPSECSREQID): Invalid argument", 0),  # warn()
+    ("ifconfig em0 tunnel 10.0.1.1 10.0.2.2 mtu 1300", "ifconfig: SIOCSIFPHYADDR: Invalid argument", 0),  # warn()
+    ("ifconfig em0 -tunnel mtu 1300", "ifconfig: SIOCDIFPHYADDR: Invalid argument", 1),  # err(1, ...)
+])
+def test_ipsec_ioctls_on_another_interface(lab, command, message, status):
+    result = lab.sh("A", command)
+    assert (result.status, result.output) == (status, message + "\n")
+    assert (lab.hosts["A"].interface("em0").mtu == 1300) == (status == 0)  # a warning goes on
+
+
+def test_tunnel_addresses_are_read_by_getaddrinfo(lab):
+    """settunnel() (ifconfig.c): getaddrinfo() takes inet_aton's short forms and host names;
+    what it cannot read is errx(1) with gai_strerror(), not a Python message."""
+    lab.out("A", "ifconfig ipsec0 create")
+    lab.out("A", "ifconfig ipsec0 tunnel 10.0.1.1 10.2")
+    assert str(lab.hosts["A"].interface("ipsec0").dst) == "10.0.0.2"
+    result = lab.sh("A", "ifconfig ipsec0 tunnel 10.0.1.1 nowhere")
+    assert (result.status, result.output) == (
+        1, "ifconfig: error in parsing address string: hostname nor servname provided, or not known\n")
