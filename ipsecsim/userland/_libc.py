@@ -9,16 +9,18 @@ same way rather than with :mod:`ipaddress`, which is stricter.
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from ..kernel import ERRNO_TEXT
+from ._core import Exit
 
 __all__ = [
-    "EX_USAGE", "EX_DATAERR", "EX_NOHOST", "EX_UNAVAILABLE", "EX_SOFTWARE", "EX_OSERR",
-    "strerror", "strtol", "strtoul", "strtonum", "atoi", "inet_aton", "inet_network", "inet_lnaof",
+    "EX_USAGE", "EX_DATAERR", "EX_NOINPUT", "EX_NOHOST", "EX_UNAVAILABLE", "EX_SOFTWARE", "EX_OSERR",
+    "getopt", "strerror", "strtol", "strtoul", "strtonum", "atoi", "inet_aton", "inet_network", "inet_lnaof",
     "parse_inet6", "HOSTS", "host_name", "routename",
 ]
 
 # sysexits.h
 EX_USAGE = 64
 EX_DATAERR = 65
+EX_NOINPUT = 66
 EX_NOHOST = 68
 EX_UNAVAILABLE = 69
 EX_SOFTWARE = 70
@@ -42,6 +44,40 @@ _STRERROR = {
     "ENOMEM": "Cannot allocate memory",
     "ERANGE": "Result too large",
 }
+
+
+def getopt(prog: str, optstring: str, args: list[str], usage: str,
+           status: int = 1) -> tuple[list[tuple[str, str]], list[str]]:
+    """getopt(3) as BSD programs loop over it: the (letter, argument) pairs in order, then the
+    operands. Flags group (``-nq``); an option's argument is the rest of its word or the next
+    word; ``--`` ends the options. A letter not in ``optstring`` or a missing argument is the
+    program's usage(): ``prog: illegal option -- x`` and the usage text, exit ``status``."""
+    takes = {optstring[i] for i in range(len(optstring) - 1) if optstring[i + 1] == ":"}
+    opts: list[tuple[str, str]] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-") and len(args[i]) > 1:
+        if args[i] == "--":
+            i += 1
+            break
+        word = args[i]
+        for j in range(1, len(word)):
+            ch = word[j]
+            if ch not in optstring or ch == ":":
+                message = f"{prog}: illegal option -- {ch}"
+                raise Exit(status, f"{message}\n{usage}", diagnostic=message)
+            if ch in takes:
+                value = word[j + 1 :]
+                if not value:
+                    i += 1
+                    if i >= len(args):
+                        message = f"{prog}: option requires an argument -- {ch}"
+                        raise Exit(status, f"{message}\n{usage}", diagnostic=message)
+                    value = args[i]
+                opts.append((ch, value))
+                break
+            opts.append((ch, ""))
+        i += 1
+    return opts, args[i:]
 
 
 def strerror(errno_name: str) -> str:

@@ -21,7 +21,7 @@ them (it prints zeros); it leaves espstat and ipsecstat as they are.
 from ..kernel import format_route_flags
 from ..kernel.ifnet import IFF_UP
 from ._core import CommandContext, Exit, register
-from ._libc import EX_USAGE, host_name, routename, strtol
+from ._libc import EX_USAGE, getopt, host_name, routename, strtol
 from ._netstat_icmp import icmp_stats
 
 __all__ = ["netstat"]
@@ -37,37 +37,16 @@ USAGE = (
     "               [-j jail] [-M core] [-N system]"
 )
 _FAMILIES = {"inet": 4, "inet6": 6, "ipv6": 6, "ipv4": 4}
-_WITH_ARG = "fFIpjMNwq"
+_OPTSTRING = "46AaBbCcdF:f:gHhI:ij:LlM:mN:nPp:q:RrSsTtuWw:xz"
 
 
 def _getopt(argv: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """main.c's getopt loop: each option letter with its arguments, in order."""
+    pairs, rest = getopt("netstat", _OPTSTRING, argv[1:], USAGE, EX_USAGE)
     opts: dict[str, list[str]] = {}
-    i = 1
-    while i < len(argv) and argv[i].startswith("-") and len(argv[i]) > 1:
-        if argv[i] == "--":
-            i += 1
-            break
-        word = argv[i]
-        j = 1
-        while j < len(word):
-            ch = word[j]
-            if ch not in "46AaBbCcdFfgHhIiLlMmNnPpqRrSsTtuWwxzj":
-                raise Exit(EX_USAGE, f"netstat: illegal option -- {ch}\n{USAGE}",
-                           diagnostic=f"netstat: illegal option -- {ch}")
-            if ch in _WITH_ARG:
-                value = word[j + 1 :]
-                if not value:
-                    i += 1
-                    if i >= len(argv):
-                        raise Exit(EX_USAGE, f"netstat: option requires an argument -- {ch}\n{USAGE}",
-                                   diagnostic=f"netstat: option requires an argument -- {ch}")
-                    value = argv[i]
-                opts.setdefault(ch, []).append(value)
-                break
-            opts.setdefault(ch, []).append("")
-            j += 1
-        i += 1
-    return opts, argv[i:]
+    for ch, value in pairs:
+        opts.setdefault(ch, []).append(value)
+    return opts, rest
 
 
 @register("netstat")
