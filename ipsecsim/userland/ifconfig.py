@@ -17,7 +17,8 @@ scenario check reports them.
 
 Other interface types plug in with :func:`register_cloner` (``ifconfig ipsec0
 create``), :func:`register_command` (``tunnel``, ``reqid``) and the hooks of
-:mod:`._ifstatus`.
+:mod:`._ifstatus`. ``create`` on an interface that exists is ``interface ipsec0 already
+exists`` when alone; followed by more arguments it is dropped and the rest applied.
 """
 
 from dataclasses import dataclass, field
