@@ -117,6 +117,9 @@ def strtol(text: str, base: int = 0) -> tuple[int, str]:
     return sign * int(s[:n], base), s[n:]
 
 
+_ULONG_MAX = 2**64 - 1  # unsigned long on amd64
+
+
 def strtoul(text: str, base: int = 0) -> tuple[int, str, str | None]:
     """C ``strtoul`` with a 64-bit ``unsigned long``: (value, unparsed rest, errno it set or None).
 
@@ -130,9 +133,6 @@ def strtoul(text: str, base: int = 0) -> tuple[int, str, str | None]:
     if abs(value) > _ULONG_MAX:
         return _ULONG_MAX, rest, "ERANGE"
     return value % (_ULONG_MAX + 1), rest, None
-
-
-_ULONG_MAX = 2**64 - 1
 
 
 def atoi(text: str) -> int:
