@@ -21,6 +21,7 @@ from .frag import Reassembler
 from .ifnet import AF_INET, IFF_LOOPBACK, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
+from .stats import ICMP_MAXTYPE
 from .transport import PerSecondLimit, udp_input
 from .unsent import unsent_ipv4
 
@@ -293,10 +294,13 @@ class Inet4:
             host.ipstat.icps_badsum += 1
             host.drop(error.reason, pkt, ifp)
             return
+        if icmp.type <= ICMP_MAXTYPE:
+            host.ipstat.icps_inhist[icmp.type] += 1  # icmp_input: every type it knows, once checksummed
         src, dst = IPv4Address(pkt[12:16]), IPv4Address(pkt[16:20])
         if icmp.type == ICMP_ECHO:
             reply_src = dst if dst.packed in host.local4 else ifp.first_address(AF_INET)
             host.ipstat.icps_reflect += 1
+            host.ipstat.icps_outhist[ICMP_ECHOREPLY] += 1
             try:
                 self.output(src, 1, Icmp(ICMP_ECHOREPLY, 0, icmp.rest, icmp.payload).to_bytes(),
                             src=reply_src, tos=pkt[1])
@@ -335,6 +339,7 @@ class Inet4:
         quote = pkt[: hlen + max(8, min(host.sysctl.get("net.inet.icmp.quotelen"), total - hlen))]
         rest = mtu if type_ == ICMP_UNREACH and code == ICMP_UNREACH_NEEDFRAG else 0
         original_dst = pkt[16:20]
+        host.ipstat.icps_outhist[type_] += 1  # the message is built: it counts, sent or not
         reply_src = IPv4Address(original_dst) if original_dst in host.local4 else (
             ifp.first_address(AF_INET) if ifp is not None else None)
         try:

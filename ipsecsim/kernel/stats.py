@@ -1,8 +1,14 @@
 """Protocol counters of one host, with FreeBSD's field names (netinet/ip_var.h, icmp_var.h, udp_var.h)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["IpStat"]
+__all__ = ["IpStat", "ICMP_MAXTYPE"]
+
+ICMP_MAXTYPE = 40  # netinet/ip_icmp.h: the histograms have a slot for each type 0..40
+
+
+def _histogram() -> list[int]:
+    return [0] * (ICMP_MAXTYPE + 1)
 
 
 @dataclass(slots=True)
@@ -35,6 +41,8 @@ class IpStat:
     icps_badsum: int = 0
     icps_reflect: int = 0
     icps_ratelimited: int = 0
+    icps_outhist: list[int] = field(default_factory=_histogram)  # ICMP messages generated, by type
+    icps_inhist: list[int] = field(default_factory=_histogram)  # ICMP messages received, by type
     udps_ipackets: int = 0
     udps_noport: int = 0
     udps_badsum: int = 0
@@ -51,3 +59,14 @@ class IpStat:
     ip6s_fragmented: int = 0
     ip6s_ofragments: int = 0
     ip6s_toobig: int = 0
+
+    def zero(self, prefix: str) -> None:
+        """Writing zeros to a protocol's stats sysctl (``netstat -z``): every counter whose name
+        starts with ``prefix`` (``icps_`` is icmpstat, histograms included) back to 0."""
+        for name in self.__slots__:
+            if name.startswith(prefix):
+                value = getattr(self, name)
+                if isinstance(value, list):
+                    value[:] = [0] * len(value)
+                else:
+                    setattr(self, name, 0)

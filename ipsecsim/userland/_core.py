@@ -62,6 +62,9 @@ class CommandContext:
     diagnostic: str | None = None
     background: list = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
+    # errno as the program's last failing library call or ioctl left it ("0": none yet); warn(3)
+    # messages end with its strerror, even when the failure they report did not set it.
+    errno: str = "0"
     resolver: Callable[[str, int], object] | None = None
     _sink: Callable[[str, bool], None] | None = None
 

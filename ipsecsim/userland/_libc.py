@@ -9,16 +9,18 @@ same way rather than with :mod:`ipaddress`, which is stricter.
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from ..kernel import ERRNO_TEXT
+from ._core import Exit
 
 __all__ = [
-    "EX_USAGE", "EX_DATAERR", "EX_NOHOST", "EX_UNAVAILABLE", "EX_SOFTWARE", "EX_OSERR",
-    "strerror", "strtol", "strtonum", "atoi", "inet_aton", "inet_network", "inet_lnaof",
+    "EX_USAGE", "EX_DATAERR", "EX_NOINPUT", "EX_NOHOST", "EX_UNAVAILABLE", "EX_SOFTWARE", "EX_OSERR",
+    "getopt", "strerror", "strtol", "strtoul", "strtonum", "atoi", "inet_aton", "inet_network", "inet_lnaof",
     "parse_inet6", "HOSTS", "host_name", "routename",
 ]
 
 # sysexits.h
 EX_USAGE = 64
 EX_DATAERR = 65
+EX_NOINPUT = 66
 EX_NOHOST = 68
 EX_UNAVAILABLE = 69
 EX_SOFTWARE = 70
@@ -27,6 +29,7 @@ EX_OSERR = 71
 # strerror(3) for the errno names the userland reports, FreeBSD's wording.
 _STRERROR = {
     **ERRNO_TEXT,
+    "0": "No error: 0",  # sys_errlist[0]: what warn() appends when nothing has set errno
     "EPERM": "Operation not permitted",
     "ENOENT": "No such file or directory",
     "ESRCH": "No such process",
@@ -39,7 +42,42 @@ _STRERROR = {
     "ENOTSUP": "Operation not supported",
     "EAGAIN": "Resource temporarily unavailable",
     "ENOMEM": "Cannot allocate memory",
+    "ERANGE": "Result too large",
 }
+
+
+def getopt(prog: str, optstring: str, args: list[str], usage: str,
+           status: int = 1) -> tuple[list[tuple[str, str]], list[str]]:
+    """getopt(3) as BSD programs loop over it: the (letter, argument) pairs in order, then the
+    operands. Flags group (``-nq``); an option's argument is the rest of its word or the next
+    word; ``--`` ends the options. A letter not in ``optstring`` or a missing argument is the
+    program's usage(): ``prog: illegal option -- x`` and the usage text, exit ``status``."""
+    takes = {optstring[i] for i in range(len(optstring) - 1) if optstring[i + 1] == ":"}
+    opts: list[tuple[str, str]] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-") and len(args[i]) > 1:
+        if args[i] == "--":
+            i += 1
+            break
+        word = args[i]
+        for j in range(1, len(word)):
+            ch = word[j]
+            if ch not in optstring or ch == ":":
+                message = f"{prog}: illegal option -- {ch}"
+                raise Exit(status, f"{message}\n{usage}", diagnostic=message)
+            if ch in takes:
+                value = word[j + 1 :]
+                if not value:
+                    i += 1
+                    if i >= len(args):
+                        message = f"{prog}: option requires an argument -- {ch}"
+                        raise Exit(status, f"{message}\n{usage}", diagnostic=message)
+                    value = args[i]
+                opts.append((ch, value))
+                break
+            opts.append((ch, ""))
+        i += 1
+    return opts, args[i:]
 
 
 def strerror(errno_name: str) -> str:
@@ -77,6 +115,24 @@ def strtol(text: str, base: int = 0) -> tuple[int, str]:
     if n == 0:
         return 0, text
     return sign * int(s[:n], base), s[n:]
+
+
+_ULONG_MAX = 2**64 - 1  # unsigned long on amd64
+
+
+def strtoul(text: str, base: int = 0) -> tuple[int, str, str | None]:
+    """C ``strtoul`` with a 64-bit ``unsigned long``: (value, unparsed rest, errno it set or None).
+
+    No digits at all: 0, the whole text as the rest, and EINVAL (FreeBSD's libc sets it; an
+    empty string is such a case, with an empty rest). Too large: ULONG_MAX and ERANGE. A
+    leading ``-`` negates modulo 2**64, so ``-1`` is ULONG_MAX.
+    """
+    value, rest = strtol(text, base)
+    if rest == text:
+        return 0, rest, "EINVAL"
+    if abs(value) > _ULONG_MAX:
+        return _ULONG_MAX, rest, "ERANGE"
+    return value % (_ULONG_MAX + 1), rest, None
 
 
 def atoi(text: str) -> int:

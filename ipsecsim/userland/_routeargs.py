@@ -37,6 +37,7 @@ class RouteRequest:
     gateway: str = ""
     dst: object = None
     plen: int | None = None
+    mask_af: int | None = None  # the family the netmask was built in (the af at that point)
     gw: object = None
     gw_ifp: object = None
     ifp_name: str | None = None
@@ -46,6 +47,11 @@ class RouteRequest:
     @property
     def family(self) -> int:
         return self.af or 4
+
+
+def _set_mask(req: RouteRequest, plen: int, family: int) -> None:
+    req.plen = plen
+    req.mask_af = family
 
 
 def _bad_address(text: str) -> Exit:
@@ -67,7 +73,7 @@ def _makenetandmask(req: RouteRequest, net: int, bits: int, text: str) -> None:
     if bits > 32:
         raise _bad_address(text)
     req.dst = IPv4Address(addr)
-    req.plen = bits
+    _set_mask(req, bits, 4)
 
 
 def _prefixlen(req: RouteRequest, text: str) -> int:
@@ -75,7 +81,7 @@ def _prefixlen(req: RouteRequest, text: str) -> int:
     top = 128 if req.family == 6 else 32
     if length < 0 or length > top:
         raise Exit(EX_USAGE, f"route: {text}: invalid prefixlen")
-    req.plen = length
+    _set_mask(req, length, req.family)
     return -1 if length == top else length
 
 
@@ -94,9 +100,9 @@ def _getaddr(ctx: CommandContext, req: RouteRequest, which: str, text: str) -> b
         if which == "dst":
             req.forcenet = True
             req.dst = IPv6Address(0) if v6 else IPv4Address(0)
-            req.plen = 0
+            _set_mask(req, 0, req.af)
         elif which == "netmask":
-            req.plen = 0
+            _set_mask(req, 0, req.af)
         return False
     if v6:
         name, _, length = text.partition("/") if which == "dst" else (text, "", "")
@@ -106,7 +112,7 @@ def _getaddr(ctx: CommandContext, req: RouteRequest, which: str, text: str) -> b
         if which == "gateway":
             req.gw = address
         elif which == "netmask":
-            req.plen = bin(int(address)).count("1")
+            _set_mask(req, bin(int(address)).count("1"), 6)
         else:
             req.dst = address
             if not length and address.is_unspecified:
@@ -127,7 +133,7 @@ def _getaddr(ctx: CommandContext, req: RouteRequest, which: str, text: str) -> b
             if which == "gateway":
                 req.gw = address
             elif which == "netmask":
-                req.plen = bin(int(address)).count("1")
+                _set_mask(req, bin(int(address)).count("1"), 4)
             elif req.forcehost or inet_lnaof(address) != 0:
                 req.dst = address
             else:

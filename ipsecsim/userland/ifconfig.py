@@ -17,7 +17,8 @@ scenario check reports them.
 
 Other interface types plug in with :func:`register_cloner` (``ifconfig ipsec0
 create``), :func:`register_command` (``tunnel``, ``reqid``) and the hooks of
-:mod:`._ifstatus`.
+:mod:`._ifstatus`. ``create`` on an interface that exists is ``interface ipsec0 already
+exists`` when alone; followed by more arguments it is dropped and the rest applied.
 """
 
 from dataclasses import dataclass, field
@@ -369,9 +370,16 @@ def ifconfig(ctx: CommandContext, argv: list[str]) -> int:
     name, args = args[0], args[1:]
     ifp = host.interfaces.get(name)
     if ifp is None:
+        ctx.errno = "ENXIO"  # if_nametoindex() failed; a later warn() shows it
         if args and args[0] in ("create", "plumb"):
             return _create(ctx, name, args[1:])
         raise _fail(f"interface {name} does not exist")
+    if args and args[0] in ("create", "plumb"):
+        # ifconfig.c main(): "create" alone on an existing interface is an error; with more
+        # arguments it is dropped and the rest applies to the interface as it is.
+        if len(args) == 1:
+            raise _fail(f"interface {name} already exists")
+        args = args[1:]
     family = None
     if args and args[0] in _FAMILIES:
         family, args = args[0], args[1:]

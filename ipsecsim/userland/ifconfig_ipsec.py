@@ -2,18 +2,18 @@
 
 ``ifconfig ipsec0 create [reqid N]``, ``destroy``, ``reqid N``, ``[inet|inet6] tunnel SRC DST``,
 ``-tunnel`` / ``deletetunnel``, ``tunnelfib N``; the status shows ``tunnel inet A --> B``,
-``groups: ipsec`` and ``reqid: N``. Like FreeBSD's ifconfig, a refused reqid or tunnel
-ioctl is a warning (``ifconfig: ioctl(IPSECSREQID): File exists``), not a failure; a scenario
-reports it as a command error all the same.
+``groups: ipsec`` and ``reqid: N``. Like FreeBSD's ifconfig, a refused reqid, tunnel or
+tunnelfib ioctl, and a reqid or tunnelfib value strtoul cannot read, are warnings ending
+in strerror(errno) (``ifconfig: ioctl(IPSECSREQID): File exists``, ``ifconfig: Invalid reqid
+value abc: Invalid argument``), not failures: the remaining arguments apply, the status is 0.
+A scenario reports each of them as a command error all the same.
 """
-
-from ipaddress import ip_address
 
 from ..kernel.if_ipsec import IPSEC_MTU_MAX, IPSEC_MTU_MIN, IfIpsecError, IpsecIf, create_ipsec
 from ..kernel.ifnet import Ifnet
 from ._core import CommandContext, Exit
 from ._ifstatus import GROUPS, STATUS_HOOKS, TUNNEL_STATUS_HOOKS
-from ._libc import strerror
+from ._libc import inet_aton, parse_inet6, strerror, strtoul
 from .ifconfig import MTU_RANGE, register_cloner, register_command
 
 __all__: list[str] = []
@@ -30,51 +30,72 @@ def _destroy(ctx: CommandContext, ifp: Ifnet) -> None:
     ifp.destroy()
 
 
-def _ipsec(ifp: Ifnet, what: str) -> IpsecIf:
+def _ipsec(ifp: Ifnet) -> IpsecIf:
+    """The if_ipsec softc behind an ioctl; any other driver answers these ioctls with EINVAL."""
     if not isinstance(ifp, IpsecIf):
-        raise Exit(1, f"ifconfig: {what}: Invalid argument")
+        raise IfIpsecError("EINVAL", "Invalid argument")
     return ifp
 
 
+def _getaddrinfo(ctx: CommandContext, text: str):
+    """getaddrinfo(text, NULL, NULL, ...) as settunnel() calls it: numbers of either family
+    (inet_aton's short forms too, a ``%zone`` dropped) or a host name."""
+    address = inet_aton(text) or parse_inet6(text) or ctx.resolve(text, 4) or ctx.resolve(text, 6)
+    if address is None:  # gai_strerror(EAI_NONAME)
+        raise Exit(1, "ifconfig: error in parsing address string: hostname nor servname provided, or not known")
+    return address
+
+
 def _reqid(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
+    """setreqid (ifipsec.c): ``strtoul(val, &ep, 0)`` into a uint32_t, so ``0x10`` is 16, ``010``
+    is 8, ``-1`` is 4294967295 and ``99999999999`` keeps its low 32 bits; trailing text is
+    ``warn("Invalid reqid value %s")``. Both warnings leave the exit status at 0. [S11.1]"""
     text = args[0]
-    try:
-        value = int(text, 0) if not (len(text) > 1 and text[0] == "0" and text[1] not in "xX") else int(text, 8)
-    except ValueError:
-        ctx.warn(f"ifconfig: Invalid reqid value {text}")
+    value, rest, errno = strtoul(text, 0)
+    if errno is not None:
+        ctx.errno = errno  # EINVAL when there were no digits at all ("abc")
+    if rest:
+        ctx.warn(f"ifconfig: Invalid reqid value {text}: {strerror(ctx.errno)}")
         return
     try:
-        _ipsec(ifp, "ioctl(IPSECSREQID)").set_reqid(value)
+        _ipsec(ifp).set_reqid(value & 0xFFFFFFFF)
     except IfIpsecError as error:
+        ctx.errno = error.errno_name
         ctx.warn(f"ifconfig: ioctl(IPSECSREQID): {strerror(error.errno_name)}")  # warn() [S11.1]
 
 
 def _tunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
-    try:
-        src, dst = ip_address(args[0]), ip_address(args[1])
-    except ValueError as error:
-        raise Exit(1, f"ifconfig: error in parsing address string: {error}") from None
+    src, dst = _getaddrinfo(ctx, args[0]), _getaddrinfo(ctx, args[1])
     if src.version != dst.version:
         raise Exit(1, "ifconfig: source and destination address families do not match")  # [S11.3]
     ioctl = "SIOCSIFPHYADDR" if src.version == 4 else "SIOCSIFPHYADDR_IN6"
     try:
-        _ipsec(ifp, ioctl).set_tunnel(src, dst)
+        _ipsec(ifp).set_tunnel(src, dst)
     except IfIpsecError as error:
+        ctx.errno = error.errno_name
         ctx.warn(f"ifconfig: {ioctl}: {strerror(error.errno_name)}")  # warn() [S11.3]
 
 
 def _deletetunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
-    _ipsec(ifp, "SIOCDIFPHYADDR").delete_tunnel()
+    try:
+        _ipsec(ifp).delete_tunnel()
+    except IfIpsecError as error:
+        raise Exit(1, f"ifconfig: SIOCDIFPHYADDR: {strerror(error.errno_name)}") from None  # err(1) [S11.3]
 
 
 def _tunnelfib(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
+    """settunfib (iffib.c): strtoul(val, &ep, 0); trailing text or a value past UINT_MAX is
+    ``warn("fib %s not valid")``, a refused ioctl ``warn("ioctl (SIOCSTUNFIB)")``: exit status 0."""
+    fib, rest, errno = strtoul(args[0], 0)
+    if errno is not None:
+        ctx.errno = errno
+    if rest or fib > 0xFFFFFFFF:
+        ctx.warn(f"ifconfig: fib {args[0]} not valid: {strerror(ctx.errno)}")
+        return
     try:
-        fib = int(args[0], 0)
-    except ValueError:
-        raise Exit(1, f"ifconfig: {args[0]}: bad value") from None
-    try:
-        _ipsec(ifp, "ioctl (SIOCSTUNFIB)").set_tunnel_fib(fib)
+        _ipsec(ifp).set_tunnel_fib(fib)
     except IfIpsecError as error:
+        ctx.errno = error.errno_name
         ctx.warn(f"ifconfig: ioctl (SIOCSTUNFIB): {strerror(error.errno_name)}")
 
 

@@ -12,14 +12,17 @@ simulated kernel keeps per-interface counters only), so they show 0.
 from the host's counters, in the order of main.c's ``protox[]`` (tcp, udp, sctp,
 divert, ip, icmp, igmp, ipsec, ah, esp, ipcomp, pim, carp, pfsync, arp) with the
 protocols the simulator does not count left out; counters the simulator does not
-keep print as 0, and the ICMP histograms are left out. ``-p esp`` and ``-p ipsec``
-print the host's espstat and ipsecstat as usr.bin/netstat/ipsec.c does.
+keep print as 0; icmp has its output and input histograms (:mod:`._netstat_icmp`).
+``-p esp`` and ``-p ipsec`` print the host's espstat and ipsecstat as
+usr.bin/netstat/ipsec.c does. ``-z`` zeroes the ip, icmp and udp counters as it prints
+them (it prints zeros); it leaves espstat and ipsecstat as they are.
 """
 
 from ..kernel import format_route_flags
 from ..kernel.ifnet import IFF_UP
 from ._core import CommandContext, Exit, register
-from ._libc import EX_USAGE, host_name, routename, strtol
+from ._libc import EX_USAGE, getopt, host_name, routename, strtol
+from ._netstat_icmp import icmp_stats
 
 __all__ = ["netstat"]
 
@@ -34,37 +37,16 @@ USAGE = (
     "               [-j jail] [-M core] [-N system]"
 )
 _FAMILIES = {"inet": 4, "inet6": 6, "ipv6": 6, "ipv4": 4}
-_WITH_ARG = "fFIpjMNwq"
+_OPTSTRING = "46AaBbCcdF:f:gHhI:ij:LlM:mN:nPp:q:RrSsTtuWw:xz"
 
 
 def _getopt(argv: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """main.c's getopt loop: each option letter with its arguments, in order."""
+    pairs, rest = getopt("netstat", _OPTSTRING, argv[1:], USAGE, EX_USAGE)
     opts: dict[str, list[str]] = {}
-    i = 1
-    while i < len(argv) and argv[i].startswith("-") and len(argv[i]) > 1:
-        if argv[i] == "--":
-            i += 1
-            break
-        word = argv[i]
-        j = 1
-        while j < len(word):
-            ch = word[j]
-            if ch not in "46AaBbCcdFfgHhIiLlMmNnPpqRrSsTtuWwxzj":
-                raise Exit(EX_USAGE, f"netstat: illegal option -- {ch}\n{USAGE}",
-                           diagnostic=f"netstat: illegal option -- {ch}")
-            if ch in _WITH_ARG:
-                value = word[j + 1 :]
-                if not value:
-                    i += 1
-                    if i >= len(argv):
-                        raise Exit(EX_USAGE, f"netstat: option requires an argument -- {ch}\n{USAGE}",
-                                   diagnostic=f"netstat: option requires an argument -- {ch}")
-                    value = argv[i]
-                opts.setdefault(ch, []).append(value)
-                break
-            opts.setdefault(ch, []).append("")
-            j += 1
-        i += 1
-    return opts, argv[i:]
+    for ch, value in pairs:
+        opts.setdefault(ch, []).append(value)
+    return opts, rest
 
 
 @register("netstat")
@@ -284,27 +266,6 @@ def _ip_stats(st, every: bool) -> list[str]:
     return ["ip:"] + lines
 
 
-def _icmp_stats(st, every: bool) -> list[str]:
-    rows = [
-        ("icps_error", "call{s} to icmp_error"),
-        ("icps_oldicmp", "error{s} not generated in response to an icmp message"),
-        ("icps_badcode", "message{s} with bad code fields"),
-        ("icps_tooshort", "message{s} less than the minimum length"),
-        ("icps_badsum", "message{s} with bad checksum"), ("icps_badlen", "message{s} with bad length"),
-        ("icps_bmcastecho", "multicast echo requests ignored"),
-        ("icps_bmcasttstamp", "multicast timestamp requests ignored"),
-        ("icps_reflect", "message response{s} generated"),
-        ("icps_badaddr", "invalid return address{es}"), ("icps_noroute", "no return route{s}"),
-    ]
-    lines = []
-    for field, text in rows:
-        value = getattr(st, field, 0)
-        if value or every:
-            text = text.replace("{s}", _plural(value)).replace("{es}", "" if value == 1 else "es")
-            lines.append(f"\t{value} {text}")
-    return ["icmp:"] + lines + ["\tICMP address mask responses are disabled"]
-
-
 def _udp_stats(st, every: bool) -> list[str]:
     ipackets, noport, badsum = st.udps_ipackets, st.udps_noport, st.udps_badsum
     rows = [
@@ -317,7 +278,9 @@ def _udp_stats(st, every: bool) -> list[str]:
     return ["udp:"] + [f"\t{value} {text.replace('{s}', _plural(value))}" for value, text in rows if value or every]
 
 
-_STATS = {"ip": _ip_stats, "icmp": _icmp_stats, "udp": _udp_stats}
+_STATS = {"ip": _ip_stats, "icmp": icmp_stats, "udp": _udp_stats}
+# The counters of each protocol in the host's IpStat: what -z zeroes (net.inet.<proto>.stats).
+_PREFIX = {"ip": "ips_", "icmp": "icps_", "udp": "udps_"}
 
 
 # -- netstat -s -p esp / -p ipsec (usr.bin/netstat/ipsec.c) ------------------------------------
@@ -406,15 +369,18 @@ _PROTOX = ("udp", "ip", "icmp", "ipsec", "esp")
 
 def _stats(ctx: CommandContext, opts, family) -> int:
     every = len(opts["s"]) <= 1  # -ss: only non-zero counters
-    protocols = opts.get("p", [])
-    if not protocols:
+    for name in opts.get("p", []):  # main.c checks each -p as getopt meets it; the last one counts
+        if name not in _HOST_STATS and name not in _STATS:
+            raise Exit(1, f"netstat: {name}: unknown or uninstrumented protocol")
+    if "p" in opts:
+        protocols = opts["p"][-1:]
+    else:
         protocols = list(_PROTOX) if family in (None, 4) else []
     for name in protocols:
-        if name in _HOST_STATS:
+        if name in _HOST_STATS:  # -z does not zero these here (the key engine's counters)
             ctx.out("\n".join(_HOST_STATS[name](ctx.host, every)))
             continue
-        routine = _STATS.get(name)
-        if routine is None:
-            raise Exit(1, f"netstat: {name}: unknown or uninstrumented protocol")
-        ctx.out("\n".join(routine(ctx.host.ipstat, every)))
+        if "z" in opts:  # main.c fetch_stats(): -z writes zeros to the sysctl and prints those
+            ctx.host.ipstat.zero(_PREFIX[name])
+        ctx.out("\n".join(_STATS[name](ctx.host.ipstat, every)))
     return 0

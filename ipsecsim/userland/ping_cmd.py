@@ -21,7 +21,7 @@ import re
 from ipaddress import ip_address
 
 from ._core import CommandContext, Exit, register
-from ._libc import EX_NOHOST, EX_USAGE, inet_aton, parse_inet6, strtol, strtonum
+from ._libc import EX_NOHOST, EX_USAGE, getopt, inet_aton, parse_inet6, strtol, strtonum
 from .ping import Ping
 
 __all__ = ["ping"]
@@ -49,36 +49,6 @@ _MIN_INTERVAL = 0.000001
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _MAXPAYLOAD4 = 65535 - 20 - 8
 _MAXDATALEN6 = 131072 - 40 - 8
-
-
-def _getopt(prog: str, optstring: str, args: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
-    takes = {optstring[i] for i in range(len(optstring) - 1) if optstring[i + 1] == ":"}
-    opts = []
-    i = 0
-    while i < len(args) and args[i].startswith("-") and len(args[i]) > 1:
-        if args[i] == "--":
-            i += 1
-            break
-        word = args[i]
-        j = 1
-        while j < len(word):
-            ch = word[j]
-            if ch not in optstring or ch == ":":
-                raise Exit(1, f"{prog}: illegal option -- {ch}\n{USAGE}", diagnostic=f"{prog}: illegal option -- {ch}")
-            if ch in takes:
-                value = word[j + 1 :]
-                if not value:
-                    i += 1
-                    if i >= len(args):
-                        raise Exit(1, f"{prog}: option requires an argument -- {ch}\n{USAGE}",
-                                   diagnostic=f"{prog}: option requires an argument -- {ch}")
-                    value = args[i]
-                opts.append((ch, value))
-                break
-            opts.append((ch, ""))
-            j += 1
-        i += 1
-    return opts, args[i:]
 
 
 def _family_flags(args: list[str]) -> tuple[bool, bool, int]:
@@ -133,7 +103,7 @@ def ping(ctx: CommandContext, argv: list[str]) -> int:
         v6 = True
     else:
         raise Exit(1, f"{prog}: Unknown host")
-    opts, rest = _getopt(prog, _OPTS6 if v6 else _OPTS4, args)
+    opts, rest = getopt(prog, _OPTS6 if v6 else _OPTS4, args, USAGE)
     if len(rest) != 1:
         raise Exit(1, USAGE)
     settings = (_options6 if v6 else _options4)(ctx, prog, opts)

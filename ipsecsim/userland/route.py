@@ -57,8 +57,14 @@ class _KernelError(Exception):
 
 
 def _prefix(req: RouteRequest):
-    top = 128 if req.family == 6 else 32
-    plen = top if req.flags & RTF_HOST or req.plen is None else req.plen
+    """The prefix rtmsg_nl() sends (route_netlink.c): its length is read from the netmask as the
+    destination's own sockaddr type, whatever ``-inet``/``-inet6`` said later on the line; a
+    netmask built in the other family reads as no bits at all."""
+    top = req.dst.max_prefixlen
+    if req.flags & RTF_HOST or req.plen is None:
+        plen = top
+    else:
+        plen = req.plen if req.mask_af == req.dst.version else 0
     return ip_network((req.dst, plen), strict=False)
 
 

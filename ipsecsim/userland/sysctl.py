@@ -4,15 +4,16 @@
 ``sysctl NAME=VALUE`` prints ``NAME: old -> new``; ``-n`` drops the names,
 ``-N`` prints only names, ``-e`` uses ``=`` as the separator, ``-d`` prints
 descriptions, ``-a`` prints everything, ``-i`` ignores unknown names and ``-q``
-keeps their warning quiet. Integers are read as ``strtol(…, 0)`` reads them
-(``0x10``, ``010``). Errors: ``sysctl: unknown oid 'net.foo'``,
+keeps their warning quiet; ``-f file`` fails as for a missing file (there is no
+filesystem), ``-B size`` and ``-w`` are accepted and change nothing. Integers are
+read as ``strtol(…, 0)`` reads them (``0x10``, ``010``). Errors: ``sysctl: unknown oid 'net.foo'``,
 ``sysctl: oid 'net.fibs' is read only``, ``sysctl: invalid integer 'abc'``,
 ``sysctl: net.inet.ip.ttl=0: Invalid argument``.
 """
 
 from ..kernel import SysctlError
 from ._core import CommandContext, Exit, register
-from ._libc import strtol
+from ._libc import EX_NOINPUT, getopt, strtol
 
 __all__ = ["sysctl"]
 
@@ -24,22 +25,19 @@ USAGE = (
 
 @register("sysctl")
 def sysctl(ctx: CommandContext, argv: list[str]) -> int:
-    flags: set[str] = set()
-    args = argv[1:]
-    while args and args[0].startswith("-") and len(args[0]) > 1:
-        option = args.pop(0)
-        if option == "--":
-            break
-        for ch in option[1:]:
-            if ch not in "AabdehiNnoqTtWxX":
-                raise Exit(1, f"sysctl: illegal option -- {ch}\n{USAGE}", diagnostic=f"sysctl: illegal option -- {ch}")
-            flags.add(ch)
+    opts, args = getopt("sysctl", "AabB:def:hiNnoqtTwWxX", argv[1:], USAGE)
+    flags = {ch for ch, _ in opts}
+    # -B (a buffer size) and -w (compatibility) change nothing here
+    conffile = next((value for ch, value in reversed(opts) if ch == "f"), None)
     if "N" in flags and "n" in flags:
         raise Exit(1, USAGE)
     if not args:
         if "a" in flags or "A" in flags or "X" in flags:
             return _show(ctx, ctx.host.sysctl.names(), flags)
-        raise Exit(1, USAGE)
+        if conffile is None:
+            raise Exit(1, USAGE)
+    if conffile is not None:  # parsefile(): no filesystem in the simulator, so fopen() fails
+        raise Exit(EX_NOINPUT, f"sysctl: {conffile}: No such file or directory")
     failures = 0
     for arg in args:
         failures += _one(ctx, arg, flags)

@@ -149,7 +149,7 @@ def test_ifconfig_dash_a_equals_no_arguments(lab):
     ("ifconfig em0 ether 02:00:00:00:00:01", "ifconfig: ioctl (SIOCSIFLLADDR): Operation not supported"),
     ("ifconfig em0 destroy", "ifconfig: SIOCIFDESTROY: Invalid argument"),
     ("ifconfig gif0 create", "ifconfig: SIOCIFCREATE2 (gif0): Invalid argument"),
-    ("ifconfig em0 create", "ifconfig: create: bad value"),
+    ("ifconfig em0 create", "ifconfig: interface em0 already exists"),
     ("ifconfig -x", "ifconfig: illegal option -- x"),
     ("ifconfig -a foo", "usage: ifconfig [-L] interface address_family [address [dest_address]]"),
     ("ifconfig -l -a", "usage: ifconfig [-L] interface address_family [address [dest_address]]"),
@@ -232,3 +232,106 @@ def test_lo0_addresses(one):
     one.out("H", "ifconfig lo0 inet6 fe80::1%lo0 prefixlen 64")
     assert "\tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x1" in one.out("H", "ifconfig lo0").splitlines()
     assert IPv6Interface("fe80::1/64") in [a.interface for a in one.hosts["H"].lo0.addrs6]
+
+
+# -- create on an existing interface (sbin/ifconfig/ifconfig.c main()) ---------------------------
+
+
+def test_create_alone_on_an_existing_interface_fails(lab):
+    lab.out("A", "ifconfig ipsec0 create")
+    result = lab.sh("A", "ifconfig ipsec0 create", file="A.sh")
+    assert (result.status, result.output) == (1, "ifconfig: interface ipsec0 already exists\n")
+    assert [str(e) for e in result.errors] == ["A.sh:1:1: ifconfig: interface ipsec0 already exists"]
+    result = lab.sh("A", "ifconfig ipsec0 plumb")
+    assert result.errors[0].message == "ifconfig: interface ipsec0 already exists"
+
+
+def test_create_with_more_arguments_on_an_existing_interface_applies_the_rest(lab):
+    """main() drops the "create" and runs the rest as a plain ifconfig of that interface."""
+    lab.out("A", "ifconfig ipsec0 create reqid 100")
+    assert lab.out("A", "ifconfig ipsec0 create inet tunnel 10.0.1.1 10.0.2.2 reqid 200") == ""
+    ipsec0 = lab.hosts["A"].interface("ipsec0")
+    assert (ipsec0.reqid, str(ipsec0.src), str(ipsec0.dst)) == (200, "10.0.1.1", "10.0.2.2")
+    assert lab.out("A", "ifconfig em0 create mtu 1400") == ""
+    assert lab.hosts["A"].interface("em0").mtu == 1400
+    # an address family right after "create" is read as the family, as for any interface
+    assert lab.out("A", "ifconfig ipsec0 create inet") == lab.out("A", "ifconfig ipsec0 inet")
+
+
+# -- reqid values (sbin/ifconfig/ifipsec.c setreqid()) ----------------------------------------------
+
+
+@pytest.mark.parametrize("value, reqid", [
+    ("0x10", 16),  # strtoul(val, &ep, 0): hex
+    ("010", 8),  # ... and octal
+    ("-1", 4294967295),  # strtoul negates modulo 2**64; the uint32_t keeps the low 32 bits
+    ("99999999999", 99999999999 % 2**32),
+    ("99999999999999999999999", 4294967295),  # ERANGE gives ULONG_MAX, and *ep is '\0': no warning
+    ("", 100),  # no digits but *ep is '\0': the ioctl gets 0, which keeps an existing reqid [S2.3]
+])
+def test_reqid_is_read_as_strtoul_into_a_uint32(lab, value, reqid):
+    lab.out("A", "ifconfig ipsec0 create reqid 100")
+    assert lab.out("A", f"ifconfig ipsec0 reqid '{value}'") == ""
+    assert lab.hosts["A"].interface("ipsec0").reqid == reqid
+
+
+def test_invalid_reqid_warns_with_strerror_and_exits_0(lab):
+    """warn("Invalid reqid value %s", val) appends strerror(errno): strtoul set EINVAL when
+    it found no digits. warn() does not exit, so the status stays 0 and the reqid unchanged."""
+    lab.out("A", "ifconfig ipsec0 create reqid 100")
+    result = lab.sh("A", "ifconfig ipsec0 reqid abc")
+    assert (result.status, result.output) == (0, "ifconfig: Invalid reqid value abc: Invalid argument\n")
+    # A scenario still lists the warning as a command error.
+    assert [e.message for e in result.errors] == ["ifconfig: Invalid reqid value abc: Invalid argument"]
+    assert lab.hosts["A"].interface("ipsec0").reqid == 100
+
+
+def test_invalid_reqid_after_digits_shows_the_errno_left_before(lab):
+    """With digits then junk, strtoul sets no errno: warn() shows what was left, nothing on an
+    existing interface, ENXIO from if_nametoindex() when "create" made it."""
+    lab.out("A", "ifconfig ipsec0 create")
+    assert lab.sh("A", "ifconfig ipsec0 reqid 12abc").output == "ifconfig: Invalid reqid value 12abc: No error: 0\n"
+    assert lab.sh("A", "ifconfig ipsec1 create reqid 12abc").output == (
+        "ifconfig: Invalid reqid value 12abc: Device not configured\n")
+    assert lab.sh("A", "ifconfig ipsec0 reqid abc reqid 12abc").output == (
+        "ifconfig: Invalid reqid value abc: Invalid argument\n"
+        "ifconfig: Invalid reqid value 12abc: Invalid argument\n")
+
+
+@pytest.mark.parametrize("value, message", [
+    ("x", "ifconfig: fib x not valid: Invalid argument"),  # no digits: strtoul's EINVAL
+    ("4294967296", "ifconfig: fib 4294967296 not valid: No error: 0"),  # past UINT_MAX: errno untouched
+    ("99999999999999999999999", "ifconfig: fib 99999999999999999999999 not valid: Result too large"),
+    ("1", "ifconfig: ioctl (SIOCSTUNFIB): Invalid argument"),  # one fib: the kernel refuses [S3.9]
+])
+def test_tunnelfib_warnings(lab, value, message):
+    """iffib.c settunfib(): strtoul, then warn() for a bad value or a refused SIOCSTUNFIB; both
+    leave the exit status at 0. It used to print "ifconfig: x: bad value" and exit 1."""
+    lab.out("A", "ifconfig ipsec0 create")
+    result = lab.sh("A", f"ifconfig ipsec0 tunnelfib {value} mtu 1300")
+    assert (result.status, result.output) == (0, message + "\n")
+    assert [e.message for e in result.errors] == [message]  # a command error in a scenario all the same
+    assert lab.hosts["A"].interface("ipsec0").mtu == 1300  # the arguments after it still apply
+
+
+@pytest.mark.parametrize("command, message, status", [
+    # ifhwioctl() hands the ioctl to em(4), whose ether_ioctl() answers EINVAL
+    ("ifconfig em0 reqid 5 mtu 1300", "ifconfig: ioctl(IPSECSREQID): Invalid argument", 0),  # warn()
+    ("ifconfig em0 tunnel 10.0.1.1 10.0.2.2 mtu 1300", "ifconfig: SIOCSIFPHYADDR: Invalid argument", 0),  # warn()
+    ("ifconfig em0 -tunnel mtu 1300", "ifconfig: SIOCDIFPHYADDR: Invalid argument", 1),  # err(1, ...)
+])
+def test_ipsec_ioctls_on_another_interface(lab, command, message, status):
+    result = lab.sh("A", command)
+    assert (result.status, result.output) == (status, message + "\n")
+    assert (lab.hosts["A"].interface("em0").mtu == 1300) == (status == 0)  # a warning goes on
+
+
+def test_tunnel_addresses_are_read_by_getaddrinfo(lab):
+    """settunnel() (ifconfig.c): getaddrinfo() takes inet_aton's short forms and host names;
+    what it cannot read is errx(1) with gai_strerror(), not a Python message."""
+    lab.out("A", "ifconfig ipsec0 create")
+    lab.out("A", "ifconfig ipsec0 tunnel 10.0.1.1 10.2")
+    assert str(lab.hosts["A"].interface("ipsec0").dst) == "10.0.0.2"
+    result = lab.sh("A", "ifconfig ipsec0 tunnel 10.0.1.1 nowhere")
+    assert (result.status, result.output) == (
+        1, "ifconfig: error in parsing address string: hostname nor servname provided, or not known\n")

@@ -25,7 +25,7 @@ def test_golden_netstat_i(lab, golden):
 def test_golden_netstat_s(lab, golden):
     text = ""
     for name, cmd in (("A", "netstat -s -p ip"), ("R", "netstat -s -p icmp"), ("R", "netstat -ss -p ip"),
-                      ("B", "netstat -s -p udp")):
+                      ("B", "netstat -s -p udp"), ("B", "netstat -s -p icmp"), ("A", "netstat -ss -p icmp")):
         text += f"{name}# {cmd}\n{lab.out(name, cmd)}"
     golden("userland_netstat_s.txt", text)
 
@@ -56,11 +56,15 @@ def test_counters_in_netstat_s(lab):
     # ips_cantforward for the one without a route (sys/netinet/ip_fastfwd.c ip_tryforward,
     # ip_findroute); usr.bin/netstat/inet.c ip_stats prints the pair on one line.
     assert "\t6 packets forwarded (6 packets fast forwarded)\n\t1 packet not forwardable\n" in text
-    assert lab.out("A", "netstat -ss -p icmp") == "icmp:\n\tICMP address mask responses are disabled\n"
+    assert lab.out("A", "netstat -ss -p icmp") == ("icmp:\n\tInput histogram:\n\t\techo reply: 3\n"
+                                                 "\t\tdestination unreachable: 1\n"
+                                                 "\tICMP address mask responses are disabled\n")
+    assert lab.out("B", "netstat -ss -p icmp -p udp") == lab.out("B", "netstat -ss -p udp")  # the last -p
 
 
 @pytest.mark.parametrize("command, message, status", [
     ("netstat -s -p tcp", "netstat: tcp: unknown or uninstrumented protocol", 1),
+    ("netstat -s -p ip -p tcp", "netstat: tcp: unknown or uninstrumented protocol", 1),
     ("netstat -rn -F 1", "netstat: 1: invalid fib", 64),
     ("netstat -rn -F x", "netstat: x: invalid fib", 1),
     ("netstat -r -f appletalk", "netstat: appletalk: unknown address family", 1),
@@ -84,3 +88,53 @@ def test_golden_netstat_s_every_protocol(lab, golden):
     assert sections == ["udp:", "ip:", "icmp:", "ipsec:", "esp:"]
     assert lab.out("A", "netstat -s -4") == lab.out("A", "netstat -s")
     assert lab.out("A", "netstat -s").endswith(lab.out("A", "netstat -s -p ipsec") + lab.out("A", "netstat -s -p esp"))
+
+
+# -- ICMP histograms (usr.bin/netstat/inet.c icmp_stats()) ----------------------------------------
+
+
+def test_icmp_histograms_count_messages_by_type(lab):
+    """B answered A's three echo requests: each counts in B's input histogram as "echo" and in
+    its output histogram as "echo reply" (icmp_input's reflect). A's requests left by a raw
+    socket, which icmpstat does not count; R's host unreachable for 10.0.9.9 came from
+    icmp_error(). Only the types seen are listed, and an empty histogram is left out."""
+    assert lab.out("B", "netstat -ss -p icmp") == (
+        "icmp:\n"
+        "\tOutput histogram:\n"
+        "\t\techo reply: 3\n"
+        "\tInput histogram:\n"
+        "\t\techo: 3\n"
+        "\t3 message responses generated\n"
+        "\tICMP address mask responses are disabled\n")
+    assert lab.out("A", "netstat -ss -p icmp") == (
+        "icmp:\n"
+        "\tInput histogram:\n"
+        "\t\techo reply: 3\n"
+        "\t\tdestination unreachable: 1\n"
+        "\tICMP address mask responses are disabled\n")
+    assert lab.out("R", "netstat -ss -p icmp").splitlines()[1:4] == [
+        "\t1 call to icmp_error", "\tOutput histogram:", "\t\tdestination unreachable: 1"]
+    stat = lab.hosts["B"].ipstat
+    assert (stat.icps_inhist[8], stat.icps_outhist[0], sum(stat.icps_inhist), sum(stat.icps_outhist)) == (3, 3, 3, 3)
+
+
+def test_icmp_histograms_sit_between_their_counters(lab):
+    """icmp_stats() prints the output histogram after the icmp_error counters and the input
+    histogram before "message responses generated"."""
+    lines = lab.out("B", "netstat -s -p icmp").splitlines()
+    assert lines[2:5] == ["\t0 errors not generated in response to an icmp message", "\tOutput histogram:",
+                          "\t\techo reply: 3"]
+    assert lines[10:14] == ["\t0 multicast timestamp requests ignored", "\tInput histogram:", "\t\techo: 3",
+                            "\t3 message responses generated"]
+
+
+def test_zero_flag_prints_zeros_and_zeroes_that_protocol(lab):
+    """main.c fetch_stats(): with -z netstat writes zeros to net.inet.icmp.stats and prints the
+    zeroed buffer; the other protocols keep their counters."""
+    ipstat = lab.hosts["B"].ipstat
+    delivered = ipstat.ips_delivered
+    zeroed = lab.out("B", "netstat -s -z -p icmp")
+    assert "histogram" not in zeroed and "\t0 message responses generated" in zeroed
+    assert (sum(ipstat.icps_inhist), sum(ipstat.icps_outhist), ipstat.icps_reflect) == (0, 0, 0)
+    assert ipstat.ips_delivered == delivered
+    assert lab.out("B", "netstat -ss -p icmp") == "icmp:\n\tICMP address mask responses are disabled\n"

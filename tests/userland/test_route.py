@@ -207,3 +207,26 @@ def test_blackhole_and_reject_routes_in_the_forwarding_path(lab):
     assert "ping: sendto: Network is unreachable" in result.output
     lab.clock.advance(30)
     assert lab.hosts["R"].drops["blackhole route"] == 2
+
+
+# -- found by fuzzing (tests/userland/test_fuzz.py) ------------------------------------------------
+
+
+def test_family_flag_after_the_destination_keeps_its_family(lab):
+    """-inet6 after an IPv4 destination changes only how later words are read: the message's
+    prefix length comes from the destination's own family (route_netlink.c rtmsg_nl_int()),
+    so ``10.0.1.1`` is still a /32 host route. Crashed with a ValueError ((10.0.1.1, 128))."""
+    result = lab.sh("A", "route add 10.9.9.9 10.0.1.2 -inet6")
+    assert (result.status, result.output) == (0, "add host 10.9.9.9: gateway 10.0.1.2\n")
+    assert fib(lab).find(ip_network("10.9.9.9/32")) is not None
+    result = lab.sh("A", "route add 10.0.1.1 -inet6")
+    assert result.errors[0].message == "add host 10.0.1.1 fib 0: route already in table"
+
+
+def test_netmask_of_the_other_family_reads_as_no_bits(lab):
+    """rtmsg_nl_int() reads the netmask as a sockaddr_in for an IPv4 destination; a mask that
+    -prefixlen built as a sockaddr_in6 has zero there (sin6_flowinfo), hence /0."""
+    lab.out("A", "route delete default")
+    assert lab.out("A", "route add -net 10.9.0.0 10.0.1.2 -inet6 -prefixlen 64") == (
+        "add net 10.9.0.0: gateway 10.0.1.2\n")
+    assert fib(lab).find(ip_network("0.0.0.0/0")).gateway == ip_network("10.0.1.2/32").network_address

@@ -76,3 +76,16 @@ def test_later_names_still_run_after_an_error(shell):
     result = shell.run("sysctl net.foo net.inet.ip.forwarding=1")
     assert result.output == "sysctl: unknown oid 'net.foo'\nnet.inet.ip.forwarding: 0 -> 1\n"
     assert result.status == 1
+
+
+def test_options_with_arguments(shell):
+    """sysctl.c main()'s getopt string is "AabB:def:hiNnoqtTwWxX": -B takes a buffer size,
+    -f a file that parsefile() opens (err(EX_NOINPUT) when it cannot: there is no filesystem
+    here), -w is a no-op. They were "illegal option" before."""
+    assert out(shell, "sysctl -B 1024 -w net.inet.ip.ttl") == "net.inet.ip.ttl: 64\n"
+    assert out(shell, "sysctl -B1024 net.fibs") == "net.fibs: 1\n"
+    result = shell.run("sysctl -f /etc/sysctl.conf net.fibs")
+    assert (result.status, result.output) == (66, "sysctl: /etc/sysctl.conf: No such file or directory\n")
+    result = shell.run("sysctl -f")
+    assert result.status == 1
+    assert result.errors[0].message == "sysctl: option requires an argument -- f"
