@@ -136,7 +136,7 @@ class RunOutputs:
             line = f"{', '.join(during) or 'an output'}: cannot write {'it' if len(during) == 1 else 'them'}: {reason}"
         self.errors.append(f"ipsecsim: {line}")
 
-    def _option_of(self, name: object) -> str | None:
+    def _option_of(self, name: str | os.PathLike[str] | None) -> str | None:
         """The option whose path ``name`` is, or lies in."""
         if name is None:
             return None
@@ -147,5 +147,5 @@ class RunOutputs:
         return None
 
 
-def _same(a: object, b: object) -> bool:
+def _same(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return Path(os.fspath(a)).absolute() == Path(os.fspath(b)).absolute()

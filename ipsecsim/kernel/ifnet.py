@@ -184,7 +184,7 @@ class EtherIf(Ifnet):
         self.transmit: Callable[[bytes], str | None] | None = None
         self.link_active = False
         self.ether = bytes([0x02]) + (hash_name(host.name + ":" + name)).to_bytes(5, "big")
-        self.baudrate = 0
+        self.baudrate: float = 0
 
     def attach(self, transmit: Callable[[bytes], str | None], mtu: int, baudrate: float) -> None:
         self.transmit = transmit

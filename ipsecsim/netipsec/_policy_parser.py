@@ -48,7 +48,8 @@ def _policy_tokens(text: str) -> list[tuple[str, object, str]]:
     """policy_token.l: (kind, value, yytext). A keyword beats an equally long address;
     ``unique:N`` beats the address rule (earlier rule on a tie); other characters are
     echoed by flex's default rule and skipped (ipsecsim does not echo them)."""
-    out, pos = [], 0
+    out: list[tuple[str, object, str]] = []
+    pos = 0
     while pos < len(text):
         m = _PL_TOKEN.match(text, pos)
         if m is None:
@@ -150,7 +151,7 @@ def parse_policy(text: str) -> ParsedPolicy:
         if kind == "ipsec":  # rule_check()
             if src is None and mode != "transport":
                 raise PolicyError("Invalid address specification")
-            if src is not None and src.version != dst.version:
+            if src is not None and dst is not None and src.version != dst.version:
                 raise PolicyError("Family mismatch")
         requests.append(IpsecRequest(proto, mode, src, dst, level, reqid))
     return ParsedPolicy(direction, kind, tuple(requests) if kind == "ipsec" else ())

@@ -7,6 +7,7 @@ A recursive-descent transcription, one method per nonterminal, over a
 from __future__ import annotations
 
 import ipaddress
+from typing import NoReturn
 
 from ._policy_parser import ParsedPolicy, PolicyError, parse_policy
 from ._protocols import IPPROTO_ICMPV6, PROTOCOL_NUMBERS
@@ -66,7 +67,7 @@ class Parser:
             self._error("syntax error", at=self.tok)
         return self._advance()
 
-    def _error(self, message: str | None, at: Token | None = None, detail: str = "") -> None:
+    def _error(self, message: str | None, at: Token | None = None, detail: str = "") -> NoReturn:
         at = at or self.last
         raise SetkeyError(message, lineno=at.lineno, at=at.text, warnings=tuple(self.warnings),
                           offset=at.offset if at.offset >= 0 else None, detail=detail)

@@ -39,6 +39,7 @@ class _IcmpFields:
     """Accessors shared by ICMP and ICMPv6: both keep a 4-byte 'rest of header' word."""
 
     __slots__ = ()
+    rest: int  # the subclass's field
 
     @property
     def ident(self) -> int:

@@ -42,7 +42,7 @@ def write_plots(result: Result, directory: str | Path, network=None) -> list[Pat
         written.append(_save(fig, directory / "flows.png"))
     if result.drops:
         fig, ax = plt.subplots(figsize=(7, 3.5))
-        reasons = sorted(result.drops, key=result.drops.get, reverse=True)
+        reasons = sorted(result.drops, key=lambda reason: result.drops[reason], reverse=True)
         ax.barh(reasons, [result.drops[r] for r in reasons])
         ax.set_xlabel("packets")
         ax.set_title("drops by reason")

@@ -20,7 +20,7 @@ from .fields import Endpoint
 from .models import HostSpec, Link, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
 from .node import Node
 from .tunnels import (
-    DIRECTIONS, SIDES, Tunnel, TunnelSpis, cipher_key_bits, default_spis, enc_key_sizes, kernel_reqids,
+    DIRECTIONS, SIDES, Tunnel, TunnelKeys, TunnelSpis, cipher_key_bits, default_spis, enc_key_sizes, kernel_reqids,
 )  # fmt: skip
 from .units import describe, format_duration
 
@@ -219,7 +219,7 @@ class _Checker:
         return True
 
     def _tunnel_inner(self, tunnel: Tunnel, path: tuple[PathPart, ...]) -> None:
-        a, b = tunnel.a, tunnel.b
+        a, b = tunnel.end("a"), tunnel.end("b")  # a tunnel gets here only with both ends
         families = {side: sorted(x.version for x in tunnel.end(side).inner) for side in SIDES}
         if families["a"] != families["b"]:
             def family(side: str) -> str:
@@ -276,14 +276,16 @@ class _Checker:
             self.missing(tunnel, path, "auth_keys", f"required key is missing; {auth.name} needs auth_keys: "
                          f"{{a_to_b: ..., b_to_a: ...}} of {auth.key_len} bytes each, or use key_seed")
 
-    def _key_lengths(self, keys: Node, path: tuple[PathPart, ...], sizes: Sequence[int], rule: str) -> None:
+    def _key_lengths(self, keys: TunnelKeys, path: tuple[PathPart, ...], sizes: Sequence[int], rule: str) -> None:
         for direction in DIRECTIONS:
             key = keys[direction]
             if len(key.data) not in sizes:
                 self.problem(keys, path, direction, f"{describe(str(key))} is {len(key.data)} bytes; {rule}")
 
     def _tunnel_names(self, whole: list[int]) -> dict[int, str]:
-        tunnels, names, taken = self.scn.tunnels, {}, {}
+        tunnels = self.scn.tunnels
+        names: dict[int, str] = {}
+        taken: dict[str, int] = {}
         for i in whole:
             name = tunnels[i].name
             if name and name in taken:
@@ -294,7 +296,7 @@ class _Checker:
                 names[i] = name
         for i in whole:
             if not tunnels[i].name:
-                base = name = f"{tunnels[i].a.host}-{tunnels[i].b.host}"
+                base = name = f"{tunnels[i].end('a').host}-{tunnels[i].end('b').host}"
                 n = 1
                 while name in taken:
                     n += 1
@@ -305,7 +307,9 @@ class _Checker:
     def _tunnel_interfaces(self, whole: list[int], hosts: dict[str, HostSpec]) -> dict[tuple[int, str], str]:
         """Written ipsecN names must be unique per host and not made by the host's run: block;
         the others get the lowest free unit (tunnels are set up first, in file order)."""
-        tunnels, names, taken = self.scn.tunnels, {}, {}
+        tunnels = self.scn.tunnels
+        names: dict[tuple[int, str], str] = {}
+        taken: dict[tuple[str, str], tuple[int, str]] = {}
         made = {host: _created_interfaces(spec) for host, spec in hosts.items()}
         for i in whole:
             for side in SIDES:
@@ -342,7 +346,7 @@ class _Checker:
             tunnel = self.scn.tunnels[i]
             out[i] = tunnel.spi or TunnelSpis(**dict(zip(DIRECTIONS, default_spis(i))))
             reported = set()
-            for host in (tunnel.a.host, tunnel.b.host):
+            for host in (tunnel.end("a").host, tunnel.end("b").host):
                 for direction in DIRECTIONS:
                     spi = out[i][direction]
                     owner = used.setdefault((host, spi), (i, direction))

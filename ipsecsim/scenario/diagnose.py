@@ -18,7 +18,7 @@ from pydantic import BaseModel, Tag, ValidationError
 
 from .errors import Diagnostic, PathPart, format_path
 from .units import describe
-from .yamlmarks import locate
+from .yamlmarks import MarkedMap, locate
 
 __all__ = ["diagnostics_from"]
 
@@ -49,7 +49,7 @@ KIND_KEYS = {
 def diagnostics_from(error: ValidationError, root: object, file: str, schema: type[BaseModel]) -> Iterator[Diagnostic]:
     """One :class:`Diagnostic` per pydantic error, for data ``root`` validated against ``schema``."""
     for err in error.errors(include_url=False):
-        yield _diagnostic(err, root, file, schema)
+        yield _diagnostic(dict(err), root, file, schema)
 
 
 def _diagnostic(err: dict, root: object, file: str, schema: type[BaseModel]) -> Diagnostic:
@@ -68,7 +68,7 @@ def _diagnostic(err: dict, root: object, file: str, schema: type[BaseModel]) -> 
     elif loc and loc[-1] == "[key]":
         span = found.key_span or span
         message = _message(kind, ctx, value, err["msg"])
-    elif kind == "bad_value" and "key" in ctx and isinstance(found.value, dict) and ctx["key"] in found.value:
+    elif kind == "bad_value" and "key" in ctx and isinstance(found.value, MarkedMap) and ctx["key"] in found.value:
         span = found.value.key_spans[ctx["key"]]
         path = (*path, ctx["key"])
         message = ctx["message"]

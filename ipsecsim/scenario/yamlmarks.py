@@ -201,6 +201,7 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 items = [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
                 return MarkedList(items, span=self.span(node), item_spans=[self.span(n) for n in node.value])
+            assert isinstance(node, MappingNode)  # the composer makes only these three kinds
             return self.mapping(node, path)
         finally:
             self._active.discard(id(node))
@@ -230,6 +231,8 @@ class _Builder:
                     self.problem(self.span(source), path, "'<<' merges a mapping (an &anchor of a mapping)")
                     continue
                 merged = self.build(source, path)
+                if not isinstance(merged, MarkedMap):  # an alias loop, reported by build()
+                    continue
                 for key, value in merged.items():
                     if key not in out:
                         out[key] = value

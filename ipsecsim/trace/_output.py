@@ -13,12 +13,13 @@ class TraceOutput:
     __slots__ = ("_file", "_write", "_owns", "_closed")
 
     def __init__(self, target: "str | PathLike[str] | IO", mode: str, **open_options):
-        if hasattr(target, "write"):
-            self._file = target
-            self._owns = False
-        else:
+        self._file: IO
+        if isinstance(target, (str, PathLike)):
             self._file = open(target, mode, **open_options)
             self._owns = True
+        else:
+            self._file = target
+            self._owns = False
         self._write = self._file.write
         self._closed = False
 

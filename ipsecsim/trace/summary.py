@@ -106,7 +106,7 @@ def _summarize_ip(data: bytes, hint: int | None, depth: int) -> str:
     elif version == 6:
         text = _ipv6(data, depth)
     else:
-        label = {4: "IP ", 6: "IP6 "}.get(hint, "")
+        label = {4: "IP ", 6: "IP6 "}.get(hint, "") if hint is not None else ""
         return f"{label}malformed: IP version {version}, {len(data)} bytes"
     if hint is not None and hint != version:
         text += f" [family mismatch: IPv{hint} expected]"
@@ -254,7 +254,7 @@ def _icmp(p: bytes) -> str:
         if code == 2:
             text = fmt.format(inner_dst, inner_proto)
         elif code == 3:
-            name = {17: "udp", 6: "tcp"}.get(inner_proto, f"ip-proto-{inner_proto}")
+            name = {17: "udp", 6: "tcp"}.get(inner_proto, f"ip-proto-{inner_proto}") if inner_proto is not None else "?"
             text = fmt.format(inner_dst, name, inner_port if inner_port is not None else "?")
         elif code == 4:
             mtu = _HH.unpack_from(p, 4)[1] if n >= 8 else "?"

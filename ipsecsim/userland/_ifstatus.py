@@ -98,8 +98,9 @@ def status_lines(ifp: Ifnet, family: str | None = None) -> list[str]:
         lines.append(f"\toptions={options}")
     for hook in TUNNEL_STATUS_HOOKS:
         lines += hook(ifp)
-    if family in (None, "link", "ether", "lladdr") and getattr(ifp, "ether", None):
-        lines.append(f"\tether {_ether(ifp.ether)}")
+    ether = getattr(ifp, "ether", None)  # Ethernet interfaces only
+    if family in (None, "link", "ether", "lladdr") and ether:
+        lines.append(f"\tether {_ether(ether)}")
     if family in (None, "inet"):
         lines += [_in_line(ifp, a) for a in ifp.addrs4]
     if family in (None, "inet6"):
@@ -125,7 +126,7 @@ def _media_status(ifp: Ifnet) -> list[str]:
     if not hasattr(ifp, "link_active"):
         return []
     if ifp.link_active and ifp.is_up:
-        return [f"\tmedia: Ethernet autoselect ({media_subtype(ifp.baudrate)} <full-duplex>)", "\tstatus: active"]
+        return [f"\tmedia: Ethernet autoselect ({media_subtype(getattr(ifp, 'baudrate', 0))} <full-duplex>)", "\tstatus: active"]
     return ["\tmedia: Ethernet autoselect", "\tstatus: no carrier"]
 
 

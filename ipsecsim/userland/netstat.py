@@ -54,7 +54,7 @@ def netstat(ctx: CommandContext, argv: list[str]) -> int:
     opts, rest = _getopt(argv)
     if rest:
         raise Exit(EX_USAGE, USAGE)
-    family = None
+    family: int | str | None = None
     if "4" in opts:
         family = 4
     if "6" in opts:

@@ -25,6 +25,7 @@ import struct
 from typing import Callable
 
 from ..kernel import Host, SendError
+from ..kernel.clock import Timer
 from ..packet import ICMP6_ECHO_REPLY, ICMP_ECHO, ICMP_ECHOREPLY, Icmp, Icmp6
 
 __all__ = ["Ping", "PingStats"]
@@ -144,7 +145,7 @@ class Ping:
         self.on_done: list[Callable[["Ping"], None]] = []
         self._sent_at: dict[int, float] = {}
         self._seen: set[int] = set()
-        self._finish_timer = None
+        self._finish_timer: Timer | None = None
         self._v6 = dst.version == 6
 
     @property

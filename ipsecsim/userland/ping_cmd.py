@@ -146,7 +146,7 @@ def _common(ctx: CommandContext, prog: str, ch: str, value: str, settings: dict)
 
 
 def _options4(ctx: CommandContext, prog: str, opts) -> dict:
-    settings = {"count": None, "interval": 1.0, "size": 56, "ttl": None, "source": None, "tos": 0,
+    settings: dict[str, object] = {"count": None, "interval": 1.0, "size": 56, "ttl": None, "source": None, "tos": 0,
                 "df": False, "quiet": False, "timeout": None, "wait": None, "verbose": False}
     for ch, value in opts:
         if ch not in _SUPPORTED:
@@ -192,7 +192,7 @@ def _options4(ctx: CommandContext, prog: str, opts) -> dict:
 
 
 def _options6(ctx: CommandContext, prog: str, opts) -> dict:
-    settings = {"count": None, "interval": 1.0, "size": 56, "ttl": None, "source": None, "tos": 0,
+    settings: dict[str, object] = {"count": None, "interval": 1.0, "size": 56, "ttl": None, "source": None, "tos": 0,
                 "df": False, "quiet": False, "timeout": None, "wait": None, "verbose": False}
     for ch, value in opts:
         if ch not in _SUPPORTED:

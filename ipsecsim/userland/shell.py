@@ -124,7 +124,7 @@ class Shell:
                 output.append(line + "\n")
                 self.console.write(line, stderr=is_err)
 
-        ctx = CommandContext(self.host, self.console, command.heredoc.body if command.heredoc else "",
+        ctx = CommandContext(self.host, self.console, (command.heredoc.body or "") if command.heredoc else "",
                              resolver=self.resolver, _sink=sink)
         if failure is not None:
             ctx.err(failure)

@@ -56,6 +56,7 @@ class Capture:
         ifp.bpf = tap
 
     def _observe(self, event: str, host: Host, ifname: str | None, pkt: bytes, reason: str | None) -> None:
+        assert self.log is not None  # attached only when there is a log
         self.log.log(self.engine.env._now, host.name, ifname, event, reason=reason, length=len(pkt),
                      summary=packet_summary(pkt) if pkt else "")
 
@@ -77,6 +78,7 @@ class Capture:
         return write_esp_sa_uat(self.pcap_dir, rows)
 
     def decrypt_hint(self) -> str:
+        assert self.pcap_dir is not None  # asked only after esp_sa was written there
         return tshark_decrypt_command(self.pcap_dir)
 
     def files(self) -> list[Path]:

@@ -50,7 +50,7 @@ class Engine:
     def call_later(self, delay: float, fn, *args) -> _Timer:
         timer = _Timer(fn, args)
         self.scheduled += 1
-        self.env.schedule(timer, NORMAL, delay)
+        self.env.schedule(timer, NORMAL, delay)  # type: ignore[arg-type]  # duck-typed: callbacks, _ok, _value
         return timer
 
     def schedule_event(self, event, delay: float) -> None:

@@ -129,7 +129,7 @@ class Network:
                 except ValueError as error:
                     self.notes.append(f"udp flow {name}: {error}")
                 else:
-                    if socket not in self.flow_sockets:
+                    if socket is not None and socket not in self.flow_sockets:
                         self.flow_sockets.append(socket)
             sender.start()
 
@@ -170,7 +170,7 @@ class Network:
     @property
     def topology(self) -> nx.MultiGraph:
         """Hosts as nodes, links as edges keyed by link name and carrying their parameters."""
-        graph = nx.MultiGraph()
+        graph: nx.MultiGraph = nx.MultiGraph()
         for name, host in self.hosts.items():
             graph.add_node(name, interfaces=sorted(host.interfaces))
         for name, link in self.links.items():
