@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+import math
 from pathlib import Path
 
 import networkx as nx
@@ -17,7 +18,7 @@ from .report import ExpectationResult, Result
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
 from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
-from .scenario.limits import limit_problems
+from .scenario.limits import MAX_HOST_SECONDS, limit_problems
 from .scenario.units import UnitError, format_duration, format_rate
 from .userland.ping import Ping
 from .world import Network
@@ -95,8 +96,18 @@ class Simulation:
         return HostHandle(self, name)
 
     def run(self, until: float | None = None) -> Result:
-        """Advance to ``until`` (default: the scenario's duration) and return the results so far."""
-        self.network.run(self.duration if until is None else until)
+        """Advance to ``until`` (default: the scenario's duration) and return the results so far.
+
+        A time no run reaches (each host's key engine wakes once a simulated second, so hosts
+        x seconds is bounded by ``MAX_HOST_SECONDS``) is refused with a ``UnitError``.
+        """
+        end = self.duration if until is None else until
+        hosts = max(1, len(self.network.hosts))
+        if not math.isfinite(end) or hosts * end > MAX_HOST_SECONDS:
+            raise UnitError(f"until={end!r}: {hosts} hosts for that long are more than the {MAX_HOST_SECONDS:,} "
+                            f"host-seconds a run can simulate; stop at {format_duration(MAX_HOST_SECONDS / hosts)} "
+                            "or before")
+        self.network.run(end)
         return self.result()
 
     def close(self) -> None:

@@ -72,3 +72,16 @@ def test_the_largest_seed_is_fine():
 def test_a_duration_that_is_no_time_is_refused(duration):
     with pytest.raises(ValueError, match="is not a duration; write a number of seconds greater than 0"):
         ipsecsim.loads(TWO_HOSTS, duration=duration)
+
+
+def test_run_until_a_time_no_run_reaches_is_refused():
+    import math
+
+    from ipsecsim.scenario import UnitError
+    from ipsecsim.scenario.limits import MAX_HOST_SECONDS
+
+    sim = ipsecsim.load(SCENARIOS / "if_ipsec_host_a_b.yaml")
+    for until in (1e300, math.inf, MAX_HOST_SECONDS):
+        with pytest.raises(UnitError, match="host-seconds a run can simulate"):
+            sim.run(until)
+    assert sim.now == 0
