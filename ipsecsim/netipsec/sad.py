@@ -245,11 +245,13 @@ class Sad:
         addresses take the packet's: pass them as ``src``/``dst``.
         """
         t = self._clock.at(now)
-        index = SaIndex(request.proto, request.mode, request.reqid,
-                        request.src if request.src is not None else src,
-                        request.dst if request.dst is not None else dst)  # fmt: skip
-        if index.src is None or index.dst is None:
+        if request.src is not None:
+            src = request.src
+        if request.dst is not None:
+            dst = request.dst
+        if src is None or dst is None:
             return None  # a transport request needs the packet's addresses: pass src/dst
+        index = SaIndex(request.proto, request.mode, request.reqid, src, dst)
         for sah in self._sahs:
             if sah.index.matches_request(index):
                 if sah.alive:

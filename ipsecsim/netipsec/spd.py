@@ -40,8 +40,9 @@ class Spd:
         self._sysctl = sysctl
         self._keysock = keysock
         self._newreqid = newreqid
-        self._sptree: dict[Direction, list[SecurityPolicy]] = {d: [] for d in _DIRECTIONS}
-        self._sptree_ifnet: dict[Direction, list[SecurityPolicy]] = {d: [] for d in _DIRECTIONS}
+        # keyed by Direction members; a caller's "in"/"out" finds them too (StrEnum)
+        self._sptree: dict[str, list[SecurityPolicy]] = {d: [] for d in _DIRECTIONS}
+        self._sptree_ifnet: dict[str, list[SecurityPolicy]] = {d: [] for d in _DIRECTIONS}
         self._byspid: dict[int, SecurityPolicy | None] = {}  # None: reserved while registering
         self._policy_id = 0
 
@@ -74,7 +75,7 @@ class Spd:
                 raise PfkeyError("EINVAL", "invalid request address length")
             if request.src is None and mode is Mode.TUNNEL:
                 raise PfkeyError("EINVAL", "missing request addresses")
-            if request.src is not None and request.src.version != request.dst.version:
+            if request.src is not None and request.dst is not None and request.src.version != request.dst.version:
                 raise PfkeyError("EINVAL", "address family doesn't match")
             reqid = 0
             if level is Level.UNIQUE:
