@@ -16,7 +16,7 @@ __all__ = ["ParsedPolicy", "PolicyError", "parse_policy"]
 class ParsedPolicy:
     """What ``ipsec_set_policy`` builds from ``in|out discard|none|ipsec requests...``. [S10.7]"""
 
-    direction: str
+    direction: Direction
     policy: str
     requests: tuple[IpsecRequest, ...] = ()
 

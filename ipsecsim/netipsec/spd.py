@@ -188,7 +188,7 @@ class Spd:
                     del self._byspid[taken]
                 raise PfkeyError("EAGAIN", "failed to allocate policy id")
             spids.append(spid)
-            self._byspid[spid] = None  # type: ignore[assignment]  # reserved while allocating
+            self._byspid[spid] = None  # reserved while allocating
         for policy, spid in zip(policies, spids):
             policy.spid, policy.scope, policy.created = spid, "ifnet", float(now)
             policy.direction = Direction(policy.direction)
