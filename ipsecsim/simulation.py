@@ -142,10 +142,10 @@ class Simulation:
             in_sad = host.keydb.sas()
             for sa in in_sad + [sa for sa in host.ipsec.used_sas if sa not in in_sad]:
                 result.sas.append({
-                    "host": host.name, "src": str(sa.src), "dst": str(sa.dst), "spi": sa.spi, "mode": sa.mode,
+                    "host": host.name, "src": str(sa.src), "dst": str(sa.dst), "spi": sa.spi, "mode": str(sa.mode),
                     "reqid": sa.reqid, "enc": sa.enc.name, "auth": sa.auth.name if sa.auth else None,
                     "seq": sa.replay.count, "packets": sa.current.allocations, "bytes": sa.current.bytes,
-                    "state": host.keydb.state_of(sa),
+                    "state": str(host.keydb.state_of(sa)),  # plain words in results, as in the JSON
                 })
         result.command_errors = [str(e) for e in net.command_errors]
         result.console = {name: [[t, line] for t, line in console.entries]

@@ -9,17 +9,19 @@ it are counted, tapped (DLT_NULL) and handed to IPsec with its outbound policy
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 import re
 from typing import TYPE_CHECKING
 
+from ..netipsec.enums import Direction, Level, Mode
 from ..netipsec.policy import IpsecRequest, SecurityPolicy
 from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
 
 if TYPE_CHECKING:
     from .host import Host
 
-__all__ = ["IpsecIf", "IfIpsecError", "create_ipsec", "IPSEC_MTU", "IPSEC_MTU_MIN", "IPSEC_MTU_MAX"]
+__all__ = ["IpsecIf", "IfIpsecError", "create_ipsec", "init_reqid", "IPSEC_MTU", "IPSEC_MTU_MIN", "IPSEC_MTU_MAX"]
 
 IPSEC_MTU, IPSEC_MTU_MIN, IPSEC_MTU_MAX = 1400, 1280, 8192  # [S1.1]
 IPSEC_REQID_TRYCNT = 64  # [S2.2]
@@ -33,6 +35,20 @@ class IfIpsecError(Exception):
     def __init__(self, errno_name: str, message: str = ""):
         super().__init__(message or errno_name)
         self.errno_name = errno_name
+
+
+def init_reqid(newreqid: Callable[[], int], taken: Callable[[int], bool]) -> int:
+    """``ipsec_init_reqid``'s choice [S2.2]: the first ``key_newreqid`` value not ``taken`` by
+    another if_ipsec interface, in at most IPSEC_REQID_TRYCNT - 1 draws; EEXIST if all are.
+
+    Pure: the interface passes its host's key engine counter and its neighbours' reqids;
+    the scenario's ``tunnels:`` expansion passes its own counter to know the reqids ahead.
+    """
+    for _ in range(IPSEC_REQID_TRYCNT - 1):
+        reqid = newreqid()
+        if not taken(reqid):
+            return reqid
+    raise IfIpsecError("EEXIST", "File exists")
 
 
 class IpsecIf(Ifnet):
@@ -57,15 +73,9 @@ class IpsecIf(Ifnet):
                    for i in self.host.interfaces.values())
 
     def _init_reqid(self) -> None:
-        """ipsec_init_reqid: take the next key_newreqid value no other ipsec interface uses [S2.2]."""
-        if self.reqid:
-            return
-        for _ in range(IPSEC_REQID_TRYCNT - 1):
-            reqid = self.host.keydb.newreqid()
-            if not self._reqid_in_use(reqid):
-                self.reqid = reqid
-                return
-        raise IfIpsecError("EEXIST", "File exists")
+        """ipsec_init_reqid: a reqid from the key engine's counter, unless one is set [S2.2]."""
+        if not self.reqid:
+            self.reqid = init_reqid(self.host.keydb.newreqid, self._reqid_in_use)
 
     def set_reqid(self, reqid: int) -> None:
         """ipsec_set_reqid (ioctl IPSECSREQID) [S2.3]."""
@@ -108,9 +118,9 @@ class IpsecIf(Ifnet):
         """ipsec_newpolicies [S4.1]: 0.0.0.0/0 and ::/0, esp/tunnel/…/unique:reqid, priority = ifindex."""
         policies = []
         for selector in (_ANY4, _ANY6):
-            for direction in ("in", "out"):
-                src, dst = (remote, local) if direction == "in" else (local, remote)
-                request = IpsecRequest("esp", "tunnel", src, dst, "unique", self.reqid)
+            for direction in (Direction.IN, Direction.OUT):
+                src, dst = (remote, local) if direction is Direction.IN else (local, remote)
+                request = IpsecRequest("esp", Mode.TUNNEL, src, dst, Level.UNIQUE, self.reqid)
                 policies.append(SecurityPolicy(src=selector, dst=selector, direction=direction, policy="ipsec",
                                                requests=(request,), priority=self.index, scope="ifnet",
                                                ifname=self.name, created=now))

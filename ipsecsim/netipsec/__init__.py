@@ -9,7 +9,8 @@
 
 The key engine (:class:`KeyDB`: SAD, SPD, ACQUIRE, lifetimes; ``key.c``) holds a
 host's SAs and policies (:class:`SecurityPolicy`) and tells PF_KEY listeners
-(:class:`PfkeyMessage`) what happens.
+(:class:`PfkeyMessage`) what happens. :class:`SaState`, :class:`Mode`, :class:`Level`
+and :class:`Direction` name its values (string enums: equal to setkey's words).
 """
 
 from .algorithms import (
@@ -41,6 +42,7 @@ from .errors import (
     EspWrap,
     SetkeyError,
 )
+from .enums import Direction, Level, Mode, SaState
 from .esp import peek_spi
 from .keydb import BOOT_EPOCH, IpsecStat, KeyDB, SaInfo
 from .outer import ip_id_counter, OuterHeaderConfig, RandomIpId
@@ -59,6 +61,10 @@ __all__ = [
     "SecurityPolicy",
     "IpsecRequest",
     "SaIndex",
+    "SaState",
+    "Mode",
+    "Level",
+    "Direction",
     "PfkeyMessage",
     "PfkeyError",
     "Lifetime",

@@ -5,6 +5,8 @@ Extension names and members are listed in :mod:`.pfkey`.
 
 from __future__ import annotations
 
+from .enums import SaState
+
 __all__ = [
     "supported_combs", "address_fields", "sa_fields", "dump_fields", "expire_fields",
     "acquire_fields", "policy_fields",
@@ -70,7 +72,7 @@ def sa_fields(sav) -> dict:
     setkey sends state 0 (larval) and no sequence in SA2; keys are never echoed.
     """
     sa = sav.sa
-    out = {"sa": _sa_ext(sa, "larval"), "sa2": {"mode": sa.mode, "reqid": sa.reqid, "sequence": 0}}
+    out = {"sa": _sa_ext(sa, SaState.LARVAL), "sa2": {"mode": sa.mode, "reqid": sa.reqid, "sequence": 0}}
     out |= address_fields(sa.src, sa.dst)
     if sa.lifetime_hard is not None:
         out["lifetime_hard"] = _lifetime(sa.lifetime_hard)
@@ -111,7 +113,7 @@ def dump_fields(sav, time_second) -> dict:
 def expire_fields(sav, which: str, time_second) -> dict:
     """SADB_EXPIRE: SA, SA2, CURRENT and the HARD or SOFT lifetime that expired, addresses. [S7.6]"""
     sa, index = sav.sa, sav.sah.index
-    out = _sa_head(sav, "dead" if which == "hard" else "dying")
+    out = _sa_head(sav, SaState.DEAD if which == "hard" else SaState.DYING)
     out["lifetime_current"] = _current(sav, time_second)
     limit = sa.lifetime_hard if which == "hard" else sa.lifetime_soft
     out[f"lifetime_{which}"] = _lifetime(limit)

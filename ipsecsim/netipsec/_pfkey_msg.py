@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .enums import Direction, Level, Mode, SaState
+
 __all__ = [
     "PfkeyMessage", "PfkeyError", "STRERROR", "MSG_TYPES", "SATYPES", "EXT_TYPES",
     "MODES", "LEVELS", "POLICY_TYPES", "DIRS", "SCOPES", "STATES", "PROTOS",
@@ -29,12 +31,12 @@ EXT_TYPES = {
     "key_auth": (8, "KEY_AUTH"), "key_encrypt": (9, "KEY_ENCRYPT"), "proposal": (13, "PROPOSAL"),
     "policy": (18, "POLICY"), "sa2": (19, "SA2"), "sa_replay": (26, "SA_REPLAY"),
 }  # fmt: skip
-MODES = {"any": 0, "transport": 1, "tunnel": 2}
-LEVELS = {"default": 0, "use": 1, "require": 2, "unique": 3}
+MODES = {Mode.ANY: 0, Mode.TRANSPORT: 1, Mode.TUNNEL: 2}
+LEVELS = {Level.DEFAULT: 0, Level.USE: 1, Level.REQUIRE: 2, Level.UNIQUE: 3}
 POLICY_TYPES = {"discard": 0, "none": 1, "ipsec": 2, "entrust": 3, "bypass": 4}
-DIRS = {"any": 0, "in": 1, "out": 2}
+DIRS = {"any": 0, Direction.IN: 1, Direction.OUT: 2}  # IPSEC_DIR_ANY: SPDDELETE2 replies
 SCOPES = {"any": 0, "global": 1, "ifnet": 2, "pcb": 4}
-STATES = {"larval": 0, "mature": 1, "dying": 2, "dead": 3}
+STATES = {SaState.LARVAL: 0, SaState.MATURE: 1, SaState.DYING: 2, SaState.DEAD: 3}
 PROTOS = {"esp": 50, "ah": 51, "ipcomp": 108, "tcp": 6}
 
 # strerror(3) in FreeBSD's words for the errnos the key engine returns.

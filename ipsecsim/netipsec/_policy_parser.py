@@ -6,6 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from .enums import Direction, Level, Mode
 from .policy import IpsecRequest
 
 __all__ = ["ParsedPolicy", "PolicyError", "parse_policy"]
@@ -15,7 +16,7 @@ __all__ = ["ParsedPolicy", "PolicyError", "parse_policy"]
 class ParsedPolicy:
     """What ``ipsec_set_policy`` builds from ``in|out discard|none|ipsec requests...``. [S10.7]"""
 
-    direction: str
+    direction: Direction
     policy: str
     requests: tuple[IpsecRequest, ...] = ()
 
@@ -31,12 +32,12 @@ class PolicyError(Exception):
 
 
 _PL_KEYWORDS = {
-    "in": ("DIR", "in"), "out": ("DIR", "out"), "discard": ("ACTION", "discard"), "none": ("ACTION", "none"),
+    "in": ("DIR", Direction.IN), "out": ("DIR", Direction.OUT), "discard": ("ACTION", "discard"), "none": ("ACTION", "none"),
     "ipsec": ("ACTION", "ipsec"), "bypass": ("ACTION", "bypass"), "entrust": ("ACTION", "entrust"),
     "esp": ("PROTOCOL", "esp"), "ah": ("PROTOCOL", "ah"), "ipcomp": ("PROTOCOL", "ipcomp"),
-    "tcp": ("PROTOCOL", "tcp"), "transport": ("MODE", "transport"), "tunnel": ("MODE", "tunnel"),
-    "me": ("ME", None), "any": ("ANY", None), "default": ("LEVEL", "default"), "use": ("LEVEL", "use"),
-    "require": ("LEVEL", "require"), "unique": ("LEVEL", "unique"),
+    "tcp": ("PROTOCOL", "tcp"), "transport": ("MODE", Mode.TRANSPORT), "tunnel": ("MODE", Mode.TUNNEL),
+    "me": ("ME", None), "any": ("ANY", None), "default": ("LEVEL", Level.DEFAULT), "use": ("LEVEL", Level.USE),
+    "require": ("LEVEL", Level.REQUIRE), "unique": ("LEVEL", Level.UNIQUE),
 }  # fmt: skip
 _PL_TOKEN = re.compile(
     r"(?P<spec>unique:[0-9]+)|(?P<word>[a-zA-Z0-9:._][a-zA-Z0-9:._]*(?:%[a-zA-Z0-9]+)?)|(?P<slash>/)|(?P<hyphen>-)"
@@ -112,7 +113,7 @@ def parse_policy(text: str) -> ParsedPolicy:
             syntax_error()
         proto = take()[1]
         src = dst = None
-        level, reqid = "default", 0
+        level, reqid = Level.DEFAULT, 0
         if peek() != "SLASH":
             raise PolicyError("Too few arguments")
         take()
@@ -137,7 +138,7 @@ def parse_policy(text: str) -> ParsedPolicy:
                 if peek() != ("ANY" if first == "ME" else "ME"):
                     syntax_error()
                 take()
-                if direction != ("out" if first == "ME" else "in"):
+                if direction != (Direction.OUT if first == "ME" else Direction.IN):
                     raise PolicyError("Invalid direciton")  # [sic] ipsec_strerror.c
             elif peek() == "SLASH" and toks[pos + 1][0] not in ("LEVEL", "LEVEL_SPECIFY"):
                 take()
@@ -147,9 +148,9 @@ def parse_policy(text: str) -> ParsedPolicy:
                 if peek() == "LEVEL":
                     level = take()[1]
                 elif peek() == "LEVEL_SPECIFY":
-                    level, reqid = "unique", min(int(take()[1]), 2**63 - 1) & 0xFFFF
+                    level, reqid = Level.UNIQUE, min(int(take()[1]), 2**63 - 1) & 0xFFFF
         if kind == "ipsec":  # rule_check()
-            if src is None and mode != "transport":
+            if src is None and mode is not Mode.TRANSPORT:
                 raise PolicyError("Invalid address specification")
             if src is not None and dst is not None and src.version != dst.version:
                 raise PolicyError("Family mismatch")

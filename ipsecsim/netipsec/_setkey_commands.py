@@ -8,6 +8,7 @@ from typing import Any
 
 from ._policy_parser import ParsedPolicy
 from .algorithms import SADB_X_EXT_CYCSEQ
+from .enums import Mode
 from .errors import SetkeyError
 from .policy import SecurityPolicy
 from .sa import Lifetime
@@ -24,7 +25,7 @@ class AddCommand:
     protocol: str | None  # "esp", "esp-old", "ah", "ah-old", "ipcomp", "tcp"; None if left out
     spi: int
     lineno: int
-    mode: str = "any"
+    mode: Mode = Mode.ANY
     reqid: int = 0
     replay: int = 0  # bytes, as typed (p_replay)
     ext: int = SADB_X_EXT_CYCSEQ  # p_ext: sadb_sa_flags

@@ -22,6 +22,7 @@ from .algorithms import (
     check_setkey_keylen,
     enc_algorithm,
 )
+from .enums import Mode
 from .errors import SetkeyError
 from .policy import IPSEC_ULPROTO_ANY
 
@@ -158,7 +159,7 @@ class Parser:
             self.extension_spec(cmd)
         end = self._expect("EOT")
         cmd.lineno = end.lineno
-        if kind != "deleteall" and cmd.mode != "any":
+        if kind != "deleteall" and cmd.mode is not Mode.ANY:
             self._warn("WARNING: mode is obsolete")
         if src.version != dst.version:
             self._error(None, at=end)  # setkeymsg_addr: no pair of one family, -1 silently
@@ -291,7 +292,7 @@ class Parser:
             elif kind == "F_MODE":
                 self._advance()
                 tok = self._expect("MODE", "ANY")
-                cmd.mode = tok.text
+                cmd.mode = Mode(tok.text)
             elif kind == "F_REQID":
                 self._advance()
                 cmd.reqid = _strtoul(self._expect("DECSTRING").text, 10) & 0xFFFFFFFF

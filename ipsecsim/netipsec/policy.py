@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
+from .enums import Direction, Level, Mode
+
 __all__ = [
     "IpsecRequest",
     "SecurityPolicy",
@@ -29,7 +31,7 @@ IPSEC_MANUAL_REQID_MAX = 0x3FFF  # unique:N above this is replaced by the kernel
 IPSEC_ULPROTO_ANY = 255
 # Index = the kernel's number: ipsp_policy_strs, ipsec_dump_ipsecrequest's levels.
 POLICY_TYPES = ("discard", "none", "ipsec", "entrust", "bypass")
-LEVELS = ("default", "use", "require", "unique")
+LEVELS = tuple(Level)
 PROTOS = {"esp": 50, "ah": 51, "ipcomp": 108}
 
 Address = IPv4Address | IPv6Address
@@ -47,10 +49,10 @@ class IpsecRequest:
     """
 
     proto: str
-    mode: str
+    mode: Mode
     src: Address | None
     dst: Address | None
-    level: str
+    level: Level
     reqid: int = 0
 
     def __str__(self) -> str:
@@ -78,7 +80,7 @@ class SecurityPolicy:
     sport: int = 0
     dport: int = 0
     ul_proto: int = IPSEC_ULPROTO_ANY
-    direction: str = "out"
+    direction: Direction = Direction.OUT
     policy: str = "ipsec"
     requests: tuple[IpsecRequest, ...] = ()
     priority: int = 0
@@ -126,7 +128,7 @@ class SaIndex:
     """
 
     proto: str
-    mode: str
+    mode: Mode
     reqid: int
     src: Address
     dst: Address
@@ -136,7 +138,7 @@ class SaIndex:
         return (
             self.proto == wanted.proto
             and (wanted.reqid == 0 or self.reqid == wanted.reqid)
-            and (self.mode == "any" or self.mode == wanted.mode)
+            and (self.mode == Mode.ANY or self.mode == wanted.mode)
             and self.src == wanted.src
             and self.dst == wanted.dst
         )

@@ -22,6 +22,7 @@ from .algorithms import (
     check_kernel_keys,
     enc_algorithm,
 )
+from .enums import Mode
 from .errors import EspNotdb, SetkeyError
 from .esp import trailer
 from .outer import IPPROTO_ESP, ip_id_counter, OuterHeaderConfig
@@ -31,7 +32,7 @@ from .xform import esp_init
 
 __all__ = ["SecurityAssociation", "Lifetime", "LifetimeCurrent", "MODES"]
 
-MODES = ("any", "transport", "tunnel")  # IPSEC_MODE_ANY 0, TRANSPORT 1, TUNNEL 2 [S10.5]
+MODES = tuple(Mode)  # IPSEC_MODE_ANY 0, TRANSPORT 1, TUNNEL 2 [S10.5]
 _MAX_REPLAY_BITS = 0xFFFFFFFF - 32  # key_setsaval: larger windows are EINVAL [S7.4]
 
 
@@ -144,7 +145,7 @@ class SecurityAssociation:
         enc_key: bytes = b"",
         auth: str | AuthAlgorithm | None = None,
         auth_key: bytes = b"",
-        mode: str = "any",
+        mode: Mode | str = Mode.ANY,
         reqid: int = 0,
         replay_window: int = 0,
         flags: int = SADB_X_EXT_CYCSEQ,
@@ -181,7 +182,7 @@ class SecurityAssociation:
         check_kernel_keys(self.enc, enc_key, self.auth, auth_key)
         self.spi = spi
         self.proto = "esp"
-        self.mode = mode
+        self.mode = Mode(mode)
         self.reqid = reqid
         self.flags = flags
         self._esn = bool(flags & SADB_X_SAFLAGS_ESN)

@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 
+from ..kernel.if_ipsec import IPSEC_REQID_TRYCNT
 from .errors import Diagnostic, PathPart, format_path
 from .expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
 from .fields import Endpoint
@@ -164,8 +165,17 @@ class _Checker:
         interfaces = self._tunnel_interfaces(whole, hosts)
         reqids, clashes = kernel_reqids(tunnels)
         for clash in clashes:
-            i, j = whole[clash.index], whole[clash.owner[0]]
-            end, owner = self.scn.tunnels[i].end(clash.side), f"tunnels[{j}].{clash.owner[1]}"
+            i = whole[clash.index]
+            end = self.scn.tunnels[i].end(clash.side)
+            if clash.owner is None:
+                ioctl = "SIOCSIFPHYADDR" if end.outer.version == 4 else "SIOCSIFPHYADDR_IN6"
+                self.problem(end, ("tunnels", i, clash.side), "reqid",
+                             f"the kernel finds no free reqid for {interfaces[(i, clash.side)]} in {IPSEC_REQID_TRYCNT - 1} "
+                             f"tries, the host's other interfaces have them (ifconfig: {ioctl}: File exists); "
+                             "write a reqid")  # fmt: skip
+                continue
+            j = whole[clash.owner[0]]
+            owner = f"tunnels[{j}].{clash.owner[1]}"
             ifname = interfaces[(j, clash.owner[1])]
             if clash.automatic:
                 message = (f"{clash.reqid} is the reqid the kernel gives {ifname} of {owner}, which has none written; "

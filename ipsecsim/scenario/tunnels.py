@@ -23,7 +23,8 @@ runs these lines in the host's shell before the host's own ``run:`` block, so th
 fail exactly as typed ones would, at the file position of the tunnel value they come from.
 
 This module holds the schema of an entry, key derivation (``key_seed``), the reqids the
-kernel will pick, and the expansion. How entries fit the rest of the scenario (hosts exist,
+kernel will pick (by running the kernel's own choice, ``init_reqid`` over a ``key_newreqid``
+counter), and the expansion. How entries fit the rest of the scenario (hosts exist,
 key lengths, unique SPIs, reqids and interface names per host) is checked in ``checks.py``.
 """
 
@@ -39,7 +40,9 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 from pydantic import PlainSerializer, model_validator
 
+from ..kernel.if_ipsec import IfIpsecError, init_reqid
 from ..netipsec.algorithms import AUTH_ALGORITHMS, ENC_ALGORITHMS, AuthAlgorithm, EncAlgorithm, auth_algorithm, enc_algorithm
+from ..netipsec.reqid import AUTO_REQID_FIRST, ReqidCounter
 from .fields import HostName, Int, Script, Text, _address, _checked
 from .node import Node
 from .units import UnitError, describe
@@ -57,7 +60,6 @@ __all__ = [
 DEFAULT_ENCRYPTION = "aes-gcm-16"
 SIDES = ("a", "b")
 DIRECTIONS = ("a_to_b", "b_to_a")
-AUTO_REQID_FIRST = 0x4001  # key_newreqid pre-increments IPSEC_MANUAL_REQID_MAX + 1 [S2.1]
 FIRST_SPI = 0x1000  # tunnels[i] gets 0x1000 + 2i (a_to_b) and 0x1000 + 2i + 1 (b_to_a) by default
 MAX_REPLAY = (2**32 - 32) // 8  # setkey -r: larger is "too large" [S10.5]
 IF_MAXUNIT = 0x7FFF  # sys/net/if_clone.h
@@ -301,12 +303,13 @@ def default_spis(index: int) -> tuple[int, int]:
 
 
 class ReqidClash(NamedTuple):
-    """An explicit reqid an earlier interface on the host already has (ifconfig: File exists)."""
+    """An explicit reqid an earlier interface on the host already has (ifconfig: File exists),
+    or, with no ``owner``, an end the kernel finds no free reqid for (reqid 0 then)."""
 
     index: int
     side: str
     reqid: int
-    owner: tuple[int, str]  # (tunnel index, side) that has it
+    owner: tuple[int, str] | None  # (tunnel index, side) that has it
     automatic: bool  # whether the owner got it from the kernel
 
 
@@ -316,10 +319,12 @@ def kernel_reqids(tunnels: list[Tunnel]) -> tuple[dict[tuple[int, str], int], li
     Tunnels are set up in file order on fresh hosts (before any ``run:`` line), so the kernel
     gives an end without ``reqid`` the host's next ``key_newreqid`` value (16385, 16386, ...)
     that no earlier if_ipsec interface of the host has: ``ipsec_init_reqid`` [S2.1] [S2.2].
+    This runs the kernel's own choice (:func:`~ipsecsim.kernel.if_ipsec.init_reqid`) over a
+    fresh counter per host, as each host's key engine will.
     """
     reqids: dict[tuple[int, str], int] = {}
     clashes: list[ReqidClash] = []
-    counters: dict[str, int] = {}
+    counters: dict[str, ReqidCounter] = {}
     owners: dict[str, dict[int, tuple[tuple[int, str], bool]]] = {}
     for i, tunnel in enumerate(tunnels):
         for side in SIDES:
@@ -334,12 +339,12 @@ def kernel_reqids(tunnels: list[Tunnel]) -> tuple[dict[tuple[int, str], int], li
                 used.setdefault(end.reqid, ((i, side), False))
                 reqids[(i, side)] = end.reqid
                 continue
-            n = counters.get(end.host, AUTO_REQID_FIRST - 1)
-            while True:
-                n = n + 1 if n < 2**32 - 1 else AUTO_REQID_FIRST - 1  # wraps like auto_reqid
-                if n not in used:
-                    break
-            counters[end.host] = n
+            try:
+                n = init_reqid(counters.setdefault(end.host, ReqidCounter()), used.__contains__)
+            except IfIpsecError:
+                clashes.append(ReqidClash(i, side, 0, None, True))
+                reqids[(i, side)] = 0
+                continue
             used[n] = ((i, side), True)
             reqids[(i, side)] = n
     return reqids, clashes

@@ -473,3 +473,13 @@ def test_the_documented_examples_load():
     assert complete
     for block in complete:
         assert explain(parse_scenario(block, "doc.yaml")).startswith("# host ")
+
+
+def test_an_end_the_kernel_finds_no_reqid_for():
+    """63 interfaces holding 16385..16447 leave ipsec_init_reqid's 63 draws nothing [S2.2]."""
+    ends = "".join(f"  - a: {{host: A, outer: 10.0.{i}.1, inner: 10.1.{i}.1/24, reqid: {16385 + i}}}\n"
+                   f"    b: {{host: B, outer: 10.0.{i}.2, inner: 10.1.{i}.2/24}}\n    key_seed: 1\n" for i in range(63))
+    last = "  - a: {host: A, outer: 10.0.63.1, inner: 10.1.63.1/24}\n    b: {host: B, outer: 10.0.63.2, inner: 10.1.63.2/24}\n"
+    assert errors(ends + last + "    key_seed: 1\n") == [
+        "t.yaml:196:8: tunnels[63].a.reqid: the kernel finds no free reqid for ipsec63 in 63 tries, the host's other "
+        "interfaces have them (ifconfig: SIOCSIFPHYADDR: File exists); write a reqid"]
