@@ -16,6 +16,7 @@ What is authenticated [RFC4303 2.8] [RFC4106 5] [RFC7634 2.1]:
 from __future__ import annotations
 
 import hmac as _stdlib_hmac
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -60,6 +61,11 @@ class EspTransform:
         self.icv_len = enc.aead_icv or (auth.icv_len if auth else 0)
         self.esn = esn
 
+    def aead_calls(self) -> tuple[Callable[..., bytes] | None, Callable[..., bytes] | None, bytes]:
+        """``(encrypt, decrypt, salt)`` of an AEAD key object, for callers that build the
+        nonce and AAD themselves (the ESP fast path); ``(None, None, b"")`` otherwise."""
+        return None, None, b""
+
     def zeroize(self) -> None:
         """Drop the key objects (``esp_cleanup``); the transform is unusable afterwards."""
         self.seal = self.open = _zeroized
@@ -76,12 +82,13 @@ class _AeadTransform(EspTransform):
     the per-packet path reads no attributes (PERFORMANCE-NOTES, hot path).
     """
 
-    __slots__ = ()
+    __slots__ = ("_calls",)
 
     def __init__(self, enc: EncAlgorithm, key: bytes, esn: bool):
         super().__init__(enc, None, esn)
         aead = (ChaCha20Poly1305 if enc.name == "chacha20-poly1305" else AESGCM)(key[: -enc.salt])
         encrypt, decrypt, salt = aead.encrypt, aead.decrypt, key[-enc.salt :]
+        self._calls: tuple[Callable[..., bytes] | None, Callable[..., bytes] | None, bytes] = (encrypt, decrypt, salt)
 
         def seal(head: bytes, seqh: int, iv: bytes, plaintext: bytes) -> bytes:
             hdr8 = head[-8:]
@@ -97,6 +104,13 @@ class _AeadTransform(EspTransform):
                 raise EspBadauth("AEAD tag mismatch") from None
 
         self.seal, self.open = seal, open
+
+    def aead_calls(self) -> tuple[Callable[..., bytes] | None, Callable[..., bytes] | None, bytes]:
+        return self._calls
+
+    def zeroize(self) -> None:
+        super().zeroize()
+        self._calls = (None, None, b"")
 
 
 class _EtaTransform(EspTransform):
