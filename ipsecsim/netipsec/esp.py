@@ -341,8 +341,11 @@ def esp_input(
             if len(out) < (20 if nh == 4 else 40):
                 raise EspHdrops("inner packet shorter than its header")
         else:
+            version = packet[0] >> 4
+            if skip < (20 if version == 4 else 40) or version not in (4, 6):
+                raise EspHdrops("no IP header in front of the ESP header")  # a caller's bad offset
             if protoff is None:
-                protoff = 9 if packet[0] >> 4 == 4 else _ip6_protoff(packet, skip)
+                protoff = 9 if version == 4 else _ip6_protoff(packet, skip)
             out = _rebuild_header(packet[:skip], protoff, nh, skip + len(out)) + out
         cur = sa.current  # key_sa_recordxfer: the delivered length [S9.3]
         cur.bytes += len(out)
