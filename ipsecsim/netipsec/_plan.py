@@ -52,7 +52,7 @@ def _dead(*_args: object) -> bytes:
 
 
 class EspPlan:
-    """One SA's ESP constants and crypto, by name. Built by :meth:`for_sa`; see the module doc.
+    """One SA's ESP constants and crypto, by name. Built once per SA; see the module doc.
 
     Layout [S6.4]: ``[outer IP][SPI 4][Seq 4][IV iv_len][payload][padding][pad length][next header][ICV icv_len]``.
 
@@ -111,15 +111,40 @@ class EspPlan:
     xf: EspTransform
     seal: Callable[[bytes, int, bytes, bytes], bytes]
     open: Callable[[bytes, int, int, bool], bytes]
+    aead_encrypt: Callable[[bytes, bytes, bytes], bytes] | None
+    aead_decrypt: Callable[[bytes, bytes, bytes], bytes] | None
+    salt: bytes
+    esn: bool
+    alg_id: int
+    family: int
+    spi: int
+    dst: bytes
+    addrs: bytes
+    csum_base: int
+    hlen: int
+    iv_len: int
+    iv_kind: int
+    icv_len: int
+    overhead: int
+    blockmask: int
+    pad_block: int
+    padlens: list[int]
+    pad_style: int
+    trailers4: list[bytes] | None
+    trailers41: list[bytes] | None
+    check_pad: bool
+    early_replay: bool
+    esn_aad: bool
+    strip: bool
+    encap_mode: str
 
-    @classmethod
-    def for_sa(cls, sa: SecurityAssociation, xf: EspTransform, *, ctr_compatibility: bool) -> EspPlan:
+    def __init__(self, sa: SecurityAssociation, xf: EspTransform, *, ctr_compatibility: bool):
         """The plan of ``sa`` around its crypto transform ``xf``. [S6.4]-[S6.7] [S7.5] [S9.3]
 
         ``ctr_compatibility`` is ``net.inet.esp.ctr_compatibility``: pad AES-CTR payloads
         to 16 bytes rather than 4. [S6.5]
         """
-        p = cls.__new__(cls)
+        p = self
         enc = sa.enc
         p.xf = xf
         p.seal, p.open = xf.seal, xf.open
@@ -152,7 +177,6 @@ class EspPlan:
         p.esn_aad = p.esn and wsize != 0
         p.strip = sa.mode != "transport"
         p.encap_mode = "transport" if sa.mode == "transport" else "tunnel"
-        return p
 
     def zeroize(self) -> None:
         """``esp_cleanup``: drop the key objects; every later packet is an ``esps_notdb`` drop.

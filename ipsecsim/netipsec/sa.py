@@ -183,7 +183,7 @@ class SecurityAssociation:
         self.stats.esps_hist[self.enc.sadb_id] = 0
         self._ctr_compat = ctr_compatibility
         xf = esp_init(self.enc, bytes(enc_key), self.auth, bytes(auth_key), self._esn)
-        self.plan = EspPlan.for_sa(self, xf, ctr_compatibility=ctr_compatibility)
+        self.plan = EspPlan(self, xf, ctr_compatibility=ctr_compatibility)
 
     @classmethod
     def from_setkey(
@@ -212,7 +212,7 @@ class SecurityAssociation:
         # are part of the plan, so a change builds a new plan around the same crypto.
         self._ctr_compat = on
         if not self.plan.zeroized:
-            self.plan = EspPlan.for_sa(self, self.plan.xf, ctr_compatibility=on)
+            self.plan = EspPlan(self, self.plan.xf, ctr_compatibility=on)
 
     @property
     def created(self) -> float:
