@@ -3,7 +3,7 @@ depends only on the SA, built once when the SA is made (FreeBSD's ``esp_init``).
 
 FreeBSD's ``esp_init`` runs once per SA: it checks the keys, sets ``sav->ivlen`` and opens
 the crypto session; per packet ``esp_output``/``esp_input`` only fill a request. Here the
-plan also carries what Python would otherwise recompute per packet (PERFORMANCE-NOTES):
+plan also carries what Python would otherwise recompute per packet (docs/performance.md):
 trailer tables per payload length, the outer header's constant checksum words, the
 packed addresses, and the AEAD key object's bound method with its salt (as aioquic's
 ``CryptoContext`` keeps its AEAD). Per-SA state that changes per packet (sequence

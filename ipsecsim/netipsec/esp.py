@@ -3,7 +3,7 @@
 The per-packet path. Everything that depends only on the SA lives in its
 :class:`~._plan.EspPlan`, built once (``esp_init``); per packet these functions read
 the plan by name, pack the outer header, ESP header and counter IV in one ``struct``
-call, and make one crypto call (PERFORMANCE-NOTES). Layout [S6.4]::
+call, and make one crypto call (docs/performance.md, ESP core). Layout [S6.4]::
 
     [outer IP][SPI 4][Seq 4][IV ivlen][payload][padding][pad length 1][next header 1][ICV]
 

@@ -24,7 +24,7 @@ class _Counting:
 
 @pytest.mark.parametrize("name", ["AESGCM", "ChaCha20Poly1305"])
 def test_aead_key_object_is_built_once_per_sa(monkeypatch, name):
-    # STYLE 6 / PERFORMANCE-NOTES: the key object is made when the SA is, never per packet.
+    # esp_init: the key object is made when the SA is, never per packet (a new one costs 2-3x the AEAD call).
     counting = _Counting(getattr(xform, name))
     monkeypatch.setattr(xform, name, counting)
     enc, key = ("aes-gcm-16", b"K" * 20) if name == "AESGCM" else ("chacha20-poly1305", b"K" * 36)
