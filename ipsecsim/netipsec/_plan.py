@@ -27,7 +27,7 @@ from .xform import EspTransform
 if TYPE_CHECKING:
     from random import Random
 
-    from .sa import SecurityAssociation
+    from .sa import SecurityAssociation, Spi
 
 __all__ = ["EspPlan", "SEQ_PAD", "IV_NONE", "IV_COUNTER", "IV_RANDOM", "trailer"]
 
@@ -117,7 +117,7 @@ class EspPlan:
     esn: bool
     alg_id: int
     family: int
-    spi: int
+    spi: Spi
     dst: bytes
     addrs: bytes
     csum_base: int

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass
+from typing import NewType
 
 from . import esp
 from ._plan import EspPlan
@@ -28,7 +29,13 @@ from .replay import ReplayWindow
 from .stats import EspStat
 from .xform import EspTransform, esp_init
 
-__all__ = ["SecurityAssociation", "Lifetime", "LifetimeCurrent", "MODES"]
+__all__ = ["SecurityAssociation", "Lifetime", "LifetimeCurrent", "MODES", "Spi", "ReqId"]
+
+# The SA's identity numbers, told apart by the type checker (both are plain ints at run
+# time): an SPI is the 32-bit index in the ESP header [S7.3], a reqid ties an SA to the
+# policies that ask for it (if_ipsec allocates one per interface).
+Spi = NewType("Spi", int)
+ReqId = NewType("ReqId", int)
 
 MODES = ("any", "transport", "tunnel")  # IPSEC_MODE_ANY 0, TRANSPORT 1, TUNNEL 2 [S10.5]
 _MAX_REPLAY_BITS = 0xFFFFFFFF - 32  # key_setsaval: larger windows are EINVAL [S7.4]
@@ -164,10 +171,10 @@ class SecurityAssociation:
         except KeyError as e:
             raise einval(f"algorithm {e.args[0]} is not supported") from None
         check_kernel_keys(self.enc, enc_key, self.auth, auth_key)
-        self.spi = spi
+        self.spi = Spi(spi)
         self.proto = "esp"
         self.mode = mode
-        self.reqid = reqid
+        self.reqid = ReqId(reqid)
         self.flags = flags
         self._esn = bool(flags & SADB_X_SAFLAGS_ESN)
         self.replay = ReplayWindow(replay_window, esn=self._esn, cyclic=bool(flags & SADB_X_EXT_CYCSEQ))
