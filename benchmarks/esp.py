@@ -17,7 +17,13 @@ from __future__ import annotations
 import argparse
 import random
 import struct
+import sys
 import time
+from pathlib import Path
+
+# Measure this checkout, not whatever copy of ipsecsim is installed: run as a script,
+# Python puts benchmarks/ on the path, not the repository.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -26,7 +32,7 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.ipsec import ESP
 from scapy.layers.ipsec import SecurityAssociation as ScapySA
 
-from ipsecsim.netipsec import SecurityAssociation
+from ipsecsim.netipsec import SecurityAssociation  # noqa: E402
 
 # (label, enc, key, auth, auth key, scapy crypt, scapy auth)
 CASES = [

@@ -206,12 +206,12 @@ class IpsecStack:
     # -- input -----------------------------------------------------------------------
 
     def _esp_input4(self, ifp: "Ifnet", pkt: bytes, hlen: int) -> None:
-        self._esp_input(ifp, pkt, 4)
+        self._esp_input(ifp, pkt, 4, hlen)
 
     def _esp_input6(self, ifp: "Ifnet", pkt: bytes, off: int) -> None:
-        self._esp_input(ifp, pkt, 6)
+        self._esp_input(ifp, pkt, 6, off)
 
-    def _esp_input(self, ifp: "Ifnet", pkt: bytes, family: int) -> None:
+    def _esp_input(self, ifp: "Ifnet", pkt: bytes, family: int, off: int) -> None:
         """ipsec_common_input and esp_input: find the SA, decrypt, reinject. [S9.1]-[S9.3]"""
         host = self.host
         st = self.espstat
@@ -220,7 +220,7 @@ class IpsecStack:
             host.drop("esps_pdrops", pkt, ifp)
             return
         try:
-            spi, dst = peek_spi(pkt)
+            spi, dst = peek_spi(pkt, off)
         except EspDrop as error:
             st.esps_input += 1
             st.count_drop(error)
@@ -234,7 +234,7 @@ class IpsecStack:
             return
         self._adopt(sa)
         try:
-            inner, tunnelled = esp_input(sa, pkt, now=host.clock.now)
+            inner, tunnelled = esp_input(sa, pkt, off, 9 if family == 4 else None, now=host.clock.now)
         except EspDrop as error:
             host.drop(error.counter or "esp next header none (dummy)", pkt, ifp)
             return

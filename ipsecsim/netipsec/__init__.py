@@ -49,11 +49,13 @@ from .outer import ip_id_counter, OuterHeaderConfig, RandomIpId
 from .pfkey import PfkeyError, PfkeyMessage
 from .policy import IpsecRequest, SaIndex, SecurityPolicy
 from .replay import ReplayWindow
-from .sa import Lifetime, LifetimeCurrent, SecurityAssociation
+from .sa import Lifetime, LifetimeCurrent, ReqId, SecurityAssociation, Spi
 from .stats import EspStat
 
 __all__ = [
     "SecurityAssociation",
+    "Spi",
+    "ReqId",
     "KeyDB",
     "IpsecStat",
     "SaInfo",

@@ -1,18 +1,19 @@
 """RFC 4303 ESP output and input with FreeBSD's layout and checks (``esp_output``/``esp_input``).
 
-These functions are :meth:`SecurityAssociation.encapsulate` and
-:meth:`SecurityAssociation.decapsulate`: the per-packet path. It is written flat on
-purpose (PERFORMANCE-NOTES): everything that depends only on the SA is computed
-once in the SA (header sizes, trailer tables, checksum partial sums, bound crypto
-methods), headers are one ``struct`` pack, and the common case (tunnel mode, an
-outer IPv4 header without options) avoids the general parser. Layout [S6.4]::
+The per-packet path. Everything that depends only on the SA lives in its
+:class:`~._plan.EspPlan`, built once (``esp_init``); per packet these functions read
+the plan by name, pack the outer header, ESP header and counter IV in one ``struct``
+call, and make one crypto call (docs/performance.md, ESP core). Layout [S6.4]::
 
     [outer IP][SPI 4][Seq 4][IV ivlen][payload][padding][pad length 1][next header 1][ICV]
 
-The order of the input checks is FreeBSD's, because it decides which counter a
-bad packet bumps [S9.1] [S9.2]: header length (hdrops), SA (notdb), alignment and
-block multiple (badilen), early replay (replay), ICV (badauth), replay update
-(replay), pad length (badilen), pad contents (badenc), next header 59 (silent).
+Input takes the offset of the ESP header that IP input already found, as FreeBSD's
+``esp_input(m, sav, skip, protoff)`` does; :func:`decapsulate` is the stand-alone entry
+that parses the outer header once, checks the SPI and destination, then does the same.
+The order of the input checks is FreeBSD's, because it decides which counter a bad
+packet bumps [S9.1] [S9.2]: header length (hdrops), SA (notdb), alignment and block
+multiple (badilen), early replay (replay), ICV (badauth), replay update (replay), pad
+length (badilen), pad contents (badenc), next header 59 (silent).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from .algorithms import SADB_X_EXT_PRAND
-from .errors import EspBadenc, EspBadilen, EspDrop, EspDummy, EspHdrops, EspNopf, EspNotdb, EspToobig
+from cryptography.exceptions import InvalidTag
+
+from ._plan import IV_COUNTER, IV_RANDOM, EspPlan, trailer
+from .errors import EspBadauth, EspBadenc, EspBadilen, EspDrop, EspDummy, EspHdrops, EspNopf, EspNotdb, EspToobig
 from ..packet import internet_checksum
 from .outer import IPPROTO_ESP, ecn_ingress, parse_ip
 
@@ -29,54 +32,43 @@ if TYPE_CHECKING:
     from .outer import OuterHeaderConfig
     from .sa import SecurityAssociation
 
-__all__ = ["encapsulate", "decapsulate", "esp_input", "peek_spi", "IP_MAXPACKET", "SEQ_PAD"]
+__all__ = ["esp_output", "esp_input", "encapsulate", "decapsulate", "peek_spi", "IP_MAXPACKET"]
 
 IP_MAXPACKET = 65535  # also IPV6_MAXPACKET [S6.5]
-IPPROTO_IPIP = 4
-IPPROTO_IPV6 = 41
-IPPROTO_NONE = 59
-SEQ_PAD = [bytes(range(1, n + 1)) for n in range(256)]  # self-describing padding 1, 2, 3, ... [S6.5]
+_M32 = 0xFFFFFFFF
+_M64 = 0xFFFFFFFFFFFFFFFF
 _ESP_HDR = struct.Struct("!II")
-# Outer header + SPI + sequence number; addresses as one field (source || destination).
+_ESN_AAD = struct.Struct("!III")  # SPI || seq high || seq low [RFC4106 5]
+# Outer header + SPI + sequence number (+ the 8-byte counter IV); addresses as one field.
 _IP4_ESP = struct.Struct("!HHHHHH8sII")  # version/IHL/TOS, length, ID, flags, TTL/protocol, checksum
+_IP4_ESP_IV = struct.Struct("!HHHHHH8sIIQ")
 _IP6_ESP = struct.Struct("!IHBB32sII")
+_IP6_ESP_IV = struct.Struct("!IHBB32sIIQ")
 _IN4 = struct.Struct("!2xH5xB6x4sII")  # IPv4 (no options): total length, protocol, dst, SPI, seq
 
 
-def peek_spi(packet: bytes) -> tuple[int, bytes]:
+def peek_spi(packet: bytes, skip: int | None = None) -> tuple[int, bytes]:
     """The (SPI, packed outer destination) of an incoming ESP packet, for the SA lookup. [S7.2]
 
-    FreeBSD looks SAs up by SPI and destination only (``key_allocsa``). Raises
-    :class:`EspHdrops` when the packet is not an IP packet carrying at least an
-    8-byte ESP header (``ipsec_common_input``'s "packet too small"). [S9.1]
+    FreeBSD looks SAs up by SPI and destination only (``key_allocsa``). ``skip`` is the
+    ESP header's offset when IP input already knows it (then nothing is parsed);
+    without it the IP header is parsed. Raises :class:`EspHdrops` when the packet is
+    not an IP packet carrying at least an 8-byte ESP header (``ipsec_common_input``'s
+    "packet too small"). [S9.1]
     """
-    version, skip, protoff, length = parse_ip(packet)
-    if packet[protoff] != IPPROTO_ESP:
-        raise EspHdrops("not ESP")
-    if length - skip < 8:
+    if skip is None:
+        version, skip, protoff, length = parse_ip(packet)
+        if packet[protoff] != IPPROTO_ESP:
+            raise EspHdrops("not ESP")
+        if length - skip < 8:
+            raise EspHdrops("shorter than an ESP header")
+    elif len(packet) - skip < 8:
         raise EspHdrops("shorter than an ESP header")
-    dst = bytes(packet[16:20] if version == 4 else packet[24:40])
+    dst = bytes(packet[16:20] if packet[0] >> 4 == 4 else packet[24:40])
     return _ESP_HDR.unpack_from(packet, skip)[0], dst
 
 
-def trailer(sa: SecurityAssociation, rlen: int, nh: int) -> bytes:
-    """Padding, pad length and next header for ``rlen`` payload bytes. [S6.5]
-
-    ``blks = MAX(4, blocksize)``, the padding counts the two trailer bytes, and the
-    pad is 1, 2, 3, ... (default, from the SA's table), zeros, or random bytes.
-    """
-    padlen = sa._padlens[rlen % sa._pad_block]
-    style = sa._pad_style
-    if style == 0:
-        return SEQ_PAD[padlen] + bytes((padlen, nh))
-    if style == SADB_X_EXT_PRAND:
-        return sa.rng.randbytes(padlen) + bytes((padlen, nh))
-    # PZERO, and PRAND|PZERO for which esp_output writes nothing at all: zeros here
-    # (FreeBSD leaves whatever m_pad's buffer held; UNCONFIRMED).
-    return bytes(padlen) + bytes((padlen, nh))
-
-
-def encapsulate(
+def esp_output(
     sa: SecurityAssociation,
     inner: bytes,
     *,
@@ -96,12 +88,11 @@ def encapsulate(
     in transport mode), :class:`EspHdrops` (inner shorter than its header) or
     :class:`EspToobig` (over 65535 bytes), after counting it on ``sa.stats``.
     """
+    p = sa.plan
     st = sa.stats
     try:
-        if (mode or sa._encap_mode) != "tunnel":
-            return _transport_output(sa, inner, now)
-        # The SA's constants in one read (see SecurityAssociation._freeze).
-        blks, trail4, trail41, overhead, family, csum_base, addrs, spi, iv_kind, seal, alg = sa._tx
+        if (mode or p.encap_mode) != "tunnel":
+            return _transport_output(sa, p, inner, now)
         cfg = outer or sa.outer
         n = len(inner)
         version = inner[0] >> 4 if n else 0
@@ -109,16 +100,18 @@ def encapsulate(
             nh, tos = 4, inner[1]  # next header IPPROTO_IPIP
             dfbit = cfg.dfbit  # ipsec_encap: 0 clear, 1 set, any other value copies the inner DF
             df = 0x4000 if dfbit == 1 or (dfbit and inner[6] & 0x40) else 0  # IP_DF
-            body = inner + (trail4[n % blks] if trail4 else trailer(sa, n, nh))
+            trailers = p.trailers4
         elif version == 6 and n >= 40:
             nh, tos = 41, ((inner[0] & 0x0F) << 4) | (inner[1] >> 4)  # IPPROTO_IPV6
             df = 0x4000 if cfg.dfbit else 0  # ipsec_encap: any non-zero dfbit sets DF over IPv6 inner
-            body = inner + (trail41[n % blks] if trail41 else trailer(sa, n, nh))
+            trailers = p.trailers41
         elif version in (4, 6):
             raise EspHdrops("inner packet shorter than its IP header")
         else:
             raise EspNopf(f"inner packet of IP version {version}")
-        total = overhead + len(body)
+        r = n % p.pad_block
+        tail = trailers[r] if trailers is not None else trailer(p.padlens[r], nh, p.pad_style, sa.rng)
+        total = p.overhead + n + len(tail)
         st.esps_output += 1
         if total > 65535:  # IP_MAXPACKET [S6.5]
             raise EspToobig(f"{total} bytes")
@@ -126,7 +119,12 @@ def encapsulate(
         replay = sa.replay
         count = replay.count + 1  # the first packet carries 1; no wrap check on output [S6.6]
         replay.count = count
-        if family == 4:
+        seq = count & _M32
+        counter_iv = p.iv_kind == IV_COUNTER
+        if counter_iv:  # explicit IV = per-SA counter from 0, packed with the headers [S6.7]
+            c = sa.cntr
+            sa.cntr = (c + 1) & _M64
+        if p.family == 4:
             # ip_fillid [S6.1]: 0 for DF under RFC 6864, else random or the counter
             if df and cfg.rfc6864:
                 ident = 0
@@ -139,20 +137,27 @@ def encapsulate(
             ttl = cfg.ttl
             # One's complement checksum: the 16-bit words' sum is taken mod 0xFFFF, and
             # -sum % 0xFFFF is its complement (never 0xFFFF: the sum is never 0).
-            csum = -(csum_base + otos + total + ident + df + (ttl << 8)) % 0xFFFF
-            head = _IP4_ESP.pack(0x4500 | otos, total, ident, df, (ttl << 8) | 50, csum, addrs, spi, count & 0xFFFFFFFF)
+            csum = -(p.csum_base + otos + total + ident + df + (ttl << 8)) % 0xFFFF
+            if counter_iv:
+                head = _IP4_ESP_IV.pack(0x4500 | otos, total, ident, df, (ttl << 8) | 50, csum, p.addrs, p.spi, seq, c)
+            else:
+                head = _IP4_ESP.pack(0x4500 | otos, total, ident, df, (ttl << 8) | 50, csum, p.addrs, p.spi, seq)
         else:
             ecn = cfg.ecn6
-            tclass = tos & 0xFC if ecn == 0 else ecn_ingress(ecn, tos)  # [S6.2]
-            head = _IP6_ESP.pack(0x60000000 | (tclass << 20), total - 40, 50, cfg.hop_limit, addrs, spi, count & 0xFFFFFFFF)
-        if iv_kind == 1:  # explicit IV = per-SA counter from 0 [S6.7]
-            c = sa.cntr
-            sa.cntr = (c + 1) & 0xFFFFFFFFFFFFFFFF
-            iv = c.to_bytes(8, "big")
+            vtf = 0x60000000 | ((tos & 0xFC if ecn == 0 else ecn_ingress(ecn, tos)) << 20)  # [S6.2]
+            if counter_iv:
+                head = _IP6_ESP_IV.pack(vtf, total - 40, 50, cfg.hop_limit, p.addrs, p.spi, seq, c)
+            else:
+                head = _IP6_ESP.pack(vtf, total - 40, 50, cfg.hop_limit, p.addrs, p.spi, seq)
+        encrypt = p.aead_encrypt
+        if encrypt is not None:  # AES-GCM, ChaCha20-Poly1305: nonce = salt || IV [S6.7]
+            aad = head[-16:-8] if not p.esn else _ESN_AAD.pack(p.spi, count >> 32, seq)
+            out = head + encrypt(p.salt + head[-8:], inner + tail, aad)
+        elif counter_iv:  # AES-CTR
+            out = p.seal(head[:-8], count >> 32, head[-8:], inner + tail)
         else:
-            iv = _next_iv(sa)
-        out = seal(head, count >> 32, iv, body)
-        st.esps_hist[alg] += 1
+            out = p.seal(head, count >> 32, _random_iv(sa, p), inner + tail)
+        st.esps_hist[p.alg_id] += 1
         cur = sa.current  # key_sa_recordxfer in ipsec_process_done: the whole packet (DERIVED)
         cur.bytes += total
         cur.allocations += 1
@@ -164,28 +169,35 @@ def encapsulate(
         raise
 
 
-def _next_iv(sa: SecurityAssociation) -> bytes:
-    """The explicit IV: per-SA counter from 0 (CTR, GCM, ChaCha20) or random (CBC). [S6.7]"""
-    kind = sa._iv_kind
-    if kind == 1:
-        c = sa.cntr
-        sa.cntr = (c + 1) & 0xFFFFFFFFFFFFFFFF
-        return c.to_bytes(8, "big")
-    if kind == 2:
+encapsulate = esp_output
+
+
+def _random_iv(sa: SecurityAssociation, p: EspPlan) -> bytes:
+    """The explicit IV of CBC: random, from the SA's RNG; none for NULL. [S6.7]"""
+    if p.iv_kind == IV_RANDOM:
         return sa.rng.getrandbits(128).to_bytes(16, "big")
     return b""
 
 
-def _transport_output(sa: SecurityAssociation, inner: bytes, now: float) -> bytes:
+def _next_iv(sa: SecurityAssociation, p: EspPlan) -> bytes:
+    """The explicit IV: per-SA counter from 0 (CTR, GCM, ChaCha20) or random (CBC). [S6.7]"""
+    if p.iv_kind == IV_COUNTER:
+        c = sa.cntr
+        sa.cntr = (c + 1) & _M64
+        return c.to_bytes(8, "big")
+    return _random_iv(sa, p)
+
+
+def _transport_output(sa: SecurityAssociation, p: EspPlan, inner: bytes, now: float) -> bytes:
     """Transport mode: ESP goes between the packet's IP header (with extensions) and its payload."""
     version = inner[0] >> 4 if inner else 0
-    if version != sa._family:
-        raise EspNopf(f"transport mode IPv{version} packet on an IPv{sa._family} SA")
+    if version != p.family:
+        raise EspNopf(f"transport mode IPv{version} packet on an IPv{p.family} SA")
     _, skip, protoff, length = parse_ip(inner)
     nh = inner[protoff]
     rlen = length - skip
-    body = inner[skip:length] + trailer(sa, rlen, nh)
-    total = skip + sa._hlen + len(body) + sa._alen
+    body = inner[skip:length] + trailer(p.padlens[rlen % p.pad_block], nh, p.pad_style, sa.rng)
+    total = skip + p.hlen + len(body) + p.icv_len
     st = sa.stats
     st.esps_output += 1
     if total > IP_MAXPACKET:
@@ -194,9 +206,9 @@ def _transport_output(sa: SecurityAssociation, inner: bytes, now: float) -> byte
     replay = sa.replay
     count = replay.count + 1
     replay.count = count
-    head = _rebuild_header(inner[:skip], protoff, IPPROTO_ESP, total) + _ESP_HDR.pack(sa.spi, count & 0xFFFFFFFF)
-    out = sa._seal(head, count >> 32, _next_iv(sa), body)
-    st.esps_hist[sa._alg_id] += 1
+    head = _rebuild_header(inner[:skip], protoff, IPPROTO_ESP, total) + _ESP_HDR.pack(p.spi, count & _M32)
+    out = p.seal(head, count >> 32, _next_iv(sa, p), body)
+    st.esps_hist[p.alg_id] += 1
     sa.current.record(total, now)
     return out
 
@@ -214,30 +226,28 @@ def _rebuild_header(hdr: bytes, protoff: int, proto: int, total: int) -> bytes:
     return bytes(h)
 
 
+def _ip6_protoff(packet: bytes, skip: int) -> int:
+    """The offset of the next-header byte that names ESP: the last extension header's, or
+    the IPv6 header's (``ipsec6_input``'s walk with ``ip6_nexthdr``)."""
+    protoff, off = 6, 40
+    while off < skip:
+        protoff = off
+        off += (packet[off + 1] + 1) * 8
+    return protoff
+
+
 def decapsulate(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> bytes:
-    """Check, decrypt and strip one ESP packet addressed to this SA; see :func:`esp_input`."""
-    return esp_input(sa, packet, now=now)[0]
+    """Check, decrypt and strip one ESP packet addressed to this SA; see :func:`esp_input`.
 
-
-def esp_input(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> tuple[bytes, bool]:
-    """Check, decrypt and strip one ESP packet addressed to this SA. [S9.1]-[S9.3]
-
-    Returns ``(packet, tunnelled)``: ``tunnelled`` is True when the outer header
-    was stripped (the kernel then hands the inner packet to IP input and, for a
-    tunnel-mode SA, to if_ipsec's attribution [S9.3]).
-
-    Returns the inner packet when the next header is IPv4/IPv6 and the SA mode is
-    not transport (FreeBSD strips the outer header for tunnel *and* any); otherwise
-    the IP header rebuilt around the payload (protocol, length, checksum fixed).
-    Raises only :class:`EspDrop` subclasses, whatever the bytes, having counted
-    them on ``sa.stats``; :class:`EspDummy` (next header 59) counts nothing.
+    The stand-alone entry: parses the outer header once (as ``ip_input`` would, link
+    padding beyond the IP length trimmed), looks the SA up by SPI and destination
+    (:class:`EspNotdb` when they are not this SA's [S7.2]), then runs :func:`esp_input`
+    at the ESP header's offset. Raises only :class:`EspDrop` subclasses, counted.
     """
-    st = sa.stats
-    st.esps_input += 1
     try:
         n = len(packet)
         if n >= 28 and packet[0] == 0x45:  # IPv4 without options: the common case
-            length, proto, dst, spi, seq = _IN4.unpack_from(packet)
+            length, proto, dst, spi, _ = _IN4.unpack_from(packet)
             if proto != 50 or length > n or length < 28:
                 raise EspHdrops("bad IPv4 length or not ESP")
             skip, protoff = 20, 9
@@ -248,39 +258,94 @@ def esp_input(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> tu
             if length - skip < 8:
                 raise EspHdrops("shorter than an ESP header")  # [S9.1]
             dst = packet[16:20] if version == 4 else packet[24:40]
-            spi, seq = _ESP_HDR.unpack_from(packet, skip)
-        if length < n:  # ip_input trims link padding beyond the IP length
-            packet, n = packet[:length], length
-        sa_spi, sa_dst, hlen, alen, blockmask, early_replay, open_, esn_aad, alg, check_pad, strip = sa._rx
-        if spi != sa_spi or dst != sa_dst:
+            spi = _ESP_HDR.unpack_from(packet, skip)[0]
+        p = sa.plan
+        if spi != p.spi or dst != p.dst:
             raise EspNotdb(f"no SA for SPI {spi:#010x}")  # key_allocsa [S7.2]
+    except EspDrop as drop:
+        st = sa.stats
+        st.esps_input += 1
+        st.count_drop(drop)
+        raise
+    if length < n:  # ip_input trims link padding beyond the IP length
+        packet = packet[:length]
+    return esp_input(sa, packet, skip, protoff, now=now)[0]
+
+
+def esp_input(
+    sa: SecurityAssociation, packet: bytes, skip: int, protoff: int | None = None, *, now: float = 0.0
+) -> tuple[bytes, bool]:
+    """Check, decrypt and strip one ESP packet of this SA at offset ``skip``. [S9.1]-[S9.3]
+
+    FreeBSD's ``esp_input(m, sav, skip, protoff)``: ``packet`` is the IP datagram as IP
+    input hands it on (trimmed to the IP length), ``skip`` the ESP header's offset (the
+    outer header's length, IPv6 extension headers included), ``protoff`` the offset of
+    the byte that says ESP (9 for IPv4; found by walking the extension headers when
+    ``None`` and needed). The SA is the one the caller found for the SPI and
+    destination; nothing here re-parses the outer header.
+
+    Returns ``(packet, tunnelled)``: the inner packet and True when the next header
+    is IPv4/IPv6 and the SA mode is not transport (FreeBSD strips the outer header
+    for tunnel *and* any [S9.3]); otherwise the IP header rebuilt around the payload
+    (protocol, length, checksum fixed) and False.
+    Raises only :class:`EspDrop` subclasses, whatever the bytes, having counted
+    them on ``sa.stats``; :class:`EspDummy` (next header 59) counts nothing.
+    """
+    p = sa.plan
+    st = sa.stats
+    st.esps_input += 1
+    try:
+        n = len(packet)
+        if n - skip < 8:
+            raise EspHdrops("shorter than an ESP header")  # [S9.1]
         if skip & 3 or n & 3:
             raise EspBadilen("misaligned packet")
-        plen = n - skip - hlen - alen
-        if plen <= 0 or plen & blockmask:
+        plen = n - skip - p.hlen - p.icv_len
+        if plen <= 0 or plen & p.blockmask:
             raise EspBadilen(f"payload of {plen} bytes")
         replay = sa.replay
+        seq = 0
+        if replay.wsize:
+            seq = _ESP_HDR.unpack_from(packet, skip)[1]
         # The early check runs only with authentication and a window (ipsec_chkreplay). [S7.5]
-        seqh = replay.check(seq) if early_replay else 0
+        seqh = replay.check(seq) if p.early_replay else 0
         st.esps_ibytes += plen
-        st.esps_hist[alg] += 1
-        pt = open_(packet, skip, seqh, esn_aad)
+        st.esps_hist[p.alg_id] += 1
+        decrypt = p.aead_decrypt
+        if decrypt is not None:  # AES-GCM, ChaCha20-Poly1305: verify and decrypt in one call
+            iv = skip + 8
+            if p.esn_aad:
+                aad = _ESN_AAD.pack(p.spi, seqh, seq)
+            else:
+                aad = packet[skip:iv]
+            try:
+                pt = decrypt(p.salt + packet[iv : iv + 8], packet[iv + 8 :], aad)
+            except InvalidTag:
+                raise EspBadauth("AEAD tag mismatch") from None
+        else:
+            pt = p.open(packet, skip, seqh, p.esn_aad)
         if replay.wsize:
             replay.update(seq)  # only after the ICV verified [S7.5]
-        padlen = pt[-2]
-        nh = pt[-1]
+        end = len(pt) - 2
+        padlen = pt[end]
+        nh = pt[end + 1]
         if padlen + 2 > plen:
             raise EspBadilen(f"pad length {padlen}")
-        if padlen and check_pad and pt[-3] != padlen:  # unless random padding [S9.2]
+        if padlen and p.check_pad and pt[end - 1] != padlen:  # unless random padding [S9.2]
             raise EspBadenc("pad does not describe itself")
         if nh == 59:  # IPPROTO_NONE: RFC 4303 2.6, dropped silently [S9.2]
             raise EspDummy("next header 59 (dummy packet)")
-        out = pt[: len(pt) - padlen - 2]
-        tunnelled = (nh == 4 or nh == 41) and strip
+        out = pt[: end - padlen]
+        tunnelled = (nh == 4 or nh == 41) and p.strip
         if tunnelled:  # IPIP / IPv6 and not transport mode [S9.3]
             if len(out) < (20 if nh == 4 else 40):
                 raise EspHdrops("inner packet shorter than its header")
         else:
+            version = packet[0] >> 4
+            if skip < (20 if version == 4 else 40) or version not in (4, 6):
+                raise EspHdrops("no IP header in front of the ESP header")  # a caller's bad offset
+            if protoff is None:
+                protoff = 9 if version == 4 else _ip6_protoff(packet, skip)
             out = _rebuild_header(packet[:skip], protoff, nh, skip + len(out)) + out
         cur = sa.current  # key_sa_recordxfer: the delivered length [S9.3]
         cur.bytes += len(out)

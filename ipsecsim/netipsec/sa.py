@@ -1,7 +1,8 @@
 """One ESP security association: its identity, keys, counters and lifetimes (``struct secasvar``).
 
-The key engine (a later issue) owns lookup, states and expiry; this object holds
-what it needs [S7.3] [S7.6] and does the per-packet work via :mod:`.esp`.
+The key engine owns lookup, states and expiry; this object holds what it needs
+[S7.3] [S7.6] and does the per-packet work via :mod:`.esp` with the per-SA plan
+that :mod:`._plan` builds when the SA is made (FreeBSD's ``esp_init``).
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass
+from typing import NewType
 
 from . import esp
+from ._plan import EspPlan
 from .algorithms import (
     SADB_X_EXT_CYCSEQ,
-    SADB_X_EXT_PMASK,
-    SADB_X_EXT_PRAND,
     SADB_X_SAFLAGS_ESN,
     AuthAlgorithm,
     EncAlgorithm,
@@ -23,14 +24,19 @@ from .algorithms import (
     enc_algorithm,
 )
 from .enums import Mode
-from .errors import EspNotdb, SetkeyError
-from .esp import trailer
-from .outer import IPPROTO_ESP, ip_id_counter, OuterHeaderConfig
+from .errors import SetkeyError
+from .outer import ip_id_counter, OuterHeaderConfig
 from .replay import ReplayWindow
 from .stats import EspStat
-from .xform import esp_init
+from .xform import EspTransform, esp_init
 
-__all__ = ["SecurityAssociation", "Lifetime", "LifetimeCurrent", "MODES"]
+__all__ = ["SecurityAssociation", "Lifetime", "LifetimeCurrent", "MODES", "Spi", "ReqId"]
+
+# The SA's identity numbers, told apart by the type checker (both are plain ints at run
+# time): an SPI is the 32-bit index in the ESP header [S7.3], a reqid ties an SA to the
+# policies that ask for it (if_ipsec allocates one per interface).
+Spi = NewType("Spi", int)
+ReqId = NewType("ReqId", int)
 
 MODES = tuple(Mode)  # IPSEC_MODE_ANY 0, TRANSPORT 1, TUNNEL 2 [S10.5]
 _MAX_REPLAY_BITS = 0xFFFFFFFF - 32  # key_setsaval: larger windows are EINVAL [S7.4]
@@ -68,10 +74,6 @@ class LifetimeCurrent:
             self.firstused = now
 
 
-def _dead_sa(*_args: object) -> bytes:
-    raise EspNotdb("SA deleted")
-
-
 class SecurityAssociation:
     """An ESP SA as FreeBSD's kernel holds it, usable alone like scapy's.
 
@@ -94,6 +96,9 @@ class SecurityAssociation:
     ``current`` (bytes, allocations, created and first-use times, for lifetimes),
     ``replay.count`` (what ``setkey -D`` prints as ``seq=``), ``cntr`` (the next
     counter IV). CBC IVs are drawn from ``rng`` as they go on the wire.
+
+    ``plan`` is the ESP transform's per-SA plan (:class:`~._plan.EspPlan`, built once
+    here as ``esp_init`` does): what the per-packet code reads by name.
     """
 
     __slots__ = (
@@ -116,23 +121,10 @@ class SecurityAssociation:
         "cntr",
         "_enc_key",
         "_auth_key",
-        "_xf",
-        "_family",
-        "_hlen",
-        "_alen",
-        "_pad_block",
-        "_ctr_compat",
-        "_encap_mode",
         "_esn",
-        # Per-packet constants, computed once here (esp_init's spirit): see esp.py.
-        "_seal",
-        "_open",
-        "_alg_id",
-        "_iv_kind",
-        "_pad_style",
-        "_padlens",
-        "_tx",
-        "_rx",
+        "_ctr_compat",
+        # The ESP transform's per-SA plan (esp_init): constants and crypto, by name; see _plan.py.
+        "plan",
     )
 
     def __init__(
@@ -180,10 +172,10 @@ class SecurityAssociation:
         except KeyError as e:
             raise einval(f"algorithm {e.args[0]} is not supported") from None
         check_kernel_keys(self.enc, enc_key, self.auth, auth_key)
-        self.spi = spi
+        self.spi = Spi(spi)
         self.proto = "esp"
         self.mode = Mode(mode)
-        self.reqid = reqid
+        self.reqid = ReqId(reqid)
         self.flags = flags
         self._esn = bool(flags & SADB_X_SAFLAGS_ESN)
         self.replay = ReplayWindow(replay_window, esn=self._esn, cyclic=bool(flags & SADB_X_EXT_CYCSEQ))
@@ -196,18 +188,10 @@ class SecurityAssociation:
         self.cntr = 0  # sav->cntr: explicit IV of CTR/GCM/ChaCha20, from 0 [S6.7]
         self._enc_key = bytearray(enc_key)
         self._auth_key = bytearray(auth_key)
-        self._xf = esp_init(self.enc, bytes(enc_key), self.auth, bytes(auth_key), self._esn)
-        self._family = self.src.version
-        self._hlen = 8 + self.enc.iv_len  # struct newesp + IV [S6.4]
-        self._alen = self._xf.icv_len
-        self._encap_mode = "transport" if mode == "transport" else "tunnel"
-        self._seal = self._xf.seal
-        self._open = self._xf.open
-        self._alg_id = self.enc.sadb_id
-        self.stats.esps_hist[self._alg_id] = 0
-        self._iv_kind = 1 if self.enc.counter_iv else 2 if self.enc.iv_len else 0
-        self._pad_style = flags & SADB_X_EXT_PMASK
-        self.ctr_compatibility = ctr_compatibility  # sets the padding tables and _freeze()s
+        self.stats.esps_hist[self.enc.sadb_id] = 0
+        self._ctr_compat = ctr_compatibility
+        xf = esp_init(self.enc, bytes(enc_key), self.auth, bytes(auth_key), self._esn)
+        self.plan = EspPlan(self, xf, ctr_compatibility=ctr_compatibility)
 
     @classmethod
     def from_setkey(
@@ -232,52 +216,11 @@ class SecurityAssociation:
 
     @ctr_compatibility.setter
     def ctr_compatibility(self, on: bool) -> None:
+        # FreeBSD's esp_output reads the sysctl per packet; the padding tables it decides
+        # are part of the plan, so a change builds a new plan around the same crypto.
         self._ctr_compat = on
-        blks = self.enc.pad_block if on or self.enc.name != "aes-ctr" else max(4, self.enc.blocksize)
-        self._pad_block = blks
-        # padding = ((blks - ((rlen + 2) % blks)) % blks) + 2, less the two trailer bytes [S6.5]
-        self._padlens = [(blks - (r + 2) % blks) % blks for r in range(blks)]
-        self._freeze()
-
-    def _freeze(self) -> None:
-        """Gather what the per-packet code reads into two tuples, one read each (esp.py).
-
-        Trailer tables per payload length mod ``blks`` for next header 4 and 41
-        (``None`` with random padding), the outer header's constant checksum words,
-        and the input path's conditions: early replay check only with an ICV and a
-        window [S7.5], ESN high half in the AEAD AAD only with a window (DERIVED from
-        esp_input), outer header stripped unless the mode is transport [S9.3].
-        """
-        blks, src, dst = self._pad_block, self.src.packed, self.dst.packed
-        fixed = self._pad_style != SADB_X_EXT_PRAND
-        csum_base = 0x4500 + IPPROTO_ESP + sum(int.from_bytes(a[i : i + 2], "big") for a in (src, dst) for i in (0, 2))
-        wsize = self.replay.wsize
-        self._tx = (
-            blks,
-            [trailer(self, r, 4) for r in range(blks)] if fixed else None,
-            [trailer(self, r, 41) for r in range(blks)] if fixed else None,
-            (20 if self._family == 4 else 40) + self._hlen + self._alen,
-            self._family,
-            csum_base,
-            src + dst,
-            self.spi,
-            self._iv_kind,
-            self._seal,
-            self._alg_id,
-        )
-        self._rx = (
-            self.spi,
-            dst,
-            self._hlen,
-            self._alen,
-            self.enc.blocksize - 1,
-            bool(self._alen and wsize),
-            self._open,
-            self._esn and wsize != 0,
-            self._alg_id,
-            fixed,
-            self.mode != "transport",
-        )
+        if not self.plan.zeroized:
+            self.plan = EspPlan(self, self.plan.xf, ctr_compatibility=on)
 
     @property
     def created(self) -> float:
@@ -300,9 +243,14 @@ class SecurityAssociation:
 
     @property
     def icv_len(self) -> int:
-        return self._alen
+        return self.plan.icv_len
 
-    encapsulate = esp.encapsulate
+    @property
+    def _xf(self) -> EspTransform:
+        """The crypto transform (``esp_init``'s session), for tests against RFC vectors."""
+        return self.plan.xf
+
+    encapsulate = esp.esp_output
     decapsulate = esp.decapsulate
 
     def zeroize(self) -> None:
@@ -313,10 +261,7 @@ class SecurityAssociation:
         """
         for key in (self._enc_key, self._auth_key):
             key[:] = bytes(len(key))
-        self._xf.zeroize()
-        self._seal = self._open = _dead_sa
-        self._freeze()
-
+        self.plan.zeroize()
 
     def __repr__(self) -> str:
         # Keys never appear here nor in any log line. [issue 3]

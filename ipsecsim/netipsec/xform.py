@@ -16,11 +16,12 @@ What is authenticated [RFC4303 2.8] [RFC4106 5] [RFC7634 2.1]:
 from __future__ import annotations
 
 import hmac as _stdlib_hmac
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as _hmac
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from .algorithms import AuthAlgorithm, EncAlgorithm
@@ -28,7 +29,7 @@ from .errors import EspBadauth
 
 __all__ = ["EspTransform", "esp_init", "hmac_icv"]
 
-_HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 _ZERO16 = bytes(16)
 
 
@@ -53,12 +54,20 @@ class EspTransform:
 
     __slots__ = ("enc", "auth", "iv_len", "icv_len", "esn", "seal", "open")
 
+    seal: Callable[[bytes, int, bytes, bytes], bytes]
+    open: Callable[[bytes, int, int, bool], bytes]
+
     def __init__(self, enc: EncAlgorithm, auth: AuthAlgorithm | None, esn: bool):
         self.enc = enc
         self.auth = auth
         self.iv_len = enc.iv_len
         self.icv_len = enc.aead_icv or (auth.icv_len if auth else 0)
         self.esn = esn
+
+    def aead_calls(self) -> tuple[Callable[..., bytes] | None, Callable[..., bytes] | None, bytes]:
+        """``(encrypt, decrypt, salt)`` of an AEAD key object, for callers that build the
+        nonce and AAD themselves (the ESP fast path); ``(None, None, b"")`` otherwise."""
+        return None, None, b""
 
     def zeroize(self) -> None:
         """Drop the key objects (``esp_cleanup``); the transform is unusable afterwards."""
@@ -76,12 +85,13 @@ class _AeadTransform(EspTransform):
     the per-packet path reads no attributes (PERFORMANCE-NOTES, hot path).
     """
 
-    __slots__ = ()
+    __slots__ = ("_calls",)
 
     def __init__(self, enc: EncAlgorithm, key: bytes, esn: bool):
         super().__init__(enc, None, esn)
         aead = (ChaCha20Poly1305 if enc.name == "chacha20-poly1305" else AESGCM)(key[: -enc.salt])
         encrypt, decrypt, salt = aead.encrypt, aead.decrypt, key[-enc.salt :]
+        self._calls: tuple[Callable[..., bytes] | None, Callable[..., bytes] | None, bytes] = (encrypt, decrypt, salt)
 
         def seal(head: bytes, seqh: int, iv: bytes, plaintext: bytes) -> bytes:
             hdr8 = head[-8:]
@@ -98,6 +108,13 @@ class _AeadTransform(EspTransform):
 
         self.seal, self.open = seal, open
 
+    def aead_calls(self) -> tuple[Callable[..., bytes] | None, Callable[..., bytes] | None, bytes]:
+        return self._calls
+
+    def zeroize(self) -> None:
+        super().zeroize()
+        self._calls = (None, None, b"")
+
 
 class _EtaTransform(EspTransform):
     """Encrypt-then-MAC: NULL, AES-CBC (RFC 3602) or AES-CTR (RFC 3686), with an HMAC or none.
@@ -112,6 +129,11 @@ class _EtaTransform(EspTransform):
     """
 
     __slots__ = ("_mode", "_aes", "_salt", "_enc_ctx", "_dec_ctx", "_enc_prev", "_dec_prev", "_mac", "_null_icv")
+
+    _aes: algorithms.AES | None  # None for NULL encryption and once zeroized
+    _enc_ctx: CipherContext | None  # AES-CBC only
+    _dec_ctx: CipherContext | None
+    _mac: _hmac.HMAC | None  # the keyed template, copied per packet
 
     def __init__(self, enc: EncAlgorithm, key: bytes, auth: AuthAlgorithm | None, auth_key: bytes, esn: bool):
         super().__init__(enc, auth, esn)
@@ -136,8 +158,10 @@ class _EtaTransform(EspTransform):
         self._aes = self._enc_ctx = self._dec_ctx = self._mac = None
 
     def _new_cbc(self) -> None:
-        self._enc_ctx = Cipher(self._aes, modes.CBC(_ZERO16)).encryptor()
-        self._dec_ctx = Cipher(self._aes, modes.CBC(_ZERO16)).decryptor()
+        aes = self._aes
+        assert aes is not None, "CBC contexts need the key"
+        self._enc_ctx = Cipher(aes, modes.CBC(_ZERO16)).encryptor()
+        self._dec_ctx = Cipher(aes, modes.CBC(_ZERO16)).decryptor()
         self._enc_prev = self._dec_prev = 0
 
     def _icv(self, data: bytes, seqh: int, esn: bool, head: bytes = b"") -> bytes:
@@ -159,7 +183,9 @@ class _EtaTransform(EspTransform):
         if mode == "aes-ctr":
             # RFC 3686 counter block: nonce || IV || block counter from 1; a packet never
             # reaches 2^32 blocks, so the 128-bit increment of CTR mode is exact.
+            assert self._aes is not None, "zeroized"
             return Cipher(self._aes, modes.CTR(self._salt + iv + b"\x00\x00\x00\x01")).encryptor().update(pt)
+        assert self._enc_ctx is not None
         first = int.from_bytes(pt[:16], "big") ^ int.from_bytes(iv, "big") ^ self._enc_prev
         try:
             ct = self._enc_ctx.update(first.to_bytes(16, "big") + pt[16:])
@@ -174,7 +200,9 @@ class _EtaTransform(EspTransform):
         if mode == "null":
             return ct
         if mode == "aes-ctr":
+            assert self._aes is not None, "zeroized"
             return Cipher(self._aes, modes.CTR(self._salt + iv + b"\x00\x00\x00\x01")).decryptor().update(ct)
+        assert self._dec_ctx is not None, "zeroized"
         try:
             out = self._dec_ctx.update(ct)
         except Exception:

@@ -434,8 +434,8 @@ def test_tunnel_sa_with_non_ip_next_header_returns_rebuilt_packet():
 def test_tunnel_inner_too_short_is_hdrops():
     # ipsec4_common_input_cb: fewer bytes than an inner header is esps_hdrops.
     tx, rx = sa_pair(mode="tunnel")
-    tx._encap_mode = "transport"  # sneak a 10-byte "IPv4 inner" through next header 4
-    out = tx.encapsulate(ipv4(bytes(10), proto=4, src="192.168.0.3", dst="192.168.0.5"))
+    # sneak a 10-byte "IPv4 inner" through next header 4: transport mode on a tunnel SA
+    out = tx.encapsulate(ipv4(bytes(10), proto=4, src="192.168.0.3", dst="192.168.0.5"), mode="transport")
     with pytest.raises(EspHdrops):
         rx.decapsulate(out)
 
