@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 import re
 from typing import TYPE_CHECKING
 
+from ..netipsec.errnos import KernelError
 from ..netipsec.policy import IpsecRequest, SecurityPolicy
 from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
 
@@ -27,12 +28,8 @@ _NAME = re.compile(r"ipsec(\d+)$")
 _ANY4, _ANY6 = IPv4Network("0.0.0.0/0"), IPv6Network("::/0")
 
 
-class IfIpsecError(Exception):
+class IfIpsecError(KernelError):
     """An ioctl the interface refuses; ``errno_name`` is what ifconfig reports."""
-
-    def __init__(self, errno_name: str, message: str = ""):
-        super().__init__(message or errno_name)
-        self.errno_name = errno_name
 
 
 class IpsecIf(Ifnet):
