@@ -35,6 +35,7 @@ class IfIpsecError(KernelError):
 class IpsecIf(Ifnet):
     kind = "ipsec"
     default_mtu = IPSEC_MTU
+    mtu_range = (IPSEC_MTU_MIN, IPSEC_MTU_MAX)  # ipsec_ioctl SIOCSIFMTU [S3.9]
 
     def __init__(self, host: "Host", name: str, index: int):
         # ipsec_clone_create [S1.3]: POINTOPOINT|MULTICAST, no reqid, no tunnel, no policies.
@@ -132,11 +133,6 @@ class IpsecIf(Ifnet):
             self.flags |= IFF_RUNNING
         else:
             self.flags &= ~IFF_RUNNING
-
-    def set_mtu(self, mtu: int) -> None:
-        if not IPSEC_MTU_MIN <= mtu <= IPSEC_MTU_MAX:  # [S3.9]
-            raise IfIpsecError("EINVAL", "Invalid argument")
-        self.mtu = mtu
 
     def set_tunnel_fib(self, fib: int) -> None:
         if not 0 <= fib < len(self.host.fibs):  # [S3.9] fib >= rt_numfibs
