@@ -36,6 +36,7 @@ from ..netipsec.errnos import strerror
 from ..netipsec.pfkey import SATYPES, PfkeyMessage, dump_fields, kdebug_sadb
 from ..netipsec.setkey_syntax import AddCommand, Parser, PolicyCommand, TableCommand
 from ._core import CommandContext, Exit, register
+from ._libc import getopt
 from ._setkey_dump import _errmsg, ctime4, format_policy, format_sa, format_short, render_sad, render_spd
 from ._setkey_monitor import Looper, Monitor
 
@@ -58,32 +59,6 @@ _PIDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # -- the command ---------------------------------------------------------------------------------
 
 
-def _getopt(argv: list[str]) -> list[tuple[str, str]]:
-    opts, i = [], 1
-    while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
-        if argv[i] == "--":
-            break
-        word, j = argv[i], 1
-        while j < len(word):
-            ch = word[j]
-            if ch not in _OPTSTRING.replace(":", ""):
-                raise Exit(1, f"setkey: illegal option -- {ch}\n{USAGE}", diagnostic=f"setkey: illegal option -- {ch}")
-            if _OPTSTRING[_OPTSTRING.index(ch) + 1 : _OPTSTRING.index(ch) + 2] == ":":
-                value = word[j + 1 :]
-                if not value:
-                    i += 1
-                    if i >= len(argv):
-                        raise Exit(1, f"setkey: option requires an argument -- {ch}\n{USAGE}",
-                                   diagnostic=f"setkey: option requires an argument -- {ch}")  # fmt: skip
-                    value = argv[i]
-                opts.append((ch, value))
-                break
-            opts.append((ch, ""))
-            j += 1
-        i += 1
-    return opts
-
-
 def _usage(ctx: CommandContext) -> int:
     ctx.out(USAGE)  # usage() uses printf: stdout
     ctx.diagnostic = "setkey: usage"
@@ -103,7 +78,7 @@ def setkey(ctx: CommandContext, argv: list[str]) -> int:
         return _usage(ctx)
     mode, script, flags, tflag = None, None, set(), 0
     scope = 0
-    for ch, value in _getopt(argv):
+    for ch, value in getopt("setkey", _OPTSTRING, argv[1:], USAGE)[0]:
         if ch == "c":
             mode, script = "script", ctx.stdin
         elif ch in "ef":
