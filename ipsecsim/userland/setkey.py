@@ -108,8 +108,9 @@ def setkey(ctx: CommandContext, argv: list[str]) -> int:
     if mode == "dump":
         return _dump(ctx, keydb, pid, flags, _SCOPE[scope])
     if mode == "flush":
-        _trace_request(ctx, flags, "SADB_X_SPDFLUSH" if "P" in flags else "SADB_FLUSH", pid)
-        (keydb.spdflush if "P" in flags else keydb.flush)(pid=pid)
+        msg_type = "SADB_X_SPDFLUSH" if "P" in flags else "SADB_FLUSH"
+        _trace_request(ctx, flags, msg_type, pid)
+        _send(ctx.host, SadbMessage(msg_type, "unspec", pid=pid))
         return 0
     if mode == "script":
         return _script(ctx, keydb, pid, script or "")
