@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TYPE_CHECKING
 
-from .route import RTF_BLACKHOLE, RTF_GATEWAY, RTF_HOST, RTF_REJECT, Fib, Route, RouteError
+from .route import RTF_BLACKHOLE, RTF_GATEWAY, RTF_REJECT, RTF_UP, Fib, Route, RouteError
 
 if TYPE_CHECKING:
     from .host import Host
@@ -135,7 +135,7 @@ def _build(host: "Host", fib: Fib, msg: RouteMessage, old: Route | None) -> Rout
     """The entry an add or change installs (rtnl_handle_newroute's nexthop creation)."""
     dest = msg.dst
     assert dest is not None
-    flags = msg.flags
+    flags = msg.flags | RTF_UP  # every route the kernel installs is up (rt_flags |= RTF_UP)
     gateway: Address | None
     if not flags & RTF_GATEWAY:  # an interface route: it needs its interface
         ifp = host.interfaces.get(msg.gateway_ifname) if msg.gateway_ifname is not None else None

@@ -105,3 +105,9 @@ def test_blackhole_without_a_next_hop_goes_to_lo0():
 def test_a_fib_that_does_not_exist_is_einval():
     host, _ = make_host()
     assert add(host, "10.2.0.0/16", "10.0.1.2", fib=3).errno == "EINVAL"
+
+
+def test_the_kernel_marks_what_it_installs_up():
+    host, _ = make_host()
+    assert add(host, "10.2.0.0/16", "10.0.1.2", RTF_GATEWAY).errno is None
+    assert host.fibs[0].find(ip_network("10.2.0.0/16")).flags == RTF_UP | RTF_GATEWAY
