@@ -16,7 +16,7 @@ second ``add`` of the same prefix is ``route already in table``), ``-link``,
 ``monitor``. A ``-mtu`` larger than the interface's is clamped to it.
 """
 
-from ipaddress import ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from ..kernel import Route
 from ..kernel.route import RTF_GATEWAY, RTF_HOST, RTF_UP
@@ -53,11 +53,12 @@ def format_route_bits(flags: int) -> str:
 _RTM = {"add": RTM_ADD, "change": RTM_CHANGE, "delete": RTM_DELETE, "del": RTM_DELETE, "get": RTM_GET, "show": RTM_GET}
 
 
-def _prefix(req: RouteRequest):
+def _prefix(req: RouteRequest) -> IPv4Network | IPv6Network:
     """The prefix rtmsg_nl() sends (route_netlink.c): its length is read from the netmask as the
     destination's own sockaddr type, whatever ``-inet``/``-inet6`` said later on the line; a
     netmask built in the other family reads as no bits at all."""
-    top = req.dst.max_prefixlen
+    assert req.dst is not None
+    top: int = req.dst.max_prefixlen
     if req.flags & RTF_HOST or req.plen is None:
         plen = top
     else:
