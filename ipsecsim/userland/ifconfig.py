@@ -266,9 +266,9 @@ def _apply(ctx: CommandContext, ifp: Ifnet, req: _Request) -> None:
         return
     inet = req.family == "inet"
     if req.clearaddr:
-        # SIOCDIFADDR without an address removes the first IPv4 one; a plain address
-        # replacing nothing is no error, only -alias/delete of a missing one is
-        doomed = None if inet and (req.doalias >= 0 or not req.setaddr) or not req.setaddr else req.addr
+        # A plain ``inet A`` replaces the first IPv4 address (SIOCDIFADDR without an address);
+        # ``inet6 A`` and -alias/delete name theirs. Only -alias/delete of a missing one fails.
+        doomed = req.addr if req.setaddr and not (inet and req.doalias >= 0) else None
         errno = ifioctl(ctx.host, ifp.name, SIOCDIFADDR if inet else SIOCDIFADDR_IN6, doomed)
         if errno is not None and req.doalias < 0:
             raise _fail(f"ioctl (SIOCDIFADDR): {strerror(errno)}")
