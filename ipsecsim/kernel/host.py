@@ -10,6 +10,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface, ip
 import random
 from typing import Callable
 
+from ..netipsec.errnos import KernelError
 from .clock import Clock
 from .ifnet import AF_INET, AF_INET6, ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
 from .inet import Inet4
@@ -26,12 +27,8 @@ __all__ = ["Host", "HostError", "SendError"]
 Observer = Callable[[str, "Host", str | None, bytes, str | None], None]
 
 
-class HostError(Exception):
+class HostError(KernelError):
     """A configuration request the kernel refuses; ``errno_name`` as FreeBSD returns it."""
-
-    def __init__(self, errno_name: str, message: str):
-        super().__init__(message)
-        self.errno_name = errno_name
 
 
 class Host:

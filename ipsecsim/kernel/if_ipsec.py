@@ -15,6 +15,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..netipsec.enums import Direction, Level, Mode
+from ..netipsec.errnos import KernelError
 from ..netipsec.policy import IpsecRequest, SecurityPolicy
 from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
 
@@ -29,12 +30,8 @@ _NAME = re.compile(r"ipsec(\d+)$")
 _ANY4, _ANY6 = IPv4Network("0.0.0.0/0"), IPv6Network("::/0")
 
 
-class IfIpsecError(Exception):
+class IfIpsecError(KernelError):
     """An ioctl the interface refuses; ``errno_name`` is what ifconfig reports."""
-
-    def __init__(self, errno_name: str, message: str = ""):
-        super().__init__(message or errno_name)
-        self.errno_name = errno_name
 
 
 def init_reqid(newreqid: Callable[[], int], taken: Callable[[int], bool]) -> int:
@@ -54,6 +51,7 @@ def init_reqid(newreqid: Callable[[], int], taken: Callable[[int], bool]) -> int
 class IpsecIf(Ifnet):
     kind = "ipsec"
     default_mtu = IPSEC_MTU
+    mtu_range = (IPSEC_MTU_MIN, IPSEC_MTU_MAX)  # ipsec_ioctl SIOCSIFMTU [S3.9]
 
     def __init__(self, host: "Host", name: str, index: int):
         # ipsec_clone_create [S1.3]: POINTOPOINT|MULTICAST, no reqid, no tunnel, no policies.
@@ -145,11 +143,6 @@ class IpsecIf(Ifnet):
             self.flags |= IFF_RUNNING
         else:
             self.flags &= ~IFF_RUNNING
-
-    def set_mtu(self, mtu: int) -> None:
-        if not IPSEC_MTU_MIN <= mtu <= IPSEC_MTU_MAX:  # [S3.9]
-            raise IfIpsecError("EINVAL", "Invalid argument")
-        self.mtu = mtu
 
     def set_tunnel_fib(self, fib: int) -> None:
         if not 0 <= fib < len(self.host.fibs):  # [S3.9] fib >= rt_numfibs

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import TYPE_CHECKING, Callable
 
+from ..netipsec.errnos import KernelError
+
 if TYPE_CHECKING:
     from .host import Host
 
@@ -105,6 +107,9 @@ class Ifnet:
 
     kind = "generic"
     default_mtu = 1500
+    # The MTUs SIOCSIFMTU accepts: if.c bounds every interface to IF_MINMTU..IF_MAXMTU; a
+    # driver narrows that (em(4) with jumbo frames takes up to 9216, if_ipsec 1280..8192).
+    mtu_range = (72, 65535)
 
     def __init__(self, host: "Host", name: str, index: int, flags: int):
         self.host = host
@@ -140,6 +145,13 @@ class Ifnet:
     def set_up(self, up: bool) -> None:
         self.flags = self.flags | IFF_UP if up else self.flags & ~IFF_UP
         self.host.interfaces_changed()
+
+    def set_mtu(self, mtu: int) -> None:
+        """SIOCSIFMTU: ifhwioctl's IF_MINMTU/IF_MAXMTU check, then the driver's (ether_ioctl)."""
+        low, high = self.mtu_range
+        if not low <= mtu <= high:
+            raise KernelError("EINVAL")
+        self.mtu = mtu
 
     def first_address(self, family: int):
         addrs = self.addrs4 if family == AF_INET else self.addrs6
@@ -178,6 +190,7 @@ class EtherIf(Ifnet):
     """
 
     kind = "ether"
+    mtu_range = (72, 9216)
 
     def __init__(self, host: "Host", name: str, index: int):
         super().__init__(host, name, index, IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import TYPE_CHECKING
 
+from ..netipsec.errnos import KernelError
+
 if TYPE_CHECKING:
     from .ifnet import Ifnet
 
@@ -38,12 +40,8 @@ def format_route_flags(flags: int) -> str:
     return "".join(letter for bit, letter in _FLAG_LETTERS if flags & bit)
 
 
-class RouteError(Exception):
+class RouteError(KernelError):
     """A routing-socket error; ``errno_name`` is what route(8) reports (EEXIST, ESRCH, ...)."""
-
-    def __init__(self, errno_name: str, message: str):
-        super().__init__(message)
-        self.errno_name = errno_name
 
 
 @dataclass(slots=True)

@@ -8,15 +8,17 @@ their own knobs (the key engine adds ``net.key.*``) with :meth:`Sysctl.register`
 from dataclasses import dataclass
 from typing import Callable
 
+from ..netipsec.errnos import KernelError
+
 __all__ = ["Sysctl", "SysctlError", "Knob", "DEFAULT_KNOBS"]
 
 
-class SysctlError(Exception):
-    """A sysctl that cannot be read or set; ``errno_name`` as FreeBSD would report it."""
+class SysctlError(KernelError):
+    """A sysctl that cannot be read or set; ``errno_name`` as FreeBSD would report it.
+    (The message comes first here: sysctl(8) prints it, the errno is mostly EINVAL.)"""
 
     def __init__(self, message: str, errno_name: str = "EINVAL"):
-        super().__init__(message)
-        self.errno_name = errno_name
+        super().__init__(errno_name, message)
 
 
 @dataclass(frozen=True, slots=True)

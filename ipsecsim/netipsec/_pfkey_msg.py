@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .enums import Direction, Level, Mode, SaState
+from .errnos import STRERROR, KernelError
 
 __all__ = [
     "PfkeyMessage", "PfkeyError", "STRERROR", "MSG_TYPES", "SATYPES", "EXT_TYPES",
@@ -39,30 +40,17 @@ SCOPES = {"any": 0, "global": 1, "ifnet": 2, "pcb": 4}
 STATES = {SaState.LARVAL: 0, SaState.MATURE: 1, SaState.DYING: 2, SaState.DEAD: 3}
 PROTOS = {"esp": 50, "ah": 51, "ipcomp": 108, "tcp": 6}
 
-# strerror(3) in FreeBSD's words for the errnos the key engine returns.
-STRERROR = {
-    "EEXIST": "File exists",
-    "ESRCH": "No such process",
-    "EINVAL": "Invalid argument",
-    "EACCES": "Permission denied",
-    "ENOENT": "No such file or directory",
-    "ENOBUFS": "No buffer space available",
-    "EAGAIN": "Resource temporarily unavailable",
-    "EPROTONOSUPPORT": "Protocol not supported",
-    "EAFNOSUPPORT": "Address family not supported by protocol family",
-}
 
 
-class PfkeyError(Exception):
+class PfkeyError(KernelError):
     """The errno a PF_KEY request got back (``key_senderror``); ``str()`` is strerror's text.
 
     ``detail`` says in plain words why (what ``ipseclog`` would have logged).
     """
 
     def __init__(self, errno_name: str, detail: str = ""):
-        self.errno_name = errno_name
+        super().__init__(errno_name)
         self.detail = detail
-        super().__init__(STRERROR.get(errno_name, errno_name))
 
     def __repr__(self) -> str:
         return f"PfkeyError({self.errno_name!r}, {self.detail!r})"

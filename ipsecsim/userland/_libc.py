@@ -8,7 +8,7 @@ same way rather than with :mod:`ipaddress`, which is stricter.
 
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
-from ..kernel import ERRNO_TEXT
+from ..netipsec.errnos import strerror
 from ._core import Exit
 
 __all__ = [
@@ -25,26 +25,6 @@ EX_NOHOST = 68
 EX_UNAVAILABLE = 69
 EX_SOFTWARE = 70
 EX_OSERR = 71
-
-# strerror(3) for the errno names the userland reports, FreeBSD's wording.
-_STRERROR = {
-    **ERRNO_TEXT,
-    "0": "No error: 0",  # sys_errlist[0]: what warn() appends when nothing has set errno
-    "EPERM": "Operation not permitted",
-    "ENOENT": "No such file or directory",
-    "ESRCH": "No such process",
-    "ENXIO": "Device not configured",
-    "EEXIST": "File exists",
-    "EBUSY": "Device busy",
-    "EAFNOSUPPORT": "Address family not supported by protocol family",
-    "EADDRINUSE": "Address already in use",
-    "EOPNOTSUPP": "Operation not supported",
-    "ENOTSUP": "Operation not supported",
-    "EAGAIN": "Resource temporarily unavailable",
-    "ENOMEM": "Cannot allocate memory",
-    "ERANGE": "Result too large",
-}
-
 
 def getopt(prog: str, optstring: str, args: list[str], usage: str,
            status: int = 1) -> tuple[list[tuple[str, str]], list[str]]:
@@ -78,10 +58,6 @@ def getopt(prog: str, optstring: str, args: list[str], usage: str,
             opts.append((ch, ""))
         i += 1
     return opts, args[i:]
-
-
-def strerror(errno_name: str) -> str:
-    return _STRERROR.get(errno_name, errno_name)
 
 
 def _digits(text: str, base: int) -> int:

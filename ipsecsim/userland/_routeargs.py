@@ -10,6 +10,7 @@ IPv6 destination without a prefix length is a host.
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
+from ..kernel.ifnet import Ifnet
 from ..kernel.route import RTF_BLACKHOLE, RTF_GATEWAY, RTF_HOST, RTF_PROTO1, RTF_PROTO2, RTF_REJECT, RTF_STATIC, RTF_UP
 from ._core import CommandContext, Exit
 from ._libc import (EX_DATAERR, EX_NOHOST, EX_OSERR, EX_USAGE, atoi, inet_aton, inet_lnaof, inet_network,
@@ -35,11 +36,11 @@ class RouteRequest:
     interface: bool = False
     dest: str = ""
     gateway: str = ""
-    dst: object = None
+    dst: IPv4Address | IPv6Address | None = None
     plen: int | None = None
     mask_af: int | None = None  # the family the netmask was built in (the af at that point)
-    gw: object = None
-    gw_ifp: object = None
+    gw: IPv4Address | IPv6Address | None = None
+    gw_ifp: Ifnet | None = None
     ifp_name: str | None = None
     mtu: int | None = None
     fibs: list[int] | None = None

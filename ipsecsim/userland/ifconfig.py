@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import Callable
 
-from ..kernel import HostError, Ifnet
-from ..kernel.ifnet import IFF_LOOPBACK, IFF_POINTOPOINT, IFF_UP
+from ..kernel import Ifnet
+from ..kernel.ifioctl import (SIOCAIFADDR, SIOCAIFADDR_IN6, SIOCDIFADDR, SIOCDIFADDR_IN6, SIOCSIFDESCR, SIOCSIFFIB,
+                              SIOCSIFFLAGS, SIOCSIFINFO_IN6, SIOCSIFMTU, ifioctl)
+from ..kernel.ifnet import IFF_LOOPBACK, IFF_POINTOPOINT, IFF_UP, EtherIf, LoopbackIf
 from ._core import CommandContext, Exit, register
 from ._ifstatus import status_lines
-from ._libc import atoi, inet_aton, parse_inet6, strerror, strtol, strtonum
+from ._libc import atoi, getopt, inet_aton, parse_inet6, strerror, strtol, strtonum
 
 __all__ = ["ifconfig", "register_cloner", "register_command", "CLONERS", "EXTRA_COMMANDS", "MTU_RANGE"]
 
@@ -44,10 +46,9 @@ USAGE = (
 _FAMILIES = ("inet", "inet6", "link", "ether", "lladdr")
 _LINK = ("link", "ether", "lladdr")
 
-# Interface kind -> (minimum, maximum) MTU the driver accepts (SIOCSIFMTU). em(4) with jumbo
-# frames takes up to 9216; if.c itself bounds every interface to IF_MINMTU..IF_MAXMTU.
-MTU_RANGE: dict[str, tuple[int, int]] = {"ether": (72, 9216), "loop": (72, 65535)}
-_IF_MTU = (72, 65535)
+# Interface kind -> (minimum, maximum) MTU its driver accepts, for readers; the kernel
+# checks SIOCSIFMTU against the driver's own ``mtu_range``, ifconfig only reports its errno.
+MTU_RANGE: dict[str, tuple[int, int]] = {"ether": EtherIf.mtu_range, "loop": LoopbackIf.mtu_range}
 
 # Cloner name ("ipsec") -> (create(ctx, ifname) -> Ifnet, destroy(ctx, ifp)).
 CLONERS: dict[str, tuple[Callable[[CommandContext, str], Ifnet], Callable[[CommandContext, Ifnet], None]]] = {}
@@ -67,6 +68,14 @@ def register_command(name: str, nargs: int, handler) -> None:
 
 def _fail(message: str) -> Exit:
     return Exit(1, f"ifconfig: {message}")
+
+
+def _ioctl(ctx: CommandContext, ifp: Ifnet, request: str, arg, words: str) -> None:
+    """Ask the kernel; a refusal is ``err(1, words)``: ``ifconfig: <words>: <strerror>``."""
+    errno = ifioctl(ctx.host, ifp.name, request, arg)
+    if errno is not None:
+        ctx.errno = errno
+        raise _fail(f"{words}: {strerror(errno)}")
 
 
 # -- the address request of one run (in_aliasreq / in6_aliasreq) -------------------------
@@ -151,16 +160,13 @@ def _in6_getaddr(ctx: CommandContext, text: str, dest: bool) -> tuple[IPv6Addres
 
 def _setflags(up: bool):
     def run(ctx: CommandContext, ifp: Ifnet, req: _Request, args: list[str]) -> None:
-        ifp.set_up(up)
+        flags = ifp.flags | IFF_UP if up else ifp.flags & ~IFF_UP  # SIOCGIFFLAGS, then set
+        _ioctl(ctx, ifp, SIOCSIFFLAGS, flags, "ioctl (SIOCSIFFLAGS)")
     return run
 
 
 def _setmtu(ctx: CommandContext, ifp: Ifnet, req: _Request, args: list[str]) -> None:
-    mtu = atoi(args[0])
-    low, high = MTU_RANGE.get(ifp.kind, _IF_MTU)
-    if not (max(low, _IF_MTU[0]) <= mtu <= min(high, _IF_MTU[1])):
-        raise _fail("ioctl SIOCSIFMTU (set mtu): Invalid argument")
-    ifp.mtu = mtu
+    _ioctl(ctx, ifp, SIOCSIFMTU, atoi(args[0]), "ioctl SIOCSIFMTU (set mtu)")
 
 
 def _setnetmask(ctx: CommandContext, ifp: Ifnet, req: _Request, args: list[str]) -> None:
@@ -190,16 +196,14 @@ def _setprefixlen(ctx: CommandContext, ifp: Ifnet, req: _Request, args: list[str
 
 
 def _setdescr(ctx: CommandContext, ifp: Ifnet, req: _Request, args: list[str]) -> None:
-    ifp.description = args[0] if args else ""
+    _ioctl(ctx, ifp, SIOCSIFDESCR, args[0] if args else "", "ioctl (SIOCSIFDESCR)")
 
 
 def _setfib(ctx: CommandContext, ifp: Ifnet, req: _Request, args: list[str]) -> None:
     fib, rest = strtol(args[0], 0)
     if rest or not args[0] or fib < 0 or fib > 0xFFFFFFFF:
         raise _fail(f"fib {args[0]} not valid: Invalid argument")
-    if fib >= len(ctx.host.fibs):
-        raise _fail("ioctl (SIOCSIFFIB): Invalid argument")
-    ifp.fib = fib
+    _ioctl(ctx, ifp, SIOCSIFFIB, fib, "ioctl (SIOCSIFFIB)")
 
 
 def _alias(value: int):
@@ -210,7 +214,8 @@ def _alias(value: int):
 
 def _nd6(flag: int, on: bool):
     def run(ctx: CommandContext, ifp: Ifnet, req: _Request, args: list[str]) -> None:
-        ifp.nd6_flags = ifp.nd6_flags | flag if on else ifp.nd6_flags & ~flag
+        flags = ifp.nd6_flags | flag if on else ifp.nd6_flags & ~flag  # SIOCGIFINFO_IN6, then set
+        _ioctl(ctx, ifp, SIOCSIFINFO_IN6, flags, "ioctl(SIOCSIFINFO_IN6)")
     return run
 
 
@@ -257,29 +262,22 @@ def _postproc(ctx: CommandContext, ifp: Ifnet, req: _Request) -> None:
 
 
 def _apply(ctx: CommandContext, ifp: Ifnet, req: _Request) -> None:
-    host = ctx.host
     if req.family in _LINK:
         return
+    inet = req.family == "inet"
     if req.clearaddr:
-        addrs = ifp.addrs4 if req.family == "inet" else ifp.addrs6
-        if req.family == "inet" and (req.doalias >= 0 or not req.setaddr):
-            target = addrs[0] if addrs else None  # SIOCDIFADDR without an address: the first one
-        elif req.setaddr:
-            target = next((a for a in addrs if a.address == req.addr), None)
-        else:
-            target = None
-        if target is not None:
-            host.delete_address(ifp, target.interface)
-        elif req.doalias < 0:
-            raise _fail("ioctl (SIOCDIFADDR): Can't assign requested address")
+        # A plain ``inet A`` replaces the first IPv4 address (SIOCDIFADDR without an address);
+        # ``inet6 A`` and -alias/delete name theirs. Only -alias/delete of a missing one fails.
+        doomed = req.addr if req.setaddr and not (inet and req.doalias >= 0) else None
+        errno = ifioctl(ctx.host, ifp.name, SIOCDIFADDR if inet else SIOCDIFADDR_IN6, doomed)
+        if errno is not None and req.doalias < 0:
+            raise _fail(f"ioctl (SIOCDIFADDR): {strerror(errno)}")
     if req.newaddr and (req.setaddr or req.setmask):
         if not req.setaddr:
             raise _fail("ioctl (SIOCAIFADDR): Invalid argument")
-        iface_type = IPv4Interface if req.family == "inet" else IPv6Interface
-        try:
-            host.add_address(ifp, iface_type((req.addr, req.plen)), req.dest)
-        except HostError as error:
-            raise _fail(f"ioctl (SIOCAIFADDR): {strerror(error.errno_name)}") from None
+        iface_type = IPv4Interface if inet else IPv6Interface
+        _ioctl(ctx, ifp, SIOCAIFADDR if inet else SIOCAIFADDR_IN6, (iface_type((req.addr, req.plen)), req.dest),
+               "ioctl (SIOCAIFADDR)")
 
 
 def _configure(ctx: CommandContext, ifp: Ifnet, family: str, args: list[str]) -> None:
@@ -322,29 +320,14 @@ def _cloner_name(ifname: str) -> str:
     return ifname.rstrip("0123456789")
 
 
-def _getopt(argv: list[str]) -> tuple[set[str], list[str]]:
-    flags: set[str] = set()
-    i = 1
-    while i < len(argv) and argv[i].startswith("-") and len(argv[i]) > 1:
-        if argv[i] == "--":
-            i += 1
-            break
-        for ch in argv[i][1:]:
-            if ch not in "adklmnuvL":
-                message = f"ifconfig: illegal option -- {ch}"
-                raise Exit(1, f"{message}\n{USAGE}", diagnostic=message)
-            flags.add(ch)
-        i += 1
-    return flags, argv[i:]
-
-
 def _usage() -> Exit:
     return Exit(1, USAGE)
 
 
 @register("ifconfig")
 def ifconfig(ctx: CommandContext, argv: list[str]) -> int:
-    flags, args = _getopt(argv)
+    opts, args = getopt("ifconfig", "adklmnuvL", argv[1:], USAGE)
+    flags = {ch for ch, _ in opts}
     host = ctx.host
     if "l" in flags and ("a" in flags or "m" in flags) or "u" in flags and "d" in flags:
         raise _usage()

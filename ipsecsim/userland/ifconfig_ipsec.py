@@ -9,7 +9,9 @@ value abc: Invalid argument``), not failures: the remaining arguments apply, the
 A scenario reports each of them as a command error all the same.
 """
 
-from ..kernel.if_ipsec import IPSEC_MTU_MAX, IPSEC_MTU_MIN, IfIpsecError, IpsecIf, create_ipsec
+from ..kernel.if_ipsec import IpsecIf
+from ..kernel.ifioctl import (IPSECSREQID, SIOCDIFPHYADDR, SIOCIFDESTROY, SIOCSIFPHYADDR, SIOCSIFPHYADDR_IN6,
+                              SIOCSTUNFIB, if_clone_create, ifioctl)
 from ..kernel.ifnet import Ifnet
 from ._core import CommandContext, Exit
 from ._ifstatus import GROUPS, STATUS_HOOKS, TUNNEL_STATUS_HOOKS
@@ -20,21 +22,16 @@ __all__: list[str] = []
 
 
 def _create(ctx: CommandContext, name: str) -> Ifnet:
-    try:
-        return create_ipsec(ctx.host, None if name == "ipsec" else name)
-    except IfIpsecError as error:
-        raise Exit(1, f"ifconfig: SIOCIFCREATE2 ({name}): {strerror(error.errno_name)}") from None
+    errno, made = if_clone_create(ctx.host, name)
+    if errno is not None or made is None:
+        raise Exit(1, f"ifconfig: SIOCIFCREATE2 ({name}): {strerror(errno or 'EINVAL')}")
+    return ctx.host.interfaces[made]
 
 
 def _destroy(ctx: CommandContext, ifp: Ifnet) -> None:
-    ifp.destroy()
-
-
-def _ipsec(ifp: Ifnet) -> IpsecIf:
-    """The if_ipsec softc behind an ioctl; any other driver answers these ioctls with EINVAL."""
-    if not isinstance(ifp, IpsecIf):
-        raise IfIpsecError("EINVAL", "Invalid argument")
-    return ifp
+    errno = ifioctl(ctx.host, ifp.name, SIOCIFDESTROY)
+    if errno is not None:
+        raise Exit(1, f"ifconfig: SIOCIFDESTROY: {strerror(errno)}")
 
 
 def _getaddrinfo(ctx: CommandContext, text: str):
@@ -57,30 +54,27 @@ def _reqid(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
     if rest:
         ctx.warn(f"ifconfig: Invalid reqid value {text}: {strerror(ctx.errno)}")
         return
-    try:
-        _ipsec(ifp).set_reqid(value & 0xFFFFFFFF)
-    except IfIpsecError as error:
-        ctx.errno = error.errno_name
-        ctx.warn(f"ifconfig: ioctl(IPSECSREQID): {strerror(error.errno_name)}")  # warn() [S11.1]
+    errno = ifioctl(ctx.host, ifp.name, IPSECSREQID, value & 0xFFFFFFFF)
+    if errno is not None:
+        ctx.errno = errno
+        ctx.warn(f"ifconfig: ioctl(IPSECSREQID): {strerror(errno)}")  # warn() [S11.1]
 
 
 def _tunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
     src, dst = _getaddrinfo(ctx, args[0]), _getaddrinfo(ctx, args[1])
     if src.version != dst.version:
         raise Exit(1, "ifconfig: source and destination address families do not match")  # [S11.3]
-    ioctl = "SIOCSIFPHYADDR" if src.version == 4 else "SIOCSIFPHYADDR_IN6"
-    try:
-        _ipsec(ifp).set_tunnel(src, dst)
-    except IfIpsecError as error:
-        ctx.errno = error.errno_name
-        ctx.warn(f"ifconfig: {ioctl}: {strerror(error.errno_name)}")  # warn() [S11.3]
+    ioctl = SIOCSIFPHYADDR if src.version == 4 else SIOCSIFPHYADDR_IN6
+    errno = ifioctl(ctx.host, ifp.name, ioctl, (src, dst))
+    if errno is not None:
+        ctx.errno = errno
+        ctx.warn(f"ifconfig: {ioctl}: {strerror(errno)}")  # warn() [S11.3]
 
 
 def _deletetunnel(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
-    try:
-        _ipsec(ifp).delete_tunnel()
-    except IfIpsecError as error:
-        raise Exit(1, f"ifconfig: SIOCDIFPHYADDR: {strerror(error.errno_name)}") from None  # err(1) [S11.3]
+    errno = ifioctl(ctx.host, ifp.name, SIOCDIFPHYADDR)
+    if errno is not None:
+        raise Exit(1, f"ifconfig: SIOCDIFPHYADDR: {strerror(errno)}")  # err(1) [S11.3]
 
 
 def _tunnelfib(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
@@ -92,11 +86,10 @@ def _tunnelfib(ctx: CommandContext, ifp: Ifnet, args: list[str]) -> None:
     if rest or fib > 0xFFFFFFFF:
         ctx.warn(f"ifconfig: fib {args[0]} not valid: {strerror(ctx.errno)}")
         return
-    try:
-        _ipsec(ifp).set_tunnel_fib(fib)
-    except IfIpsecError as error:
-        ctx.errno = error.errno_name
-        ctx.warn(f"ifconfig: ioctl (SIOCSTUNFIB): {strerror(error.errno_name)}")
+    errno = ifioctl(ctx.host, ifp.name, SIOCSTUNFIB, fib)
+    if errno is not None:
+        ctx.errno = errno
+        ctx.warn(f"ifconfig: ioctl (SIOCSTUNFIB): {strerror(errno)}")
 
 
 def _tunnel_status(ifp: Ifnet) -> list[str]:
@@ -116,7 +109,7 @@ register_command("tunnel", 2, _tunnel)
 register_command("-tunnel", 0, _deletetunnel)
 register_command("deletetunnel", 0, _deletetunnel)
 register_command("tunnelfib", 1, _tunnelfib)
-MTU_RANGE["ipsec"] = (IPSEC_MTU_MIN, IPSEC_MTU_MAX)
+MTU_RANGE["ipsec"] = IpsecIf.mtu_range
 GROUPS["ipsec"] = "ipsec"
 TUNNEL_STATUS_HOOKS.append(_tunnel_status)
 STATUS_HOOKS.append((20, _reqid_status))  # groups:, then reqid:, then nd6 options= [S11.4]

@@ -16,12 +16,13 @@ second ``add`` of the same prefix is ``route already in table``), ``-link``,
 ``monitor``. A ``-mtu`` larger than the interface's is clamped to it.
 """
 
-from ipaddress import ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
-from ..kernel import Fib, Route, RouteError
-from ..kernel.route import RTF_BLACKHOLE, RTF_GATEWAY, RTF_HOST, RTF_REJECT, RTF_UP
+from ..kernel import Route
+from ..kernel.route import RTF_GATEWAY, RTF_HOST, RTF_UP
+from ..kernel.rtsock import RTM_ADD, RTM_CHANGE, RTM_DELETE, RTM_GET, RouteMessage, route_request
 from ._core import CommandContext, Exit, register
-from ._libc import EX_USAGE, routename, strerror
+from ._libc import EX_USAGE, getopt, routename, strerror
 from ._routeargs import USAGE, RouteRequest, fib_list, parse_route_args
 
 __all__ = ["route", "format_route_bits"]
@@ -47,20 +48,17 @@ def format_route_bits(flags: int) -> str:
     return f"<{','.join(names)}>" if names else ""
 
 
-class _KernelError(Exception):
-    def __init__(self, errno_name: str):
-        super().__init__(errno_name)
-        self.errno_name = errno_name
+# -- the message route(8) sends (rtmsg_nl in route_netlink.c) ---------------------------------
+
+_RTM = {"add": RTM_ADD, "change": RTM_CHANGE, "delete": RTM_DELETE, "del": RTM_DELETE, "get": RTM_GET, "show": RTM_GET}
 
 
-# -- the kernel side (rtnl_handle_newroute and friends) ---------------------------------
-
-
-def _prefix(req: RouteRequest):
+def _prefix(req: RouteRequest) -> IPv4Network | IPv6Network:
     """The prefix rtmsg_nl() sends (route_netlink.c): its length is read from the netmask as the
     destination's own sockaddr type, whatever ``-inet``/``-inet6`` said later on the line; a
     netmask built in the other family reads as no bits at all."""
-    top = req.dst.max_prefixlen
+    assert req.dst is not None
+    top: int = req.dst.max_prefixlen
     if req.flags & RTF_HOST or req.plen is None:
         plen = top
     else:
@@ -68,86 +66,14 @@ def _prefix(req: RouteRequest):
     return ip_network((req.dst, plen), strict=False)
 
 
-def _nexthop(ctx: CommandContext, fib: Fib, gateway):
-    """ifa_ifwithroute(): the interface and source address a gateway is reached through."""
-    host = ctx.host
-    family = gateway.version
-    local = (host.local4 if family == 4 else host.local6).get(gateway.packed)
-    if local is not None:
-        return local, gateway
-    for ifp in host.interfaces.values():
-        for addr in ifp.addrs4 if family == 4 else ifp.addrs6:
-            if addr.dest == gateway or (addr.dest is None and gateway in addr.interface.network):
-                return ifp, addr.address
-    found = fib.lookup(gateway.packed)
-    if found is None or found.flags & (RTF_GATEWAY | RTF_REJECT | RTF_BLACKHOLE):
-        raise _KernelError("ENETUNREACH")
-    return found.ifp, found.source or found.ifp.first_address(2 if family == 4 else 28)
-
-
-def _build(ctx: CommandContext, req: RouteRequest, fib: Fib, dest, old: Route | None) -> Route:
-    flags = req.flags
-    if req.interface:
-        ifp, gateway = req.gw_ifp, None
-        source = ifp.first_address(2 if dest.version == 4 else 28) if ifp is not None else None
-        if ifp is None:
-            raise _KernelError("EINVAL")
-    elif req.gw is not None:
-        if req.gw.version != dest.version:
-            raise _KernelError("EINVAL")
-        gateway = req.gw
-        ifp, source = _nexthop(ctx, fib, gateway)
-    elif old is not None:  # route change without a gateway keeps the next hop
-        ifp, gateway, source = old.ifp, old.gateway, old.source
-        flags = flags & ~RTF_GATEWAY | old.flags & RTF_GATEWAY
-    elif flags & (RTF_REJECT | RTF_BLACKHOLE):
-        ifp, gateway, source = ctx.host.lo0, None, None
-        flags &= ~RTF_GATEWAY
-    else:
-        raise _KernelError("EINVAL")
-    if req.ifp_name is not None:
-        ifp = ctx.host.interfaces.get(req.ifp_name)
-        if ifp is None:
-            raise _KernelError("ENXIO")
-    mtu = req.mtu if req.mtu is not None else (old.mtu if old is not None and req.gw is None else 0)
-    if mtu:
-        mtu = min(mtu, ifp.mtu)
-    return Route(dest, ifp, gateway, flags, source, mtu)
-
-
-def _rtmsg(ctx: CommandContext, cmd: str, req: RouteRequest, fibnum: int) -> Route | None:
-    fib = ctx.host.fibs[fibnum]
-    if req.dst is None:
-        raise _KernelError("EINVAL")
-    dest = _prefix(req)
-    if cmd in ("get", "show"):
-        found = fib.find(dest) if req.plen is not None and not req.flags & RTF_HOST else fib.lookup(req.dst.packed)
-        if found is None:
-            raise _KernelError("ESRCH")
-        return found
-    old = fib.find(dest)
-    if cmd == "add":
-        if old is not None:
-            raise _KernelError("EEXIST")
-        fib.add(_build(ctx, req, fib, dest, None))
-    elif cmd == "change":
-        if old is None:
-            raise _KernelError("ESRCH")
-        new = _build(ctx, req, fib, dest, old)
-        fib.delete(dest)
-        fib.add(new)
-    else:
-        if old is None:
-            raise _KernelError("ESRCH")
-        if req.interface and req.gw_ifp is not None and old.ifp is not req.gw_ifp:
-            raise _KernelError("ESRCH")
-        if not req.interface and req.gw is not None and old.gateway != req.gw:
-            raise _KernelError("ESRCH")
-        try:
-            fib.delete(dest)
-        except RouteError as error:
-            raise _KernelError(error.errno_name) from None
-    return None
+def _message(cmd: str, req: RouteRequest, fibnum: int) -> RouteMessage:
+    return RouteMessage(
+        _RTM[cmd], _prefix(req) if req.dst is not None else None, req.flags,
+        gateway=None if req.interface else req.gw,
+        gateway_ifname=req.gw_ifp.name if req.interface and req.gw_ifp is not None else None,
+        ifname=req.ifp_name, mtu=req.mtu, fib=fibnum,
+        prefix=req.plen is not None and not req.flags & RTF_HOST,
+    )
 
 
 # -- the command ----------------------------------------------------------------------------
@@ -188,12 +114,12 @@ def _flush(ctx: CommandContext, af: int | None, args: list[str], numeric: bool, 
             raise Exit(EX_USAGE, f"route: bad keyword: {key}\n{USAGE}")
         i += 1
     for fibnum in fibs:
-        fib = ctx.host.fibs[fibnum]
-        for found in fib.routes(af):
+        for found in ctx.host.fibs[fibnum].routes(af):  # the NET_RT_DUMP sysctl flushroutes() reads
             if not found.flags & RTF_GATEWAY:
                 continue
-            fib.delete(found.dest)
-            if quiet:
+            reply = route_request(ctx.host, RouteMessage(RTM_DELETE, found.dest, found.flags, found.gateway,
+                                                         fib=fibnum))
+            if reply.errno is not None or quiet:
                 continue
             dst = found.dest.network_address
             name = routename(dst, numeric) if found.flags & RTF_HOST else _netname(dst, numeric)
@@ -216,20 +142,19 @@ def _netname(address, numeric: bool) -> str:
 
 @register("route")
 def route(ctx: CommandContext, argv: list[str]) -> int:
-    args = argv[1:]
+    # getopt(3) over the leading options; a word such as ``-add`` is already the command
+    words = argv[1:]
+    n = 0
+    while n < len(words) and words[n].startswith("-") and len(words[n]) > 1 and words[n][1:] not in _COMMANDS:
+        n += 1
+    opts, rest = getopt("route", "46nqdtv", words[:n], USAGE, EX_USAGE)
+    args = rest + words[n:]
     af = None
     numeric = quiet = False
-    while args and args[0].startswith("-") and len(args[0]) > 1 and args[0][1:] not in _COMMANDS:
-        option = args.pop(0)
-        if option == "--":
-            break
-        for ch in option[1:]:
-            if ch not in "46nqdtv":
-                message = f"route: illegal option -- {ch}"
-                raise Exit(EX_USAGE, f"{message}\n{USAGE}", diagnostic=message)
-            af = 4 if ch == "4" else 6 if ch == "6" else af
-            numeric = numeric or ch == "n"
-            quiet = quiet or ch == "q"
+    for ch, _ in opts:
+        af = 4 if ch == "4" else 6 if ch == "6" else af
+        numeric = numeric or ch == "n"
+        quiet = quiet or ch == "q"
     if not args:
         raise Exit(EX_USAGE, USAGE)
     cmd, args = args[0], args[1:]
@@ -245,17 +170,16 @@ def route(ctx: CommandContext, argv: list[str]) -> int:
     what = f"{cmd} {'host' if req.ishost else 'net'} {req.dest}" + (f": gateway {req.gateway}" if req.gateway else "")
     failures, done = [], []
     for fibnum in fibs:
-        try:
-            found = _rtmsg(ctx, cmd, req, fibnum)
-        except _KernelError as error:
-            if error.errno_name == "ESRCH":
+        reply = route_request(ctx.host, _message(cmd, req, fibnum))
+        if reply.errno is not None:
+            if reply.errno == "ESRCH":
                 ctx.err("route: route has not been found")
             else:
-                ctx.err(f"route: message indicates error: {strerror(error.errno_name)}")
-            failures.append((fibnum, error.errno_name))
+                ctx.err(f"route: message indicates error: {strerror(reply.errno)}")
+            failures.append((fibnum, reply.errno))
             continue
-        if found is not None:
-            _print_get(ctx, req, found, fibnum, numeric)
+        if reply.route is not None:
+            _print_get(ctx, req, reply.route, fibnum, numeric)
         done.append(fibnum)
     if cmd in ("get", "show"):
         return 1 if failures else 0

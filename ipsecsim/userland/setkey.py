@@ -30,10 +30,13 @@ from __future__ import annotations
 
 import weakref
 
-from ..netipsec import PfkeyError, SecurityAssociation, SetkeyError
+from ..kernel.keysock import SadbMessage, send
+from ..netipsec import PfkeyError, SetkeyError
+from ..netipsec.errnos import strerror
 from ..netipsec.pfkey import SATYPES, PfkeyMessage, dump_fields, kdebug_sadb
 from ..netipsec.setkey_syntax import AddCommand, Parser, PolicyCommand, TableCommand
 from ._core import CommandContext, Exit, register
+from ._libc import getopt
 from ._setkey_dump import _errmsg, ctime4, format_policy, format_sa, format_short, render_sad, render_spd
 from ._setkey_monitor import Looper, Monitor
 
@@ -56,32 +59,6 @@ _PIDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # -- the command ---------------------------------------------------------------------------------
 
 
-def _getopt(argv: list[str]) -> list[tuple[str, str]]:
-    opts, i = [], 1
-    while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
-        if argv[i] == "--":
-            break
-        word, j = argv[i], 1
-        while j < len(word):
-            ch = word[j]
-            if ch not in _OPTSTRING.replace(":", ""):
-                raise Exit(1, f"setkey: illegal option -- {ch}\n{USAGE}", diagnostic=f"setkey: illegal option -- {ch}")
-            if _OPTSTRING[_OPTSTRING.index(ch) + 1 : _OPTSTRING.index(ch) + 2] == ":":
-                value = word[j + 1 :]
-                if not value:
-                    i += 1
-                    if i >= len(argv):
-                        raise Exit(1, f"setkey: option requires an argument -- {ch}\n{USAGE}",
-                                   diagnostic=f"setkey: option requires an argument -- {ch}")  # fmt: skip
-                    value = argv[i]
-                opts.append((ch, value))
-                break
-            opts.append((ch, ""))
-            j += 1
-        i += 1
-    return opts
-
-
 def _usage(ctx: CommandContext) -> int:
     ctx.out(USAGE)  # usage() uses printf: stdout
     ctx.diagnostic = "setkey: usage"
@@ -101,7 +78,7 @@ def setkey(ctx: CommandContext, argv: list[str]) -> int:
         return _usage(ctx)
     mode, script, flags, tflag = None, None, set(), 0
     scope = 0
-    for ch, value in _getopt(argv):
+    for ch, value in getopt("setkey", _OPTSTRING, argv[1:], USAGE)[0]:
         if ch == "c":
             mode, script = "script", ctx.stdin
         elif ch in "ef":
@@ -131,8 +108,9 @@ def setkey(ctx: CommandContext, argv: list[str]) -> int:
     if mode == "dump":
         return _dump(ctx, keydb, pid, flags, _SCOPE[scope])
     if mode == "flush":
-        _trace_request(ctx, flags, "SADB_X_SPDFLUSH" if "P" in flags else "SADB_FLUSH", pid)
-        (keydb.spdflush if "P" in flags else keydb.flush)(pid=pid)
+        msg_type = "SADB_X_SPDFLUSH" if "P" in flags else "SADB_FLUSH"
+        _trace_request(ctx, flags, msg_type, pid)
+        _send(ctx.host, SadbMessage(msg_type, "unspec", pid=pid))
         return 0
     if mode == "script":
         return _script(ctx, keydb, pid, script or "")
@@ -272,9 +250,10 @@ def _execute(ctx: CommandContext, keydb, pid: int, cmd) -> None:
     now = host.clock.now
     if isinstance(cmd, TableCommand):
         if cmd.kind == "flush":
-            keydb.flush(_SATYPE_OF.get(cmd.protocol) if cmd.protocol else None, pid=pid)
+            _send(host, SadbMessage("SADB_FLUSH", _SATYPE_OF.get(cmd.protocol, "unspec") if cmd.protocol else "unspec",
+                                    pid=pid))
         elif cmd.kind == "spdflush":
-            keydb.spdflush(pid=pid)
+            _send(host, SadbMessage("SADB_X_SPDFLUSH", "unspec", pid=pid))
         elif cmd.kind == "dump":
             proto = _SATYPE_OF.get(cmd.protocol) if cmd.protocol else None
             text = render_sad(keydb, pid=pid, now=now, proto=proto)
@@ -288,23 +267,27 @@ def _execute(ctx: CommandContext, keydb, pid: int, cmd) -> None:
             ctx.out(text[:-1])
         return
     if isinstance(cmd, PolicyCommand):
-        policy = cmd.to_policy()
-        if cmd.kind == "spddelete":
-            keydb.spddelete(policy, pid=pid)
-        else:
-            keydb.spdadd(policy, now=now, update=cmd.kind == "spdupdate", pid=pid)
+        _send(host, SadbMessage(_MSG_OF[cmd.kind], "unspec", pid=pid, policy=cmd.to_policy()))
         return
     assert isinstance(cmd, AddCommand)
-    proto = _SATYPE_OF.get(cmd.protocol) if cmd.protocol else "unspec"
+    proto = _SATYPE_OF.get(cmd.protocol, "unspec") if cmd.protocol else "unspec"
     if cmd.kind == "add":
-        sa = SecurityAssociation(**cmd.sa_arguments(), created=now, rng=host.rng,
-                                 outer=getattr(host, "ipsec_outer", None),
-                                 ctr_compatibility=bool(host.sysctl.get("net.inet.esp.ctr_compatibility", 1)))
-        keydb.add(sa, now=now, pid=pid)
+        _send(host, SadbMessage("SADB_ADD", proto, pid=pid, **cmd.sa_arguments()))
     elif cmd.kind == "get":
-        sa = keydb.get(cmd.src, cmd.dst, proto, cmd.spi)
+        sa = _send(host, SadbMessage("SADB_GET", proto, pid=pid, src=cmd.src, dst=cmd.dst, spi=cmd.spi))
+        assert sa is not None
         ctx.out("\n".join(format_sa(sa, keydb.sa_info(sa), seq=0, pid=pid, now=keydb.time_second(now))))
-    elif cmd.kind == "delete":
-        keydb.delete(cmd.src, cmd.dst, proto, cmd.spi, now=now, pid=pid)
-    else:
-        keydb.deleteall(cmd.src, cmd.dst, proto, now=now, pid=pid)
+    else:  # delete; deleteall sends no SA extension
+        _send(host, SadbMessage("SADB_DELETE", proto, pid=pid, src=cmd.src, dst=cmd.dst,
+                                spi=cmd.spi if cmd.kind == "delete" else None))
+
+
+def _send(host, msg: SadbMessage):
+    """Write one message to the PF_KEY socket; a refusal comes back as the error setkey reports:
+    a refused SA (its key, its mode) with the kernel's explanation, else the bare errno."""
+    reply = send(host, msg)
+    if reply.errno is None:
+        return reply.sa
+    if reply.checked_sa:
+        raise SetkeyError(strerror(reply.errno), kind="kernel", errno=reply.errno, detail=reply.detail)
+    raise PfkeyError(reply.errno, reply.detail)
