@@ -58,10 +58,19 @@ class SadMixin:
     """``key.c``'s SAD requests: add, update, get, delete, flush, dump, and SA allocation."""
 
     def _getsah(self, index: SaIndex) -> _Sah | None:
-        for sah in self._sahs:
+        """The first head matching ``index`` in V_sahtree order; only heads with its protocol and
+        addresses can match, so only those are compared (a hub's thousands of heads are not)."""
+        for sah in self._sahs_by_addr.get((index.proto, index.src, index.dst), ()):
             if sah.index.matches_request(index):
                 return sah
         return None
+
+    def _index_sahs(self) -> None:
+        """Rebuild ``_sahs_by_addr`` from ``_sahs`` after heads were removed."""
+        by_addr: dict[tuple, list[_Sah]] = {}
+        for sah in self._sahs:
+            by_addr.setdefault((sah.index.proto, sah.index.src, sah.index.dst), []).append(sah)
+        self._sahs_by_addr = by_addr
 
     def add(self, sa: SecurityAssociation, *, now: float, update: bool = False, pid: int = 0, seq: int = 0) -> None:
         """``key_add`` (``update``: ``key_update``) of an SA built from an SADB_ADD. [S7.3]
@@ -86,6 +95,7 @@ class SadMixin:
         if sah is None:
             sah = _Sah(index)
             self._sahs.insert(0, sah)
+            self._sahs_by_addr.setdefault((index.proto, index.src, index.dst), []).insert(0, sah)
         sav = _Sav(sa, sah, "mature", seq, pid, t)
         sa.current.created = float(now)
         sah.alive.insert(0, sav)
@@ -159,6 +169,7 @@ class SadMixin:
             else:
                 keep.append(sah)
         self._sahs = keep
+        self._index_sahs()
         self._sendup(self._msg("SADB_FLUSH", proto or "unspec", {}, pid=pid), "all")
 
     def _records(self, proto: str | None) -> list[_Sav]:
@@ -230,11 +241,9 @@ class SadMixin:
                         request.dst if request.dst is not None else dst)  # fmt: skip
         if index.src is None or index.dst is None:
             return None  # a transport request needs the packet's addresses: pass src/dst
-        for sah in self._sahs:
-            if sah.index.matches_request(index):
-                if sah.alive:
-                    return (sah.alive[-1] if self.knob("net.key.preferred_oldsa") else sah.alive[0]).sa
-                break
+        sah = self._getsah(index)
+        if sah is not None and sah.alive:
+            return (sah.alive[-1] if self.knob("net.key.preferred_oldsa") else sah.alive[0]).sa
         self._acquire(index, policy, t)
         return None
 

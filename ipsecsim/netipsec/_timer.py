@@ -49,6 +49,8 @@ class TimerMixin:
             sav.state = "dying"  # keeps its place in the list [S7.6]
         for sah in empty:
             self._sahs.remove(sah)
+        if empty:
+            self._index_sahs()
         # The drain lists are LIST_INSERT_HEAD-built: messages go out in reverse scan order.
         for sav in reversed(hard):
             self._sendup(self._expire_msg(sav, "hard", t), "registered")

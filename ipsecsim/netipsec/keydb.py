@@ -95,6 +95,7 @@ class KeyDB(KeysockMixin, SadMixin, AcquireMixin, TimerMixin, SpdMixin):
         self.epoch = epoch
         self.stats = IpsecStat()
         self._sahs: list[_Sah] = []  # V_sahtree, newest head first
+        self._sahs_by_addr: dict[tuple, list[_Sah]] = {}  # the same heads by (proto, src, dst), newest first
         self._byspi: dict[int, _Sav] = {}  # one SPI namespace for every protocol [S7.2]
         self._acqs: dict[SaIndex, _Acq] = {}
         self._acq_seq = 0
