@@ -149,7 +149,7 @@ class Host:
         holders = self._holders.setdefault(packed, [])
         holders.append(ifp)
         holders.sort(key=_attach_order)
-        if address.version == 4:
+        if isinstance(entry, InAddr):
             self.local4[packed] = holders[0]
             broadcast = entry.broadcast
             if broadcast is not None:
@@ -172,7 +172,7 @@ class Host:
         else:
             del self._holders[packed]
             del local[packed]
-        if address.version == 4:
+        if isinstance(entry, InAddr):
             broadcast = entry.broadcast
             if broadcast is not None:
                 refs = self._broadcast_refs

@@ -114,9 +114,10 @@ class IpsecIf(Ifnet):
         self.host.keydb.register_ifnet(policies, now=now)
         self._unregister()
         self.policies = policies
-        self._softcs.unhash_src(self)
+        if self.src is not None:
+            self._softcs.unhash_src(self, self.src)
         self.src, self.dst, self.family = src, dst, src.version
-        self._softcs.hash_src(self)
+        self._softcs.hash_src(self, src)
         self.set_running()
 
     def _new_policies(self, local, remote, now: float) -> list[SecurityPolicy]:
@@ -140,7 +141,8 @@ class IpsecIf(Ifnet):
         """SIOCDIFPHYADDR (``-tunnel``) [S3.7]: policies gone, RUNNING cleared, reqid kept."""
         self.flags &= ~IFF_RUNNING
         if self.family:
-            self._softcs.unhash_src(self)
+            if self.src is not None:
+                self._softcs.unhash_src(self, self.src)
             self._unregister()
             self.family = 0
             self.src = self.dst = None
@@ -240,15 +242,14 @@ class IpsecSoftcs:
         self.by_src: dict[bytes, list[IpsecIf]] = {}
         host.address_listeners.append(self.srcaddr)
 
-    def hash_src(self, ifp: IpsecIf) -> None:
-        self.by_src.setdefault(ifp.src.packed, []).append(ifp)
+    def hash_src(self, ifp: IpsecIf, src: IPv4Address | IPv6Address) -> None:
+        self.by_src.setdefault(src.packed, []).append(ifp)
 
-    def unhash_src(self, ifp: IpsecIf) -> None:
-        if ifp.family:
-            bucket = self.by_src[ifp.src.packed]
-            bucket.remove(ifp)
-            if not bucket:
-                del self.by_src[ifp.src.packed]
+    def unhash_src(self, ifp: IpsecIf, src: IPv4Address | IPv6Address) -> None:
+        bucket = self.by_src[src.packed]
+        bucket.remove(ifp)
+        if not bucket:
+            del self.by_src[src.packed]
 
     def srcaddr(self, address: IPv4Address | IPv6Address) -> None:
         """ipsec_srcaddr: ``address`` was added or deleted; recompute RUNNING where it is the source [S3.6]."""
