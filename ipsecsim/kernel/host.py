@@ -8,7 +8,7 @@ protocol work lives in :mod:`.inet` and :mod:`.inet6`.
 from collections import Counter
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface, ip_network
 import random
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..netipsec.errnos import KernelError
 from .clock import Clock
@@ -21,10 +21,19 @@ from .sockets import SendError
 from .stats import IpStat
 from .sysctl import Sysctl
 
+if TYPE_CHECKING:
+    from .if_ipsec import IpsecSoftcs
+
 __all__ = ["Host", "HostError", "SendError"]
+
+_ALL_ONES = b"\xff\xff\xff\xff"  # INADDR_BROADCAST: always a broadcast address
 
 # observer(event, host, ifname or None, packet bytes, reason or None)
 Observer = Callable[[str, "Host", str | None, bytes, str | None], None]
+
+
+def _attach_order(ifp: Ifnet) -> int:
+    return ifp.index
 
 
 class HostError(KernelError):
@@ -43,13 +52,22 @@ class Host:
         self.fibs = [Fib(0)]
         self.drops: Counter[str] = Counter()
         self.observer: Observer | None = None
-        self.address_listeners: list[Callable[[], None]] = []
+        # ifaddr_event handlers: called with each address added to or deleted from an interface,
+        # once the local address maps below show the change (if_ipsec's ipsec_srcaddr) [S3.6].
+        self.address_listeners: list[Callable[[IPv4Address | IPv6Address], None]] = []
         # Called with each interface added later (cloned ones too): captures attach here.
         self.interface_listeners: list[Callable[[Ifnet], None]] = []
         # Local addresses by packed bytes: the input path's "is this for me?" test.
         self.local4: dict[bytes, Ifnet] = {}
-        self.broadcast4: set[bytes] = {b"\xff\xff\xff\xff"}
+        self.broadcast4: set[bytes] = {_ALL_ONES}
         self.local6: dict[bytes, Ifnet] = {}
+        # Kept up to date address by address, so a change costs the same with 4 or 4,000 interfaces:
+        # every interface holding each local address, in attach order (local4/local6 map the first),
+        # and how many IPv4 addresses have each broadcast address.
+        self._holders: dict[bytes, list[Ifnet]] = {}
+        self._broadcast_refs: Counter[bytes] = Counter()
+        # if_ipsec's per-host tables (V_ipsec_idhtbl, V_ipsec_srchtbl), made with the first ipsecN.
+        self.ipsec_softcs: IpsecSoftcs | None = None
         self.ipstat = IpStat()
         self._next_pid = 1000 + rng.randrange(1000)
         self.inet4 = Inet4(self)
@@ -109,7 +127,6 @@ class Host:
         for fib in self.fibs:
             fib.delete_where(lambda r: r.ifp is ifp)
         del self.interfaces[ifp.name]
-        self.interfaces_changed()
 
     def interface(self, name: str) -> Ifnet:
         try:
@@ -117,24 +134,52 @@ class Host:
         except KeyError:
             raise HostError("ENXIO", f"interface {name} does not exist") from None
 
-    def interfaces_changed(self) -> None:
-        """Recompute the local address maps and tell listeners (if_ipsec watches this).
+    def _address_added(self, ifp: Ifnet, entry: InAddr | In6Addr) -> None:
+        """Enter a new address in the local address maps, then raise its ifaddr event.
 
         An IPv4 address may sit on several interfaces; it maps to the first in
         attach order, the interface ``ifa_ifwithaddr`` (sys/net/if.c) finds.
+        Interfaces are attached in ifindex order, so that order is the index's.
         """
-        self.local4 = {}
-        self.local6 = {}
-        for ifp in self.interfaces.values():
-            for a in ifp.addrs4:
-                self.local4.setdefault(a.address.packed, ifp)
-            for a in ifp.addrs6:
-                self.local6.setdefault(a.address.packed, ifp)
-        self.broadcast4 = {b"\xff\xff\xff\xff"} | {
-            a.broadcast.packed for ifp in self.interfaces.values() for a in ifp.addrs4 if a.broadcast
-        }
+        address = entry.address
+        packed = address.packed
+        holders = self._holders.setdefault(packed, [])
+        holders.append(ifp)
+        holders.sort(key=_attach_order)
+        if isinstance(entry, InAddr):
+            self.local4[packed] = holders[0]
+            broadcast = entry.broadcast
+            if broadcast is not None:
+                self._broadcast_refs[broadcast.packed] += 1
+                self.broadcast4.add(broadcast.packed)
+        else:
+            self.local6[packed] = holders[0]
         for listener in self.address_listeners:
-            listener()
+            listener(address)
+
+    def _address_deleted(self, ifp: Ifnet, entry: InAddr | In6Addr) -> None:
+        """Take a deleted address out of the local address maps, then raise its ifaddr event."""
+        address = entry.address
+        packed = address.packed
+        local = self.local4 if address.version == 4 else self.local6
+        holders = self._holders[packed]
+        holders.remove(ifp)
+        if holders:
+            local[packed] = holders[0]
+        else:
+            del self._holders[packed]
+            del local[packed]
+        if isinstance(entry, InAddr):
+            broadcast = entry.broadcast
+            if broadcast is not None:
+                refs = self._broadcast_refs
+                refs[broadcast.packed] -= 1
+                if not refs[broadcast.packed]:
+                    del refs[broadcast.packed]
+                    if broadcast.packed != _ALL_ONES:
+                        self.broadcast4.discard(broadcast.packed)
+        for listener in self.address_listeners:
+            listener(address)
 
     def source_address(self, dst: IPv4Address | IPv6Address, fib: int = 0) -> IPv4Address | IPv6Address | None:
         """The address a packet to ``dst`` leaves from (in_pcbladdr / in6_selectsrc), or None."""
@@ -171,7 +216,8 @@ class Host:
             self.delete_address(ifp, existing.interface)
         if family == 6 and interface.ip.packed in self.local6:
             raise HostError("EEXIST", "File exists")
-        addrs.append((InAddr if family == 4 else In6Addr)(interface, dest))
+        entry = (InAddr if family == 4 else In6Addr)(interface, dest)
+        addrs.append(entry)
         fib = self.fibs[ifp.fib]
         if ifp is not self.lo0:
             if dest is not None:
@@ -190,7 +236,7 @@ class Host:
             ifp.flags |= 1  # IFF_UP: in_ifinit/in6_ifinit bring the interface up
         if family == 6:
             ifp.nd6_flags &= ~ND6_IFF_IFDISABLED  # in6_control: an added address clears IFDISABLED
-        self.interfaces_changed()
+        self._address_added(ifp, entry)
 
     @staticmethod
     def _add_route_quietly(fib: Fib, route: Route) -> None:
@@ -210,8 +256,7 @@ class Host:
         # The lo0 host route passes to another interface holding the same address
         # (in_scrubprefix: ifa_switch_loopback_route), else it goes.
         heir = None if ifp is self.lo0 else next(
-            (other for other in self.interfaces.values() if other is not ifp and other is not self.lo0
-             and any(a.address == address for a in (other.addrs4 if family == 4 else other.addrs6))), None)
+            (other for other in self._holders[address.packed] if other is not ifp and other is not self.lo0), None)
         host_net = ip_network(address)
         for fib in self.fibs:
             # Connected routes belong to this interface's address only.
@@ -222,7 +267,7 @@ class Host:
                     fib.delete(host_net)
                 else:
                     loopback.link = heir.index
-        self.interfaces_changed()
+        self._address_deleted(ifp, entry)
 
     # -- packets --------------------------------------------------------------
 

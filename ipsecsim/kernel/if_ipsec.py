@@ -22,7 +22,8 @@ from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF
 if TYPE_CHECKING:
     from .host import Host
 
-__all__ = ["IpsecIf", "IfIpsecError", "create_ipsec", "init_reqid", "IPSEC_MTU", "IPSEC_MTU_MIN", "IPSEC_MTU_MAX"]
+__all__ = ["IpsecIf", "IpsecSoftcs", "IfIpsecError", "create_ipsec", "init_reqid", "IPSEC_MTU", "IPSEC_MTU_MIN",
+           "IPSEC_MTU_MAX"]
 
 IPSEC_MTU, IPSEC_MTU_MIN, IPSEC_MTU_MAX = 1400, 1280, 8192  # [S1.1]
 IPSEC_REQID_TRYCNT = 64  # [S2.2]
@@ -62,27 +63,40 @@ class IpsecIf(Ifnet):
         self.dst: IPv4Address | IPv6Address | None = None
         self.tunnel_fib = 0  # sc->fibnum: the FIB the ESP packets are routed in
         self.policies: list[SecurityPolicy] = []  # sp[0..3]: v4 in, v4 out, v6 in, v6 out [S1.4]
-        host.address_listeners.append(self.set_running)
+        if host.ipsec_softcs is None:
+            host.ipsec_softcs = IpsecSoftcs(host)
+        self._softcs = host.ipsec_softcs
 
     # -- reqid [S2] ---------------------------------------------------------------------
 
     def _reqid_in_use(self, reqid: int) -> bool:
-        return any(isinstance(i, IpsecIf) and i is not self and i.reqid == reqid
-                   for i in self.host.interfaces.values())
+        """ipsec_check_reqid: does another ipsec interface of the host have this reqid? [S2.2]"""
+        owner = self._softcs.by_reqid.get(reqid)
+        return owner is not None and owner is not self
+
+    def _take_reqid(self, reqid: int) -> None:
+        """Set ``reqid`` and keep the host's reqid table in step (0: none, as after destroy)."""
+        by_reqid = self._softcs.by_reqid
+        if self.reqid:
+            del by_reqid[self.reqid]
+        self.reqid = reqid
+        if reqid:
+            by_reqid[reqid] = self
 
     def _init_reqid(self) -> None:
         """ipsec_init_reqid: a reqid from the key engine's counter, unless one is set [S2.2]."""
         if not self.reqid:
-            self.reqid = init_reqid(self.host.keydb.newreqid, self._reqid_in_use)
+            self._take_reqid(init_reqid(self.host.keydb.newreqid, self._reqid_in_use))
 
     def set_reqid(self, reqid: int) -> None:
-        """ipsec_set_reqid (ioctl IPSECSREQID) [S2.3]."""
+        """ipsec_set_reqid (ioctl IPSECSREQID, a uint32_t) [S2.3]."""
+        reqid &= 0xFFFFFFFF
         if reqid and reqid == self.reqid:
             return
         if reqid:
             if self._reqid_in_use(reqid):
                 raise IfIpsecError("EEXIST", "File exists")
-            self.reqid = reqid & 0xFFFFFFFF
+            self._take_reqid(reqid)
         else:
             self._init_reqid()
         if self.family:
@@ -109,7 +123,10 @@ class IpsecIf(Ifnet):
         self.host.keydb.register_ifnet(policies, now=now)
         self._unregister()
         self.policies = policies
+        if self.src is not None:
+            self._softcs.unhash_src(self, self.src)
         self.src, self.dst, self.family = src, dst, src.version
+        self._softcs.hash_src(self, src)
         self.set_running()
 
     def _new_policies(self, local, remote, now: float) -> list[SecurityPolicy]:
@@ -133,6 +150,8 @@ class IpsecIf(Ifnet):
         """SIOCDIFPHYADDR (``-tunnel``) [S3.7]: policies gone, RUNNING cleared, reqid kept."""
         self.flags &= ~IFF_RUNNING
         if self.family:
+            if self.src is not None:
+                self._softcs.unhash_src(self, self.src)
             self._unregister()
             self.family = 0
             self.src = self.dst = None
@@ -152,9 +171,7 @@ class IpsecIf(Ifnet):
     def destroy(self) -> None:
         """ipsec_clone_destroy [S1.5]: the tunnel goes, the reqid is freed, the interface detaches."""
         self.delete_tunnel()
-        self.reqid = 0
-        if self.set_running in self.host.address_listeners:
-            self.host.address_listeners.remove(self.set_running)
+        self._take_reqid(0)
         self.host.remove_interface(self)
 
     def policy_for(self, family: int, direction: str) -> SecurityPolicy | None:
@@ -213,6 +230,35 @@ class IpsecIf(Ifnet):
             self.host.drop("IFF_MONITOR", inner, self)
             return False
         return self
+
+
+class IpsecSoftcs:
+    """A host's ipsec interfaces by reqid and by outer source (V_ipsec_idhtbl, V_ipsec_srchtbl).
+
+    ``by_reqid`` answers ipsec_check_reqid with one lookup [S2.2] [S2.3]. ``by_src`` lets an
+    address change recompute RUNNING for the interfaces whose outer source it is, and no
+    others, as ipsec_srcaddr does [S3.6]; the cost of a change does not grow with the number
+    of tunnels.
+    """
+
+    def __init__(self, host: "Host"):
+        self.by_reqid: dict[int, IpsecIf] = {}
+        self.by_src: dict[bytes, list[IpsecIf]] = {}
+        host.address_listeners.append(self.srcaddr)
+
+    def hash_src(self, ifp: IpsecIf, src: IPv4Address | IPv6Address) -> None:
+        self.by_src.setdefault(src.packed, []).append(ifp)
+
+    def unhash_src(self, ifp: IpsecIf, src: IPv4Address | IPv6Address) -> None:
+        bucket = self.by_src[src.packed]
+        bucket.remove(ifp)
+        if not bucket:
+            del self.by_src[src.packed]
+
+    def srcaddr(self, address: IPv4Address | IPv6Address) -> None:
+        """ipsec_srcaddr: ``address`` was added or deleted; recompute RUNNING where it is the source [S3.6]."""
+        for ifp in self.by_src.get(address.packed, ()):
+            ifp.set_running()
 
 
 def ipsec_if_input(host: "Host"):

@@ -143,8 +143,8 @@ class Ifnet:
         return bool(self.flags & IFF_RUNNING)
 
     def set_up(self, up: bool) -> None:
+        # No ifaddr event: the local addresses and if_ipsec's RUNNING do not depend on IFF_UP [S3.5].
         self.flags = self.flags | IFF_UP if up else self.flags & ~IFF_UP
-        self.host.interfaces_changed()
 
     def set_mtu(self, mtu: int) -> None:
         """SIOCSIFMTU: ifhwioctl's IF_MINMTU/IF_MAXMTU check, then the driver's (ether_ioctl)."""

@@ -72,6 +72,7 @@ class Sad:
         self._keysock = keysock
         self._acquire = acquire
         self._sahs: list[_Sah] = []  # V_sahtree, newest head first
+        self._sahs_by_addr: dict[tuple, list[_Sah]] = {}  # the same heads by (proto, src, dst), newest first
         self._byspi: dict[int, _Sav] = {}  # one SPI namespace for every protocol [S7.2]
 
     # -- state changes: the only places an SA's state is written -----------------------------
@@ -88,10 +89,19 @@ class Sad:
     # -- requests ------------------------------------------------------------------------------
 
     def _getsah(self, index: SaIndex) -> _Sah | None:
-        for sah in self._sahs:
+        """The first head matching ``index`` in V_sahtree order; only heads with its protocol and
+        addresses can match, so only those are compared (a hub's thousands of heads are not)."""
+        for sah in self._sahs_by_addr.get((index.proto, index.src, index.dst), ()):
             if sah.index.matches_request(index):
                 return sah
         return None
+
+    def _index_sahs(self) -> None:
+        """Rebuild ``_sahs_by_addr`` from ``_sahs`` after heads were removed."""
+        by_addr: dict[tuple, list[_Sah]] = {}
+        for sah in self._sahs:
+            by_addr.setdefault((sah.index.proto, sah.index.src, sah.index.dst), []).append(sah)
+        self._sahs_by_addr = by_addr
 
     def add(self, sa: SecurityAssociation, *, now: float, update: bool = False, pid: int = 0, seq: int = 0) -> None:
         """``key_add`` (``update``: ``key_update``) of an SA built from an SADB_ADD. [S7.3]
@@ -116,6 +126,7 @@ class Sad:
         if sah is None:
             sah = _Sah(index)
             self._sahs.insert(0, sah)
+            self._sahs_by_addr.setdefault((index.proto, index.src, index.dst), []).insert(0, sah)
         sav = _Sav(sa, sah, next_state(None, SaEvent.ADD), seq, pid, t)
         sa.current.created = float(now)
         sah.alive.insert(0, sav)
@@ -184,6 +195,7 @@ class Sad:
             else:
                 keep.append(sah)
         self._sahs = keep
+        self._index_sahs()
         self._keysock.send("SADB_FLUSH", proto or "unspec", {}, to=SendTo.ALL, pid=pid)
 
     def _records(self, proto: str | None) -> list[_Sav]:
@@ -252,11 +264,9 @@ class Sad:
         if src is None or dst is None:
             return None  # a transport request needs the packet's addresses: pass src/dst
         index = SaIndex(request.proto, request.mode, request.reqid, src, dst)
-        for sah in self._sahs:
-            if sah.index.matches_request(index):
-                if sah.alive:
-                    return (sah.alive[-1] if self._knob("net.key.preferred_oldsa") else sah.alive[0]).sa
-                break
+        sah = self._getsah(index)
+        if sah is not None and sah.alive:
+            return (sah.alive[-1] if self._knob("net.key.preferred_oldsa") else sah.alive[0]).sa
         self._acquire.request(index, policy, t)
         return None
 
@@ -296,6 +306,8 @@ class Sad:
             self._move(sav, SaEvent.SOFT_EXPIRE)  # keeps its place in the list [S7.6]
         for sah in empty:
             self._sahs.remove(sah)
+        if empty:
+            self._index_sahs()
         # The drain lists are LIST_INSERT_HEAD-built: messages go out in reverse scan order.
         for sav in reversed(hard):
             self._expire_msg(sav, "hard", t)

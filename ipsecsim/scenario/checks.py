@@ -336,14 +336,16 @@ class _Checker:
                                  f"too (line {made[end.host][end.interface]}); tunnels are set up first, so that line would fail")
                 taken.setdefault(key, (i, side))
                 names[(i, side)] = end.interface
+        lowest_free: dict[str, int] = {}  # units only get taken, so each search starts where the last stopped
         for i in whole:
             for side in SIDES:
                 end = tunnels[i].end(side)
                 if end.interface:
                     continue
-                unit = 0
+                unit = lowest_free.get(end.host, 0)
                 while (end.host, f"ipsec{unit}") in taken or f"ipsec{unit}" in made.get(end.host, {}):
                     unit += 1
+                lowest_free[end.host] = unit + 1
                 taken[(end.host, f"ipsec{unit}")] = (i, side)
                 names[(i, side)] = f"ipsec{unit}"
         return names

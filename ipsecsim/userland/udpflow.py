@@ -14,6 +14,7 @@ import struct
 
 from ..kernel import Host, SendError
 from ..packet import Udp
+from ._seqwindow import DUPLICATE, IN_ORDER, SeqWindow
 
 __all__ = ["UdpSender", "UdpSink", "FlowSocket", "FlowStats", "MIN_PAYLOAD"]
 
@@ -75,8 +76,7 @@ class UdpSink:
         self.stats = stats
         self.flow_id = flow_id
         self.socket: FlowSocket | None = None
-        self._seen: set[int] = set()
-        self._highest = -1
+        self._window = SeqWindow()  # fixed size: memory does not grow with the packets received
         self._last_transit: float | None = None
 
     def bind(self) -> "UdpSink":
@@ -86,22 +86,26 @@ class UdpSink:
         return self
 
     def receive(self, seq: int, sent_ns: int, size: int) -> None:
-        """One datagram of this flow: its stamp's sequence number and send time, its payload size."""
+        """One datagram of this flow: its stamp's sequence number and send time, its payload size.
+
+        A repeat of one of the last ``WINDOW`` sequence numbers is a duplicate; a new one below
+        the highest seen is reordered. One older than the window is counted as a late original,
+        received and reordered (see :mod:`._seqwindow`).
+        """
         now = self.host.clock.now
         st = self.stats
-        if seq in self._seen:
+        order = self._window.mark(seq)
+        if order == DUPLICATE:
             st.duplicates += 1
             return
-        self._seen.add(seq)
         st.received += 1
         st.bytes_received += size
-        if seq < self._highest:
+        if order != IN_ORDER:
             st.reordered += 1
-        else:
-            self._highest = seq
         transit = now - sent_ns / 1e9
         st.delay_sum += transit
-        st.delay_max = max(st.delay_max, transit)
+        if transit > st.delay_max:
+            st.delay_max = transit
         if self._last_transit is not None:  # RFC 3550 section 6.4.1
             st.jitter += (abs(transit - self._last_transit) - st.jitter) / 16
         self._last_transit = transit

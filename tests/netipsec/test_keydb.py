@@ -6,6 +6,7 @@ from ipaddress import ip_address, ip_network
 import pytest
 
 from ipsecsim.netipsec import IpsecRequest, KeyDB, Lifetime, PfkeyError, SecurityAssociation, SecurityPolicy
+from ipsecsim.netipsec.policy import SaIndex
 
 A, B, C = ip_address("192.168.0.3"), ip_address("192.168.0.5"), ip_address("192.168.0.9")
 
@@ -235,3 +236,37 @@ def test_promiscuous_listeners_see_broadcasts_twice_and_dumps():
     unsubscribe()
     db.flush()
     assert seen[-1].type == "SADB_DUMP"
+
+
+def test_sa_heads_found_by_address_are_the_first_match_in_tree_order_s7_1_s7_3():
+    """``_getsah`` looks only at heads with the request's protocol and addresses (a hub has
+    thousands of heads); through adds, deletes, empty heads reaped by ticks and flushes, it
+    finds the head a scan of the whole tree in order would, and ``allocsa_policy`` uses it."""
+    rng = random.Random(7)
+    db, spi, now = keydb(), 1000, 0.0
+    hosts = [A, B, C]
+    for _ in range(400):
+        action = rng.choice(["add"] * 6 + ["delete", "tick", "flush"])
+        if action == "add":
+            spi += 1
+            src, dst = rng.sample(hosts, 2)
+            db.add(sa(spi, src, dst, mode=rng.choice(["tunnel", "transport", "any"]), reqid=rng.choice([0, 100, 200])),
+                   now=now)
+        elif action == "delete" and db.sas():
+            victim = rng.choice(db.sas())
+            db.delete(victim.src, victim.dst, "esp", victim.spi, now=now)
+        elif action == "tick":
+            now += 1.0
+            db.tick(now)
+        elif action == "flush" and rng.random() < 0.2:
+            db.flush()
+        for src in hosts:
+            for dst in hosts:
+                for mode in ("tunnel", "transport"):
+                    for reqid in (0, 100, 200):
+                        wanted = SaIndex("esp", mode, reqid, src, dst)
+                        scan = next((h for h in db.sad._sahs if h.index.matches_request(wanted)), None)
+                        assert db.sad._getsah(wanted) is scan
+                        request = IpsecRequest("esp", mode, src, dst, "unique", reqid)
+                        expected = scan.alive[-1].sa if scan is not None and scan.alive else None
+                        assert db.allocsa_policy(tunnel_policy()[0], request, now=now) is expected
