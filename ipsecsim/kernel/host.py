@@ -11,6 +11,7 @@ import random
 from typing import Callable
 
 from .clock import Clock
+from .drops import DropReason
 from .ifnet import AF_INET, AF_INET6, ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
 from .inet import Inet4
 from .inet6 import Inet6
@@ -20,7 +21,7 @@ from .sockets import SendError
 from .stats import IpStat
 from .sysctl import Sysctl
 
-__all__ = ["Host", "HostError", "SendError"]
+__all__ = ["Host", "HostError", "SendError", "DropReason"]
 
 # observer(event, host, ifname or None, packet bytes, reason or None)
 Observer = Callable[[str, "Host", str | None, bytes, str | None], None]
@@ -237,13 +238,15 @@ class Host:
         elif version == 6:
             self.inet6.input(ifp, pkt)
         else:
-            self.drop("malformed: unknown IP version", pkt, ifp)
+            self.drop(DropReason.UNKNOWN_VERSION, pkt, ifp)
 
-    def drop(self, reason: str, pkt: bytes, ifp: Ifnet | None = None) -> None:
-        """Every dropped packet passes here with its named reason."""
-        self.drops[reason] += 1
+    def drop(self, reason: DropReason, pkt: bytes, ifp: Ifnet | None = None) -> None:
+        """Every dropped packet passes here with its reason; the run counts it under the
+        reason's name (its counters are bumped at the drop site, which knows the family)."""
+        name = reason._value_
+        self.drops[name] += 1
         if self.observer is not None:
-            self.observer("drop", self, ifp.name if ifp else None, pkt, reason)
+            self.observer("drop", self, ifp.name if ifp else None, pkt, name)
 
     def note(self, event: str, ifp: Ifnet | None, pkt: bytes) -> None:
         if self.observer is not None:

@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..netipsec.policy import IpsecRequest, SecurityPolicy
+from .drops import DropReason
 from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
 
 if TYPE_CHECKING:
@@ -168,16 +169,16 @@ class IpsecIf(Ifnet):
         flags = self.flags
         if not flags & IFF_RUNNING or flags & IFF_MONITOR or not flags & IFF_UP or not self.family:
             data.oerrors += 1
-            host.drop("ENETDOWN", pkt, self)
+            host.drop(DropReason.NETDOWN, pkt, self)
             return "ENETDOWN"
         version = pkt[0] >> 4 if pkt else 0
         if version not in (4, 6):
             data.oerrors += 1
-            host.drop("EAFNOSUPPORT", pkt, self)
+            host.drop(DropReason.AFNOSUPPORT, pkt, self)
             return "EAFNOSUPPORT"
         if host.ipsec.sending_protected:  # PACKET_TAG_IPSEC_OUT_DONE: already encapsulated [S5.2] [S5.3]
             data.oerrors += 1
-            host.drop("ENETDOWN (if_ipsec loop)", pkt, self)
+            host.drop(DropReason.IPSEC_LOOP, pkt, self)
             return "ENETDOWN"
         policy = self.policy_for(version, "out")
         if self.bpf is not None:
@@ -200,14 +201,14 @@ class IpsecIf(Ifnet):
         if request.reqid != sa.reqid or request.dst != sa.dst or request.src != sa.src:
             return None
         if not self.flags & IFF_RUNNING or not self.flags & IFF_UP:
-            self.host.drop("ENETDOWN", inner, self)  # ours but down: dropped, no counter [S9.4]
+            self.host.drop(DropReason.NETDOWN, inner, self)  # ours but down: dropped, no counter [S9.4]
             return False
         if self.bpf is not None:
             self.bpf(inner, False)
         self.data.ipackets += 1
         self.data.ibytes += len(inner)
         if self.flags & IFF_MONITOR:
-            self.host.drop("IFF_MONITOR", inner, self)
+            self.host.drop(DropReason.MONITOR, inner, self)
             return False
         return self
 

@@ -17,6 +17,7 @@ from ..packet import (
 )
 from ..packet.ipv4 import IP_DF, IP_MF, IPV4_HEADER
 from .fastfwd import SLOW_PATH_SILENT_ERRORS, SUSPECT_OCTET, count_fast, count_slow, tryforward_takes
+from .drops import DropReason
 from .frag import Reassembler
 from .ifnet import AF_INET, IFF_LOOPBACK, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
@@ -69,27 +70,27 @@ class Inet4:
         size = len(pkt)
         if size < 20:
             st.ips_tooshort += 1
-            host.drop("truncated IPv4 header", pkt, ifp)
+            host.drop(DropReason.IP_TOOSHORT_HEADER, pkt, ifp)
             return
         hlen = (pkt[0] & 0x0F) << 2
         if hlen < 20 or hlen > size:
             st.ips_badhlen += 1
-            host.drop("bad IPv4 header length", pkt, ifp)
+            host.drop(DropReason.IP_BADHLEN, pkt, ifp)
             return
         # A correct header sums to 0xFFFF in one's complement, i.e. to 0 modulo 0xFFFF
         # (internet_checksum's identity, inlined: this runs for every packet at every hop).
         if int.from_bytes(pkt[:hlen], "big") % 0xFFFF:
             st.ips_badsum += 1
-            host.drop("bad IPv4 header checksum", pkt, ifp)
+            host.drop(DropReason.IP_BADSUM, pkt, ifp)
             return
         total = (pkt[2] << 8) | pkt[3]
         if total < hlen:
             st.ips_badlen += 1
-            host.drop("bad IPv4 total length", pkt, ifp)
+            host.drop(DropReason.IP_BADLEN, pkt, ifp)
             return
         if size < total:
             st.ips_tooshort += 1
-            host.drop("truncated IPv4 packet", pkt, ifp)
+            host.drop(DropReason.IP_TOOSHORT, pkt, ifp)
             return
         if size > total:
             pkt = pkt[:total]
@@ -110,7 +111,7 @@ class Inet4:
                 return
             if done == "dropped":
                 host.ipstat.ips_fragdropped += 1
-                host.drop("too many fragments", pkt, ifp)
+                host.drop(DropReason.FRAGDROPPED, pkt, ifp)
                 return
             header, payload = done
             pkt = _rebuild(header, payload)
@@ -124,7 +125,7 @@ class Inet4:
         if handler is None:
             host.ipstat.ips_noproto += 1
             self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, ifp, decrypted=decrypted)
-            host.drop("protocol unreachable", pkt, ifp)
+            host.drop(DropReason.NOPROTO, pkt, ifp)
             return
         host.ipstat.ips_delivered += 1
         if host.observer is not None:
@@ -135,7 +136,7 @@ class Inet4:
         # ip_reass.c frees timed-out queues without an ICMP message.
         self.host.ipstat.ips_fragtimeout += len(fragments)
         for fragment in fragments:
-            self.host.drop("reassembly timeout", fragment, None)
+            self.host.drop(DropReason.FRAGTIMEOUT, fragment, None)
 
     # -- forwarding ---------------------------------------------------------------
 
@@ -145,7 +146,7 @@ class Inet4:
         st = host.ipstat
         if not self.forwarding:
             st.ips_cantforward += 1
-            host.drop("not forwarding (net.inet.ip.forwarding=0)", pkt, ifp)
+            host.drop(DropReason.NOT_FORWARDING, pkt, ifp)
             return
         ipsec = host.ipsec
         policies = ipsec.keydb.has_global_policies()
@@ -161,7 +162,7 @@ class Inet4:
         ttl = pkt[8]
         if ttl <= 1:
             self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp, decrypted=decrypted)
-            host.drop("ttl exceeded", pkt, ifp)
+            host.drop(DropReason.TTL_EXCEEDED, pkt, ifp)
             return
         buf = bytearray(pkt)
         buf[8] = ttl - 1
@@ -177,7 +178,7 @@ class Inet4:
             st.ips_noroute += 1
             st.ips_cantforward += 1  # ip_findroute; ip_forward counts it for ip_output's EHOSTUNREACH
             self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
-            host.drop("no route", pkt, ifp)
+            host.drop(DropReason.NO_ROUTE, pkt, ifp)
             return
         if host.observer is not None:
             host.note("forward", route.ifp, pkt)
@@ -205,7 +206,7 @@ class Inet4:
             host.ipstat.ips_noroute += 1
             unsent = unsent_ipv4(dst, proto, payload, src=src, tos=tos, df=df,
                                  ttl=host.sysctl.get("net.inet.ip.ttl") if ttl is None else ttl)
-            host.drop("no route", unsent, None)
+            host.drop(DropReason.NO_ROUTE, unsent, None)
             raise SendError("EHOSTUNREACH")
         if src is None:
             src = route.source or route.ifp.first_address(AF_INET)
@@ -259,12 +260,12 @@ class Inet4:
             host.ipstat.ips_cantfrag += 1
             if from_ifp is not None:
                 self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, from_ifp, mtu=mtu)
-            host.drop("needs fragmentation (DF set)", pkt, from_ifp or ifp)
+            host.drop(DropReason.NEEDFRAG, pkt, from_ifp or ifp)
             return "EMSGSIZE"
         fragments = fragment(pkt, mtu)
         if not fragments:
             host.ipstat.ips_cantfrag += 1
-            host.drop("MTU too small to fragment", pkt, ifp)
+            host.drop(DropReason.CANTFRAG, pkt, ifp)
             return "EMSGSIZE"
         host.ipstat.ips_fragmented += 1
         host.ipstat.ips_ofragments += len(fragments)
@@ -277,11 +278,11 @@ class Inet4:
     def _discard(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
         """A ``-blackhole`` route drops silently; a ``-reject`` one answers host unreachable (looutput)."""
         if route.flags & RTF_BLACKHOLE:
-            self.host.drop("blackhole route", pkt, from_ifp)
+            self.host.drop(DropReason.BLACKHOLE, pkt, from_ifp)
             return None
         if from_ifp is not None:
             self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, from_ifp)
-        self.host.drop("reject route", pkt, from_ifp)
+        self.host.drop(DropReason.REJECT, pkt, from_ifp)
         return "EHOSTUNREACH" if route.flags & RTF_HOST else "ENETUNREACH"
 
     # -- ICMP -----------------------------------------------------------------------
@@ -292,7 +293,7 @@ class Inet4:
             icmp = Icmp.parse(pkt[hlen:])
         except MalformedPacket as error:
             host.ipstat.icps_badsum += 1
-            host.drop(error.reason, pkt, ifp)
+            host.drop(DropReason(error.reason), pkt, ifp)
             return
         if icmp.type <= ICMP_MAXTYPE:
             host.ipstat.icps_inhist[icmp.type] += 1  # icmp_input: every type it knows, once checksummed

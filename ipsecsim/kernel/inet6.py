@@ -16,7 +16,8 @@ from ..packet import (
 )
 from ..packet.ipv6 import IPV6_HEADER
 from .frag import Reassembler
-from .ifnet import AF_INET6, IFDISABLED_DROP, ND6_IFF_IFDISABLED, Ifnet
+from .drops import DropReason
+from .ifnet import AF_INET6, ND6_IFF_IFDISABLED, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 from .transport import PerSecondLimit, udp_input
@@ -58,15 +59,15 @@ class Inet6:
         host = self.host
         if ifp.nd6_flags & ND6_IFF_IFDISABLED:
             # ip6_input drops it first thing, before any counter (netinet6/ip6_input.c).
-            host.drop(IFDISABLED_DROP, pkt, ifp)
+            host.drop(DropReason.IFDISABLED, pkt, ifp)
             return
         host.ipstat.ip6s_total += 1
         if len(pkt) < 40:
-            host.drop("truncated IPv6 header", pkt, ifp)
+            host.drop(DropReason.IP6_TOOSHORT_HEADER, pkt, ifp)
             return
         end = 40 + ((pkt[4] << 8) | pkt[5])
         if end > len(pkt):
-            host.drop("truncated IPv6 packet", pkt, ifp)
+            host.drop(DropReason.IP6_TOOSHORT, pkt, ifp)
             return
         if end < len(pkt):
             pkt = pkt[:end]
@@ -84,11 +85,11 @@ class Inet6:
             if off > len(pkt):
                 raise IndexError
         except IndexError:
-            host.drop("truncated IPv6 extension header", pkt, ifp)
+            host.drop(DropReason.IP6_TOOSHORT_EXT, pkt, ifp)
             return
         if next_header == 44:
             if off + 8 > len(pkt):
-                host.drop("truncated IPv6 fragment header", pkt, ifp)
+                host.drop(DropReason.IP6_TOOSHORT_FRAG, pkt, ifp)
                 return
             host.ipstat.ip6s_fragments += 1
             inner, _, offm, ident = _FRAG.unpack_from(pkt, off)
@@ -98,7 +99,7 @@ class Inet6:
             if done is None:
                 return
             if done == "dropped":
-                host.drop("too many fragments", pkt, ifp)
+                host.drop(DropReason.FRAGDROPPED, pkt, ifp)
                 return
             (unfragmentable, nh_pos, inner), payload = done
             head = bytearray(unfragmentable)
@@ -113,7 +114,7 @@ class Inet6:
         handler = self.protocols.get(next_header)
         if handler is None:
             self.icmp6_error(pkt, ICMP6_PARAM_PROB, 1, ifp, pointer=nh_pos)
-            host.drop("protocol unreachable", pkt, ifp)
+            host.drop(DropReason.NOPROTO, pkt, ifp)
             return
         host.ipstat.ip6s_delivered += 1
         if host.observer is not None:
@@ -127,7 +128,7 @@ class Inet6:
             unfragmentable, _, _ = first
             self.icmp6_error(unfragmentable, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_REASSEMBLY, None)
         for fragment in fragments:
-            host.drop("reassembly timeout", fragment, None)
+            host.drop(DropReason.FRAGTIMEOUT, fragment, None)
 
     # -- forwarding ----------------------------------------------------------------
 
@@ -135,12 +136,12 @@ class Inet6:
         host = self.host
         if not host.sysctl.get("net.inet6.ip6.forwarding"):
             host.ipstat.ip6s_cantforward += 1
-            host.drop("not forwarding (net.inet6.ip6.forwarding=0)", pkt, ifp)
+            host.drop(DropReason.NOT_FORWARDING6, pkt, ifp)
             return
         hlim = pkt[7]
         if hlim <= 1:
             self.icmp6_error(pkt, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT, ifp)
-            host.drop("hop limit exceeded", pkt, ifp)
+            host.drop(DropReason.HLIM_EXCEEDED, pkt, ifp)
             return
         ipsec = host.ipsec
         if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 6, decrypted):  # [S9.6]
@@ -149,7 +150,7 @@ class Inet6:
         if route is None:
             host.ipstat.ip6s_noroute += 1
             self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, ifp)
-            host.drop("no route", pkt, ifp)
+            host.drop(DropReason.NO_ROUTE, pkt, ifp)
             return
         buf = bytearray(pkt)
         buf[7] = hlim - 1
@@ -176,7 +177,7 @@ class Inet6:
         if from_ifp is not None:
             self.host.ipstat.ip6s_toobig += 1
             self.icmp6_error(pkt, ICMP6_PACKET_TOO_BIG, 0, from_ifp, pointer=mtu)
-            self.host.drop("packet too big", pkt, from_ifp)
+            self.host.drop(DropReason.TOOBIG6, pkt, from_ifp)
             return "EMSGSIZE"
         return self._fragment_and_send(route, pkt, mtu)
 
@@ -188,7 +189,7 @@ class Inet6:
         route = host.fibs[fib].lookup(dst.packed)
         if route is None:
             host.ipstat.ip6s_noroute += 1
-            host.drop("no route", self._unsent(dst, proto, payload, src, ttl, tos), None)
+            host.drop(DropReason.NO_ROUTE, self._unsent(dst, proto, payload, src, ttl, tos), None)
             raise SendError("EHOSTUNREACH")
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
             src = src or route.source or route.ifp.first_address(AF_INET6)
@@ -225,11 +226,11 @@ class Inet6:
     def _discard(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
         """A ``-blackhole`` route drops silently; a ``-reject`` one answers unreachable (looutput)."""
         if route.flags & RTF_BLACKHOLE:
-            self.host.drop("blackhole route", pkt, from_ifp)
+            self.host.drop(DropReason.BLACKHOLE, pkt, from_ifp)
             return None
         if from_ifp is not None:
             self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, from_ifp)
-        self.host.drop("reject route", pkt, from_ifp)
+        self.host.drop(DropReason.REJECT, pkt, from_ifp)
         return "EHOSTUNREACH" if route.flags & RTF_HOST else "ENETUNREACH"
 
     def _fragment_and_send(self, route, packet: bytes, mtu: int) -> str | None:
@@ -258,7 +259,7 @@ class Inet6:
         try:
             icmp = Icmp6.parse(pkt[off:], src, dst)
         except MalformedPacket as error:
-            host.drop(error.reason, pkt, ifp)
+            host.drop(DropReason(error.reason), pkt, ifp)
             return
         if icmp.type == ICMP6_ECHO_REQUEST:
             reply = Icmp6(ICMP6_ECHO_REPLY, 0, icmp.rest, icmp.payload)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable
 from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
 from ..netipsec.esp import esp_input, peek_spi
 from ..netipsec.keydb import KeyDB
+from .drops import DropReason
 from .nosa import NoSaLog
 from .sysctl import Knob
 
@@ -134,9 +135,12 @@ class IpsecStack:
 
     def _policy_drop(self, pkt: bytes, direction: str) -> bool:
         stats = self.keydb.stats
-        counter = "ips_out_polvio" if direction == "out" else "ips_in_polvio"
-        setattr(stats, counter, getattr(stats, counter) + 1)
-        self.host.drop(counter, pkt, None)
+        if direction == "out":
+            stats.ips_out_polvio += 1
+            self.host.drop(DropReason.OUT_POLVIO, pkt, None)
+        else:
+            stats.ips_in_polvio += 1
+            self.host.drop(DropReason.IN_POLVIO, pkt, None)
         return True
 
     def process_packet(self, pkt: bytes, policy, *, fib: int = 0,
@@ -154,7 +158,7 @@ class IpsecStack:
         for request in policy.requests:
             if not host.sysctl.get("net.inet.esp.esp_enable"):
                 self.espstat.esps_pdrops += 1
-                host.drop("esps_pdrops", pkt, ifp)
+                host.drop(DropReason.ESP_PDROPS, pkt, ifp)
                 return True, "EHOSTUNREACH"
             src, dst = request.src, request.dst
             if src is None or dst is None:  # esp/transport//require: the packet's own
@@ -166,15 +170,16 @@ class IpsecStack:
                     continue  # [S10.8] use: in clear, after the ACQUIRE
                 # require/unique: dropped silently, sendto() succeeds [S5.5] [S8.3]
                 self.keydb.stats.ips_out_inval += 1
-                host.drop("ips_out_nosa", pkt, ifp)
+                host.drop(DropReason.OUT_NOSA, pkt, ifp)
                 self.nosa.dropped(request, src, dst, now)
                 return True, None
             self._adopt(sa)
             try:
                 pkt = sa.encapsulate(pkt, now=now, outer=self.outer, mode=request.mode)
             except EspDrop as error:
-                host.drop(error.counter or "esp output error", pkt, ifp)
-                return True, "EMSGSIZE" if error.counter == "esps_toobig" else "EINVAL"
+                reason = DropReason(error.counter) if error.counter else DropReason.ESP_OUTPUT_ERROR
+                host.drop(reason, pkt, ifp)
+                return True, reason.errno or "EINVAL"
             protected = True
         if not protected:
             return False, None
@@ -195,7 +200,7 @@ class IpsecStack:
         dst = pkt[16:20] if pkt[0] >> 4 == 4 else pkt[24:40]
         route = host.fibs[fib if fib < len(host.fibs) else 0].lookup(dst)
         if route is None:
-            host.drop("no route", pkt, None)
+            host.drop(DropReason.NO_ROUTE, pkt, None)
             return "EHOSTUNREACH"
         self.sending_protected += 1
         try:
@@ -217,26 +222,26 @@ class IpsecStack:
         st = self.espstat
         if not host.sysctl.get("net.inet.esp.esp_enable"):
             st.esps_pdrops += 1
-            host.drop("esps_pdrops", pkt, ifp)
+            host.drop(DropReason.ESP_PDROPS, pkt, ifp)
             return
         try:
             spi, dst = peek_spi(pkt)
         except EspDrop as error:
             st.esps_input += 1
             st.count_drop(error)
-            host.drop(error.counter, pkt, ifp)
+            host.drop(DropReason(error.counter), pkt, ifp)
             return
         sa = self.keydb.allocsa(ip_address(dst), "esp", spi)
         if sa is None:
             st.esps_input += 1
             st.esps_notdb += 1
-            host.drop("esps_notdb", pkt, ifp)
+            host.drop(DropReason.ESP_NOTDB, pkt, ifp)
             return
         self._adopt(sa)
         try:
             inner, tunnelled = esp_input(sa, pkt, now=host.clock.now)
         except EspDrop as error:
-            host.drop(error.counter or "esp next header none (dummy)", pkt, ifp)
+            host.drop(DropReason(error.counter) if error.counter else DropReason.ESP_DUMMY, pkt, ifp)
             return
         rcvif, decrypted = ifp, True
         if tunnelled and sa.mode == "tunnel" and self.if_input is not None:
