@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..netipsec.policy import IpsecRequest, SecurityPolicy
 from .drops import DropReason
 from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
+from .tags import PacketTags
 
 if TYPE_CHECKING:
     from .host import Host
@@ -162,7 +163,7 @@ class IpsecIf(Ifnet):
 
     # -- output [S5] -----------------------------------------------------------------------
 
-    def output(self, pkt: bytes, family: int) -> str | None:
+    def output(self, pkt: bytes, family: int, tags: PacketTags | None = None) -> str | None:
         """ipsec_transmit [S5.2]."""
         host = self.host
         data = self.data
@@ -176,7 +177,7 @@ class IpsecIf(Ifnet):
             data.oerrors += 1
             host.drop(DropReason.AFNOSUPPORT, pkt, self)
             return "EAFNOSUPPORT"
-        if host.ipsec.sending_protected:  # PACKET_TAG_IPSEC_OUT_DONE: already encapsulated [S5.2] [S5.3]
+        if tags is not None and tags.out_done:  # PACKET_TAG_IPSEC_OUT_DONE: already encapsulated [S5.2] [S5.3]
             data.oerrors += 1
             host.drop(DropReason.IPSEC_LOOP, pkt, self)
             return "ENETDOWN"

@@ -14,6 +14,7 @@ from .drops import DropReason
 
 if TYPE_CHECKING:
     from .host import Host
+    from .tags import PacketTags
 
 __all__ = [
     "Ifnet", "EtherIf", "LoopbackIf", "IfData", "InAddr", "In6Addr", "AF_INET", "AF_INET6",
@@ -147,11 +148,12 @@ class Ifnet:
         addrs = self.addrs4 if family == AF_INET else self.addrs6
         return addrs[0].address if addrs else None
 
-    def output(self, pkt: bytes, family: int) -> str | None:
+    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
         """Send one IP packet of ``family`` out of this interface.
 
         Returns None, or the errno name the sender sees (ENETDOWN, ENOBUFS, ...);
-        the drop itself is already recorded with its reason.
+        the drop itself is already recorded with its reason. ``tags``: the packet's
+        IPsec marks (if_ipsec reads them; the wire does not carry them).
         """
         raise NotImplementedError
 
@@ -195,7 +197,7 @@ class EtherIf(Ifnet):
         self.flags |= IFF_RUNNING
         self.link_active = True
 
-    def output(self, pkt: bytes, family: int) -> str | None:
+    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
         data = self.data
         if family == AF_INET6 and self.nd6_flags & ND6_IFF_IFDISABLED:
             # ether_output -> nd6_resolve refuses IPv6 on an IFDISABLED interface with
@@ -230,7 +232,7 @@ class LoopbackIf(Ifnet):
     def __init__(self, host: "Host", name: str, index: int):
         super().__init__(host, name, index, IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_MULTICAST)
 
-    def output(self, pkt: bytes, family: int) -> str | None:
+    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
         if not self.flags & IFF_UP:
             self.data.oerrors += 1
             self.host.drop(DropReason.NETDOWN, pkt, self)

@@ -22,6 +22,7 @@ from .frag import Reassembler
 from .ifnet import AF_INET, IFF_LOOPBACK, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
+from .tags import PacketTags
 from .stats import ICMP_MAXTYPE
 from .transport import PerSecondLimit, udp_input
 from .unsent import unsent_ipv4
@@ -62,8 +63,8 @@ class Inet4:
 
     # -- input -----------------------------------------------------------------
 
-    def input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
-        """ip_input. ``decrypted``: the packet came out of an ESP SA (M_DECRYPTED) [S9.6]."""
+    def input(self, ifp: Ifnet, pkt: bytes, tags: PacketTags | None = None) -> None:
+        """ip_input. ``tags``: the IPsec marks of a packet that came out of an SA [S9.6]."""
         host = self.host
         st = host.ipstat
         st.ips_total += 1
@@ -96,11 +97,11 @@ class Inet4:
             pkt = pkt[:total]
         dst = pkt[16:20]
         if dst in host.local4 or dst in host.broadcast4:
-            self._local_input(ifp, pkt, hlen, decrypted)
+            self._local_input(ifp, pkt, hlen, tags)
         else:
-            self._forward(ifp, pkt, hlen, decrypted)
+            self._forward(ifp, pkt, hlen, tags)
 
-    def _local_input(self, ifp: Ifnet, pkt: bytes, hlen: int, decrypted: bool = False) -> None:
+    def _local_input(self, ifp: Ifnet, pkt: bytes, hlen: int, tags: PacketTags | None) -> None:
         host = self.host
         off = (pkt[6] << 8) | pkt[7]
         if off & (IP_MF | _OFFMASK):
@@ -119,12 +120,12 @@ class Inet4:
             host.ipstat.ips_reassembled += 1
         ipsec = host.ipsec
         if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(pkt[9])
-                and ipsec.in_reject(pkt, 4, decrypted)):
+                and ipsec.in_reject(pkt, 4, tags)):
             return
         handler = self.protocols.get(pkt[9])
         if handler is None:
             host.ipstat.ips_noproto += 1
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, ifp, decrypted=decrypted)
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, ifp, tags=tags)
             host.drop(DropReason.NOPROTO, pkt, ifp)
             return
         host.ipstat.ips_delivered += 1
@@ -140,7 +141,7 @@ class Inet4:
 
     # -- forwarding ---------------------------------------------------------------
 
-    def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int, decrypted: bool = False) -> None:
+    def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int, tags: PacketTags | None) -> None:
         """ip_tryforward or ip_forward: one forwarding path, each path's counters (see fastfwd)."""
         host = self.host
         st = host.ipstat
@@ -161,7 +162,7 @@ class Inet4:
             st.ips_total += 1  # ip_tryforward counts the packet again
         ttl = pkt[8]
         if ttl <= 1:
-            self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp, decrypted=decrypted)
+            self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp, tags=tags)
             host.drop(DropReason.TTL_EXCEEDED, pkt, ifp)
             return
         buf = bytearray(pkt)
@@ -171,20 +172,20 @@ class Inet4:
         total = (~((pkt[10] << 8) | pkt[11]) & 0xFFFF) + 0xFEFF
         total = (total & 0xFFFF) + (total >> 16)
         _WORD.pack_into(buf, 10, ~total & 0xFFFF)
-        if policies and ipsec.forward4(pkt, bytes(buf), decrypted):
+        if policies and ipsec.forward4(pkt, bytes(buf), tags):
             return
         route = host.fibs[ifp.fib].lookup(pkt[16:20])
         if route is None:
             st.ips_noroute += 1
             st.ips_cantforward += 1  # ip_findroute; ip_forward counts it for ip_output's EHOSTUNREACH
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, tags=tags)
             host.drop(DropReason.NO_ROUTE, pkt, ifp)
             return
         if host.observer is not None:
             host.note("forward", route.ifp, pkt)
         # With policies the SPD has been consulted already (ipsec4_forward), as ip_output's
         # second lookup would find what the first found.
-        error = self.transmit(route, bytes(buf), ifp, ipsec_done=policies)
+        error = self.transmit(route, bytes(buf), ifp, tags, spd_done=policies)
         if fast:
             if error is None and not route.flags & (RTF_REJECT | RTF_BLACKHOLE):
                 st.ips_forward += 1
@@ -194,7 +195,7 @@ class Inet4:
             return
         count_slow(st, error)
         if error is not None and error not in SLOW_PATH_SILENT_ERRORS and not route.flags & RTF_REJECT:
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, tags=tags)
 
     # -- output ---------------------------------------------------------------------
 
@@ -239,13 +240,15 @@ class Inet4:
         self._ident = (self._ident + 1) & 0xFFFF
         return self._ident
 
-    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, ipsec_done: bool = False) -> str | None:
+    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, tags: PacketTags | None = None,
+                 spd_done: bool = False) -> str | None:
         """ip_output's tail: IPsec policy, then ``route`` with fragmentation to its MTU.
 
-        Returns an errno name or None. ``ipsec_done``: an ESP packet already made
-        (the OUT_DONE tag), which the SPD does not see again [S5.6].
+        Returns an errno name or None. ``tags`` go with the packet (and its fragments)
+        to the interface: an ESP packet already made carries OUT_DONE, which the SPD
+        does not see again [S5.6]. ``spd_done``: the forwarding path consulted it.
         """
-        if not ipsec_done:
+        if not spd_done and (tags is None or not tags.out_done):
             ipsec = self.host.ipsec
             if ipsec.keydb.has_global_policies() and ipsec.output(pkt, 4):
                 return None
@@ -254,7 +257,7 @@ class Inet4:
         ifp = route.ifp
         mtu = route.mtu or ifp.mtu
         if len(pkt) <= mtu:
-            return ifp.output(pkt, AF_INET)
+            return ifp.output(pkt, AF_INET, tags)
         host = self.host
         if pkt[6] & 0x40:  # DF
             host.ipstat.ips_cantfrag += 1
@@ -271,7 +274,7 @@ class Inet4:
         host.ipstat.ips_ofragments += len(fragments)
         first_error = None
         for piece in fragments:
-            error = ifp.output(piece, AF_INET)
+            error = ifp.output(piece, AF_INET, tags)
             first_error = first_error or error
         return first_error
 
@@ -312,7 +315,7 @@ class Inet4:
             listener(src, dst, pkt[8], icmp)
 
     def icmp_error(self, pkt: bytes, type_: int, code: int, ifp: Ifnet | None, mtu: int = 0,
-                   decrypted: bool = False) -> None:
+                   tags: PacketTags | None = None) -> None:
         """Answer ``pkt`` with an ICMP error, under FreeBSD's icmp_error rules and icmplim.
 
         The quote is the IP header and ``max(8, min(net.inet.icmp.quotelen, payload))``
@@ -321,7 +324,7 @@ class Inet4:
         """
         host = self.host
         host.ipstat.icps_error += 1
-        if decrypted:
+        if tags is not None and tags.decrypted:
             return
         hlen = (pkt[0] & 0x0F) << 2
         off = (pkt[6] << 8) | pkt[7]

@@ -20,6 +20,7 @@ from .drops import DropReason
 from .ifnet import AF_INET6, ND6_IFF_IFDISABLED, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
+from .tags import PacketTags
 from .transport import PerSecondLimit, udp_input
 from .unsent import unsent_ipv6
 
@@ -54,8 +55,8 @@ class Inet6:
 
     # -- input -------------------------------------------------------------------
 
-    def input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
-        """ip6_input. ``decrypted``: the packet came out of an ESP SA (M_DECRYPTED) [S9.6]."""
+    def input(self, ifp: Ifnet, pkt: bytes, tags: PacketTags | None = None) -> None:
+        """ip6_input. ``tags``: the IPsec marks of a packet that came out of an SA [S9.6]."""
         host = self.host
         if ifp.nd6_flags & ND6_IFF_IFDISABLED:
             # ip6_input drops it first thing, before any counter (netinet6/ip6_input.c).
@@ -72,11 +73,11 @@ class Inet6:
         if end < len(pkt):
             pkt = pkt[:end]
         if pkt[24:40] in host.local6:
-            self._local_input(ifp, pkt, decrypted)
+            self._local_input(ifp, pkt, tags)
         else:
-            self._forward(ifp, pkt, decrypted)
+            self._forward(ifp, pkt, tags)
 
-    def _local_input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
+    def _local_input(self, ifp: Ifnet, pkt: bytes, tags: PacketTags | None) -> None:
         host = self.host
         next_header, nh_pos, off = pkt[6], 6, 40
         try:
@@ -109,7 +110,7 @@ class Inet6:
             host.ipstat.ip6s_reassembled += 1
         ipsec = host.ipsec
         if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(next_header)
-                and ipsec.in_reject(pkt, 6, decrypted)):
+                and ipsec.in_reject(pkt, 6, tags)):
             return
         handler = self.protocols.get(next_header)
         if handler is None:
@@ -132,7 +133,7 @@ class Inet6:
 
     # -- forwarding ----------------------------------------------------------------
 
-    def _forward(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
+    def _forward(self, ifp: Ifnet, pkt: bytes, tags: PacketTags | None) -> None:
         host = self.host
         if not host.sysctl.get("net.inet6.ip6.forwarding"):
             host.ipstat.ip6s_cantforward += 1
@@ -144,7 +145,7 @@ class Inet6:
             host.drop(DropReason.HLIM_EXCEEDED, pkt, ifp)
             return
         ipsec = host.ipsec
-        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 6, decrypted):  # [S9.6]
+        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 6, tags):  # [S9.6]
             return
         route = host.fibs[ifp.fib].lookup(pkt[24:40])
         if route is None:
@@ -157,15 +158,16 @@ class Inet6:
         host.ipstat.ip6s_forward += 1
         if host.observer is not None:
             host.note("forward", route.ifp, pkt)
-        self.transmit(route, bytes(buf), ifp)
+        self.transmit(route, bytes(buf), ifp, tags)
 
-    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, ipsec_done: bool = False) -> str | None:
+    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, tags: PacketTags | None = None) -> str | None:
         """ip6_output's tail: IPsec policy, then ``route``. Returns an errno name or None.
 
         A router answers a packet too big for the next hop with packet-too-big; a
-        source fragments what it sends (RFC 8200 section 5).
+        source fragments what it sends (RFC 8200 section 5). ``tags`` go with the
+        packet to the interface; OUT_DONE skips the SPD [S5.6].
         """
-        if not ipsec_done:
+        if tags is None or not tags.out_done:
             ipsec = self.host.ipsec
             if ipsec.keydb.has_global_policies() and ipsec.output(pkt, 6):
                 return None
@@ -173,13 +175,13 @@ class Inet6:
             return self._discard(route, pkt, from_ifp)
         mtu = route.mtu or route.ifp.mtu
         if len(pkt) <= mtu:
-            return route.ifp.output(pkt, AF_INET6)
+            return route.ifp.output(pkt, AF_INET6, tags)
         if from_ifp is not None:
             self.host.ipstat.ip6s_toobig += 1
             self.icmp6_error(pkt, ICMP6_PACKET_TOO_BIG, 0, from_ifp, pointer=mtu)
             self.host.drop(DropReason.TOOBIG6, pkt, from_ifp)
             return "EMSGSIZE"
-        return self._fragment_and_send(route, pkt, mtu)
+        return self._fragment_and_send(route, pkt, mtu, tags)
 
     # -- output ----------------------------------------------------------------------
 
@@ -233,7 +235,7 @@ class Inet6:
         self.host.drop(DropReason.REJECT, pkt, from_ifp)
         return "EHOSTUNREACH" if route.flags & RTF_HOST else "ENETUNREACH"
 
-    def _fragment_and_send(self, route, packet: bytes, mtu: int) -> str | None:
+    def _fragment_and_send(self, route, packet: bytes, mtu: int, tags: PacketTags | None) -> str | None:
         """Fragment a packet this host originates: a fragment header after the fixed header."""
         head, proto, payload = bytearray(packet[:40]), packet[6], packet[40:]
         head[6] = 44
@@ -248,7 +250,7 @@ class Inet6:
             _PLEN.pack_into(head, 4, 8 + len(data))
             pkt = bytes(head) + frag + data
             self.host.ipstat.ip6s_ofragments += 1
-            first_error = first_error or route.ifp.output(pkt, AF_INET6)
+            first_error = first_error or route.ifp.output(pkt, AF_INET6, tags)
         return first_error
 
     # -- ICMPv6 ------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ..netipsec.esp import esp_input, peek_spi
 from ..netipsec.keydb import KeyDB
 from .drops import DropReason
 from .nosa import NoSaLog
+from .tags import IN_DONE, IN_DONE_DECRYPTED, OUT_DONE, PacketTags
 from .sysctl import Knob
 
 if TYPE_CHECKING:
@@ -64,8 +65,6 @@ class IpsecStack:
         # a change is pushed to every SA in the SAD.
         host.sysctl.watch("net.inet.esp.ctr_compatibility", self._set_ctr_compatibility)
         self.if_input: IfInput | None = None
-        self.sending_protected = 0  # > 0 while an ESP packet is on its way out (PACKET_TAG_IPSEC_OUT_DONE)
-        self.receiving_decrypted = 0  # > 0 while a decrypted packet is in IP input (PACKET_TAG_IPSEC_IN_DONE)
         self.used_sas: list = []  # every SA that carried a packet, for Wireshark's esp_sa file
         # Packets dropped for lack of an SA, with what the SAD held then: reports explain them.
         self.nosa = NoSaLog(self.keydb)
@@ -112,7 +111,7 @@ class IpsecStack:
             return False, None
         return self.process_packet(pkt, policy)
 
-    def forward4(self, pkt: bytes, forwarded: bytes, decrypted: bool) -> bool:
+    def forward4(self, pkt: bytes, forwarded: bytes, tags: PacketTags | None) -> bool:
         """ipsec4_forward, ip_forward's IPSEC_FORWARD: True when IPsec took the packet.
 
         ``forwarded`` is ``pkt`` with its TTL decremented. The inbound check comes
@@ -122,7 +121,7 @@ class IpsecStack:
         (EINPROGRESS), counts neither ips_forward nor ips_cantforward.
         """
         host = self.host
-        if self.in_reject(pkt, 4, decrypted):
+        if self.in_reject(pkt, 4, tags):
             host.ipstat.ips_cantforward += 1
             return True
         taken, error = self.output_error(forwarded, 4)
@@ -192,8 +191,8 @@ class IpsecStack:
     def send_protected(self, pkt: bytes, fib: int = 0) -> str | None:
         """Route an ESP packet (ip_output with the OUT_DONE tag: no second SPD lookup). [S5.6]
 
-        While it is being sent, ``sending_protected`` is set: an if_ipsec interface
-        that the route leads back into sees the tag and drops the packet [S5.2].
+        The tag travels with the packet: an if_ipsec interface that the route leads
+        back into sees it and drops the packet [S5.2].
         """
         host = self.host
         stack = host.inet4 if pkt[0] >> 4 == 4 else host.inet6
@@ -202,11 +201,7 @@ class IpsecStack:
         if route is None:
             host.drop(DropReason.NO_ROUTE, pkt, None)
             return "EHOSTUNREACH"
-        self.sending_protected += 1
-        try:
-            return stack.transmit(route, pkt, None, ipsec_done=True)
-        finally:
-            self.sending_protected -= 1
+        return stack.transmit(route, pkt, None, OUT_DONE)
 
     # -- input -----------------------------------------------------------------------
 
@@ -243,22 +238,18 @@ class IpsecStack:
         except EspDrop as error:
             host.drop(DropReason(error.counter) if error.counter else DropReason.ESP_DUMMY, pkt, ifp)
             return
-        rcvif, decrypted = ifp, True
+        rcvif, tags = ifp, IN_DONE_DECRYPTED
         if tunnelled and sa.mode == "tunnel" and self.if_input is not None:
             attributed = self.if_input(sa, inner, family)  # ipsec_if_input [S9.4]
             if attributed is False:
                 return
             if attributed is not None:
-                rcvif, decrypted = attributed, False  # m_clrprotoflags drops M_DECRYPTED [S9.4]
+                rcvif, tags = attributed, IN_DONE  # m_clrprotoflags drops M_DECRYPTED [S9.4]
         # netisr_queue: the inner (or rebuilt transport) packet goes through IP input again.
         stack = host.inet4 if inner[0] >> 4 == 4 else host.inet6
-        self.receiving_decrypted += 1
-        try:
-            stack.input(rcvif, inner, decrypted=decrypted)
-        finally:
-            self.receiving_decrypted -= 1
+        stack.input(rcvif, inner, tags)
 
-    def in_reject(self, pkt: bytes, family: int, decrypted: bool) -> bool:
+    def in_reject(self, pkt: bytes, family: int, tags: PacketTags | None) -> bool:
         """ipsec4_in_reject: does the global SPD refuse this delivered or forwarded packet? [S9.6]
 
         A require/unique ESP request is met by M_DECRYPTED, which if_ipsec clears; with
@@ -266,9 +257,8 @@ class IpsecStack:
         packet keeps meets it too (DERIVED in the spec; the tag is not matched against
         the request's addresses here).
         """
-        if not decrypted and self.receiving_decrypted and self.host.sysctl.get(
-                "net.inet.ipsec.check_policy_history"):
-            decrypted = True
+        decrypted = tags is not None and (tags.decrypted or (
+            tags.in_done and bool(self.host.sysctl.get("net.inet.ipsec.check_policy_history"))))
         src, dst, proto, sport, dport = _selectors(pkt, family)
         policy = self.keydb.allocsp("in", src, dst, proto, sport, dport)
         if policy is None:
