@@ -44,7 +44,7 @@ class IpsecIf(Ifnet):
     def __init__(self, host: "Host", name: str, index: int):
         # ipsec_clone_create [S1.3]: POINTOPOINT|MULTICAST, no reqid, no tunnel, no policies.
         super().__init__(host, name, index, IFF_POINTOPOINT | IFF_MULTICAST)
-        self.reqid = 0
+        self._reqid = 0
         self.family = 0  # outer family of the tunnel; 0 when none is set
         self.src: IPv4Address | IPv6Address | None = None
         self.dst: IPv4Address | IPv6Address | None = None
@@ -54,9 +54,25 @@ class IpsecIf(Ifnet):
 
     # -- reqid [S2] ---------------------------------------------------------------------
 
+    @property
+    def reqid(self) -> int:
+        return self._reqid
+
+    @reqid.setter
+    def reqid(self, reqid: int) -> None:
+        """Keep the host's reqid index (FreeBSD's ipsec_idhtbl hash) in step with the softc."""
+        by_reqid = self.host.ipsec.ipsec_ifs
+        if self._reqid:
+            holders = by_reqid[self._reqid]
+            holders.remove(self)
+            if not holders:
+                del by_reqid[self._reqid]
+        self._reqid = reqid
+        if reqid:
+            by_reqid.setdefault(reqid, []).append(self)
+
     def _reqid_in_use(self, reqid: int) -> bool:
-        return any(isinstance(i, IpsecIf) and i is not self and i.reqid == reqid
-                   for i in self.host.interfaces.values())
+        return any(i is not self for i in self.host.ipsec.ipsec_ifs.get(reqid, ()))
 
     def _init_reqid(self) -> None:
         """ipsec_init_reqid: take the next key_newreqid value no other ipsec interface uses [S2.2]."""
@@ -181,7 +197,7 @@ class IpsecIf(Ifnet):
             data.oerrors += 1
             host.drop(DropReason.IPSEC_LOOP, pkt, self)
             return "ENETDOWN"
-        policy = self.policy_for(version, "out")
+        policy = self.policies[1 if version == 4 else 3]  # policy_for(version, "out"), inline
         if self.bpf is not None:
             self.bpf(pkt, True)
         data.opackets += 1  # counted before any SA lookup [S5.2]
@@ -217,12 +233,13 @@ class IpsecIf(Ifnet):
 def ipsec_if_input(host: "Host"):
     """The hook ``IpsecStack`` calls for decrypted tunnel-mode packets (ipsec_if_input) [S9.4]."""
 
+    by_reqid = host.ipsec.ipsec_ifs
+
     def attribute(sa, inner: bytes, family: int):
-        for ifp in host.interfaces.values():
-            if isinstance(ifp, IpsecIf) and ifp.reqid == sa.reqid:
-                verdict = ifp.attribute(sa, inner)
-                if verdict is not None:
-                    return verdict
+        for ifp in by_reqid.get(sa.reqid, ()):  # the softc by reqid hash, then its endpoints
+            verdict = ifp.attribute(sa, inner)
+            if verdict is not None:
+                return verdict
         return None
 
     return attribute

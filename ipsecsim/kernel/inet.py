@@ -6,6 +6,7 @@ and looks routes up in a per-destination cache: it runs for every packet at
 every hop.
 """
 
+from functools import partial
 from ipaddress import IPv4Address
 import struct
 from typing import TYPE_CHECKING, Callable
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["Inet4"]
 
 _OFFMASK = 0x1FFF
+_PER_PACKET_KNOBS = {"net.inet.ip.ttl": "default_ttl", "net.inet.ip.rfc6864": "rfc6864",
+                     "net.inet.ip.random_id": "random_id"}
 _WORD = struct.Struct("!H")
 # ICMP types that are not errors: FreeBSD never answers an ICMP error with one (ICMP_INFOTYPE).
 _ICMP_INFOTYPES = frozenset({0, 8, 9, 10, 13, 14, 15, 16, 17, 18})
@@ -52,6 +55,10 @@ class Inet4:
         # net.inet.ip.forwarding is read for every forwarded packet: keep a copy the sysctl updates.
         self.forwarding = bool(host.sysctl["net.inet.ip.forwarding"])
         host.sysctl.watch("net.inet.ip.forwarding", lambda value: setattr(self, "forwarding", bool(value)))
+        # So are the knobs every sent packet (and every ESP outer header) reads.
+        for knob, attribute in _PER_PACKET_KNOBS.items():
+            setattr(self, attribute, host.sysctl[knob])
+            host.sysctl.watch(knob, partial(setattr, self, attribute))
         self._icmp_limit = PerSecondLimit(host, "net.inet.icmp.icmplim")
         sysctl = host.sysctl
         self.reassembler = Reassembler(
@@ -216,7 +223,7 @@ class Inet4:
         if callable(payload):
             payload = payload(src, dst)
         if ttl is None:
-            ttl = host.sysctl.get("net.inet.ip.ttl")
+            ttl = self.default_ttl
         total = 20 + len(payload)
         if total > 65535:
             raise SendError("EMSGSIZE")
@@ -232,10 +239,9 @@ class Inet4:
 
     def next_ident(self, df: bool) -> int:
         """ip_fillid [S6.1]: 0 for atomic datagrams under RFC 6864, else random or a counter."""
-        sysctl = self.host.sysctl
-        if df and sysctl.get("net.inet.ip.rfc6864"):
+        if df and self.rfc6864:
             return 0
-        if sysctl.get("net.inet.ip.random_id"):
+        if self.random_id:
             return self.host.rng.randrange(1, 65536)
         self._ident = (self._ident + 1) & 0xFFFF
         return self._ident

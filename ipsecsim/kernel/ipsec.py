@@ -21,10 +21,11 @@ import struct
 from typing import TYPE_CHECKING, Callable
 
 from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
-from ..netipsec.esp import esp_input, peek_spi
+from ..netipsec.esp import esp_input
 from ..netipsec.keydb import KeyDB
 from .drops import DropReason
 from .nosa import NoSaLog
+from .sacache import SaCache
 from .tags import IN_DONE, IN_DONE_DECRYPTED, OUT_DONE, PacketTags
 from .sysctl import Knob
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["IpsecStack"]
 
 _PORTS = struct.Struct("!HH")
+_SPI = struct.Struct("!I")
 # Protocols whose input ipsec4_in_reject guards [S9.6]: ICMP, IGMP, IPIP, TCP, UDP, IPv6,
 # RSVP, GRE, MOBILE, ETHERIP, PIM, SCTP, ICMPv6. ESP and AH themselves are not checked.
 _CHECKED_PROTOCOLS = frozenset({1, 2, 4, 6, 17, 41, 46, 47, 55, 58, 97, 103, 132})
@@ -65,10 +67,15 @@ class IpsecStack:
         # a change is pushed to every SA in the SAD.
         host.sysctl.watch("net.inet.esp.ctr_compatibility", self._set_ctr_compatibility)
         self.if_input: IfInput | None = None
+        self.ipsec_ifs: dict[int, list] = {}  # reqid -> the if_ipsec interfaces holding it
         self.used_sas: list = []  # every SA that carried a packet, for Wireshark's esp_sa file
         # Packets dropped for lack of an SA, with what the SAD held then: reports explain them.
         self.nosa = NoSaLog(self.keydb)
         self.keydb.subscribe(self.nosa.sad_changed, satypes=("esp",))
+        self.sa_cache = SaCache(self.keydb, host.sysctl)
+        # net.inet.esp.esp_enable is read for every ESP packet: a copy the sysctl updates.
+        self.esp_enable = bool(host.sysctl["net.inet.esp.esp_enable"])
+        host.sysctl.watch("net.inet.esp.esp_enable", lambda value: setattr(self, "esp_enable", bool(value)))
         host.inet4.protocols[50] = self._esp_input4
         host.inet6.protocols[50] = self._esp_input6
         self._timer = host.clock.call_later(1.0, self._tick)
@@ -155,14 +162,14 @@ class IpsecStack:
         now = host.clock.now
         protected = False
         for request in policy.requests:
-            if not host.sysctl.get("net.inet.esp.esp_enable"):
+            if not self.esp_enable:
                 self.espstat.esps_pdrops += 1
                 host.drop(DropReason.ESP_PDROPS, pkt, ifp)
                 return True, "EHOSTUNREACH"
             src, dst = request.src, request.dst
             if src is None or dst is None:  # esp/transport//require: the packet's own
                 src, dst = _selectors(pkt, pkt[0] >> 4)[:2]
-            sa = self.keydb.allocsa_policy(policy, request, now=now, src=src, dst=dst)
+            sa = self.sa_cache.outbound(policy, request, now, src, dst)
             if sa is None:
                 self.keydb.stats.ips_out_nosa += 1
                 if self.keydb.level_of(policy, request) == "use":
@@ -206,27 +213,30 @@ class IpsecStack:
     # -- input -----------------------------------------------------------------------
 
     def _esp_input4(self, ifp: "Ifnet", pkt: bytes, hlen: int) -> None:
-        self._esp_input(ifp, pkt, 4)
+        self._esp_input(ifp, pkt, hlen, pkt[16:20])
 
     def _esp_input6(self, ifp: "Ifnet", pkt: bytes, off: int) -> None:
-        self._esp_input(ifp, pkt, 6)
+        self._esp_input(ifp, pkt, off, pkt[24:40])
 
-    def _esp_input(self, ifp: "Ifnet", pkt: bytes, family: int) -> None:
-        """ipsec_common_input and esp_input: find the SA, decrypt, reinject. [S9.1]-[S9.3]"""
+    def _esp_input(self, ifp: "Ifnet", pkt: bytes, off: int, dst: bytes) -> None:
+        """ipsec_common_input and esp_input: find the SA, decrypt, reinject. [S9.1]-[S9.3]
+
+        IP input has checked the header and found the ESP header at ``off``; the SA is
+        looked up by (SPI, outer destination) [S7.2].
+        """
         host = self.host
         st = self.espstat
-        if not host.sysctl.get("net.inet.esp.esp_enable"):
+        if not self.esp_enable:
             st.esps_pdrops += 1
             host.drop(DropReason.ESP_PDROPS, pkt, ifp)
             return
-        try:
-            spi, dst = peek_spi(pkt)
-        except EspDrop as error:
+        if len(pkt) - off < 8:  # ipsec_common_input: "packet too small" [S9.1]
             st.esps_input += 1
-            st.count_drop(error)
-            host.drop(DropReason(error.counter), pkt, ifp)
+            st.esps_hdrops += 1
+            host.drop(DropReason.ESP_HDROPS, pkt, ifp)
             return
-        sa = self.keydb.allocsa(ip_address(dst), "esp", spi)
+        spi = _SPI.unpack_from(pkt, off)[0]
+        sa = self.sa_cache.inbound(spi, dst)
         if sa is None:
             st.esps_input += 1
             st.esps_notdb += 1
@@ -240,7 +250,7 @@ class IpsecStack:
             return
         rcvif, tags = ifp, IN_DONE_DECRYPTED
         if tunnelled and sa.mode == "tunnel" and self.if_input is not None:
-            attributed = self.if_input(sa, inner, family)  # ipsec_if_input [S9.4]
+            attributed = self.if_input(sa, inner, 4 if len(dst) == 4 else 6)  # ipsec_if_input [S9.4]
             if attributed is False:
                 return
             if attributed is not None:
