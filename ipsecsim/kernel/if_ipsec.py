@@ -45,6 +45,9 @@ class IpsecIf(Ifnet):
         # ipsec_clone_create [S1.3]: POINTOPOINT|MULTICAST, no reqid, no tunnel, no policies.
         super().__init__(host, name, index, IFF_POINTOPOINT | IFF_MULTICAST)
         self._reqid = 0
+        # The last (SA, inbound policy) found to match: SA endpoints never change and a new
+        # tunnel brings new policy objects, so the address comparison is done once per pair.
+        self._owned: tuple = (None, None)
         self.family = 0  # outer family of the tunnel; 0 when none is set
         self.src: IPv4Address | IPv6Address | None = None
         self.dst: IPv4Address | IPv6Address | None = None
@@ -213,10 +216,13 @@ class IpsecIf(Ifnet):
         """Does this interface own the SA's packets? Counted and tapped here when it does."""
         if not self.family:
             return None
-        policy = self.policy_for(sa.src.version, "in")
-        request = policy.requests[0]
-        if request.reqid != sa.reqid or request.dst != sa.dst or request.src != sa.src:
-            return None
+        policy = self.policies[0 if sa.src.version == 4 else 2]  # policy_for(family, "in"), inline
+        owned_sa, owned_policy = self._owned
+        if owned_sa is not sa or owned_policy is not policy:
+            request = policy.requests[0]
+            if request.reqid != sa.reqid or request.dst != sa.dst or request.src != sa.src:
+                return None
+            self._owned = (sa, policy)
         if not self.flags & IFF_RUNNING or not self.flags & IFF_UP:
             self.host.drop(DropReason.NETDOWN, inner, self)  # ours but down: dropped, no counter [S9.4]
             return False

@@ -58,12 +58,15 @@ class SaCache:
         """
         if request.src is None or request.dst is None:
             return self._keydb.allocsa_policy(policy, request, now=now, src=src, dst=dst)
-        sa = self._outbound.get(request)
-        if sa is None:
+        # Keyed by identity (hashing a request hashes its addresses, in Python); the entry
+        # holds the request, so its id cannot be reused while the entry lives.
+        entry = self._outbound.get(id(request))
+        if entry is None or entry[0] is not request:
             sa = self._keydb.allocsa_policy(policy, request, now=now, src=src, dst=dst)
             if sa is not None:
-                self._outbound[request] = sa
+                self._outbound[id(request)] = (request, sa)
         else:
+            sa = entry[1]
             # The key engine stamps its PF_KEY messages with the time it last saw; keep it
             # moving with the packets as the uncached lookup would.
             self._keydb._clock(now)
