@@ -14,6 +14,7 @@ from ..packet import (
     ICMP6_ECHO_REQUEST, ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB, ICMP6_TIME_EXCEED_REASSEMBLY,
     ICMP6_TIME_EXCEED_TRANSIT, ICMP6_TIME_EXCEEDED, Icmp6, MalformedPacket,
 )
+from ..packet.iphdr import IPV6_EXTENSION_HEADERS
 from ..packet.ipv6 import IPV6_HEADER
 from .frag import Reassembler
 from .drops import DropReason
@@ -31,7 +32,6 @@ __all__ = ["Inet6"]
 
 _FRAG = struct.Struct("!BBHI")
 _PLEN = struct.Struct("!H")
-_SKIPPABLE = frozenset({0, 43, 60})  # hop-by-hop, routing, destination options
 _IPV6_MINMTU = 1280
 
 
@@ -81,7 +81,7 @@ class Inet6:
         host = self.host
         next_header, nh_pos, off = pkt[6], 6, 40
         try:
-            while next_header in _SKIPPABLE:
+            while next_header in IPV6_EXTENSION_HEADERS:
                 next_header, nh_pos, off = pkt[off], off, off + (pkt[off + 1] + 1) * 8
             if off > len(pkt):
                 raise IndexError

@@ -17,17 +17,17 @@ from __future__ import annotations
 from functools import partial
 from ipaddress import ip_address
 import random
-import struct
 from typing import TYPE_CHECKING, Callable
 
 from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
 from ..netipsec.esp import esp_input
 from ..netipsec.keydb import KeyDB
+from ..packet.iphdr import SPI, destination, flow_selectors
 from .drops import DropReason
 from .nosa import NoSaLog
 from .sacache import SaCache
-from .tags import IN_DONE, IN_DONE_DECRYPTED, OUT_DONE, PacketTags
 from .sysctl import Knob
+from .tags import IN_DONE, IN_DONE_DECRYPTED, OUT_DONE, PacketTags
 
 if TYPE_CHECKING:
     from .host import Host
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["IpsecStack"]
 
-_PORTS = struct.Struct("!HH")
-_SPI = struct.Struct("!I")
 # Protocols whose input ipsec4_in_reject guards [S9.6]: ICMP, IGMP, IPIP, TCP, UDP, IPv6,
 # RSVP, GRE, MOBILE, ETHERIP, PIM, SCTP, ICMPv6. ESP and AH themselves are not checked.
 _CHECKED_PROTOCOLS = frozenset({1, 2, 4, 6, 17, 41, 46, 47, 55, 58, 97, 103, 132})
@@ -203,8 +201,7 @@ class IpsecStack:
         """
         host = self.host
         stack = host.inet4 if pkt[0] >> 4 == 4 else host.inet6
-        dst = pkt[16:20] if pkt[0] >> 4 == 4 else pkt[24:40]
-        route = host.fibs[fib if fib < len(host.fibs) else 0].lookup(dst)
+        route = host.fibs[fib if fib < len(host.fibs) else 0].lookup(destination(pkt))
         if route is None:
             host.drop(DropReason.NO_ROUTE, pkt, None)
             return "EHOSTUNREACH"
@@ -235,7 +232,7 @@ class IpsecStack:
             st.esps_hdrops += 1
             host.drop(DropReason.ESP_HDROPS, pkt, ifp)
             return
-        spi = _SPI.unpack_from(pkt, off)[0]
+        spi = SPI.unpack_from(pkt, off)[0]
         sa = self.sa_cache.inbound(spi, dst)
         if sa is None:
             st.esps_input += 1
@@ -292,22 +289,7 @@ class IpsecStack:
 
 
 def _selectors(pkt: bytes, family: int) -> tuple:
-    """(src, dst, upper protocol, sport, dport) as ipsec4_setspidx_ipaddr/ipsec4_get_ulp build them.
-
-    ICMP puts its type and code where the ports go, as FreeBSD does.
-    """
-    if family == 4:
-        hlen = (pkt[0] & 0x0F) << 2
-        src, dst, proto = ip_address(pkt[12:16]), ip_address(pkt[16:20]), pkt[9]
-        fragment_tail = ((pkt[6] << 8) | pkt[7]) & 0x1FFF
-        off = hlen
-    else:
-        src, dst, proto, off = ip_address(pkt[8:24]), ip_address(pkt[24:40]), pkt[6], 40
-        fragment_tail = 0
-    sport = dport = 0
-    if not fragment_tail and len(pkt) >= off + 4:
-        if proto in (6, 17, 132):
-            sport, dport = _PORTS.unpack_from(pkt, off)
-        elif proto in (1, 58):
-            sport, dport = pkt[off], pkt[off + 1]
-    return src, dst, proto, sport, dport
+    """(src, dst, upper protocol, sport, dport) as ipsec4_setspidx_ipaddr/ipsec4_get_ulp build them,
+    with address objects for the SPD (``packet.iphdr.flow_selectors`` reads the bytes)."""
+    src, dst, proto, sport, dport = flow_selectors(pkt)
+    return ip_address(src), ip_address(dst), proto, sport, dport
