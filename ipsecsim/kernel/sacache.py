@@ -67,9 +67,10 @@ class SaCache:
                 self._outbound[id(request)] = (request, sa)
         else:
             sa = entry[1]
-            # The key engine stamps its PF_KEY messages with the time it last saw; keep it
-            # moving with the packets as the uncached lookup would.
-            self._keydb._clock(now)
+            # The key engine stamps messages sent without a time of their own (SADB_FLUSH,
+            # SPDDELETE) with the last time it saw; keep that moving with the packets as the
+            # uncached lookup (its _clock(now)) would.
+            self._keydb._now = now
         return sa
 
     def inbound(self, spi: int, dst: bytes):
