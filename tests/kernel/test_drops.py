@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+import ipsecsim
 from ipsecsim.kernel import Host, ManualClock
 from ipsecsim.kernel.drops import DropReason, canonical_reason
 from ipsecsim.kernel.sockets import SendError
@@ -110,3 +111,15 @@ def test_ethernet_interface_down_is_enetdown_with_oerrors():
         a.send(ip_address("10.0.1.2"), 17, b"\0" * 8)
     assert refused.value.errno_name == "ENETDOWN"
     assert a.drops == {"ENETDOWN": 1} and em0.data.oerrors == 1
+
+
+def test_a_scenario_expecting_the_old_name_interface_down_still_counts_enetdown():
+    sim = ipsecsim.loads(
+        "name: old-name\nduration: 2s\nlinks:\n  - {a: A:em0, b: B:em0}\n"
+        "hosts:\n  A:\n    run: |\n      ifconfig em0 inet 10.0.0.1/24\n      ifconfig em0 down\n"
+        "  B:\n    run: |\n      ifconfig em0 inet 10.0.0.2/24\n"
+        "traffic:\n  - {ping: {from: A, to: 10.0.0.2, count: 1}}\n"
+        "expect:\n  - {drops: interface down, count: 1, host: A}\n  - {drops: ENETDOWN, count: 1, host: A}\n")
+    result = sim.run()
+    assert result.drops_by_host["A"] == {"ENETDOWN": 1}
+    assert [e.holds for e in result.expectations] == [True, True]
