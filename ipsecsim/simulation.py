@@ -14,6 +14,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from .kernel.drops import canonical_reason
 from .report import ExpectationResult, Result
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
@@ -230,7 +231,7 @@ def _measured(expectation, measure: str, result: Result):
         return None if counters is None else counters[measure]
     if isinstance(expectation, DropsExpect):
         drops = result.drops_by_host.get(expectation.host, {}) if expectation.host else result.drops
-        return drops.get(expectation.drops, 0)
+        return drops.get(canonical_reason(expectation.drops), 0)
     return None
 
 

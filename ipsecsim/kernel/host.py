@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..netipsec.errnos import KernelError
 from .clock import Clock
+from .drops import DropReason
 from .ifnet import AF_INET, AF_INET6, ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
 from .inet import Inet4
 from .inet6 import Inet6
@@ -24,7 +25,7 @@ from .sysctl import Sysctl
 if TYPE_CHECKING:
     from .if_ipsec import IpsecSoftcs
 
-__all__ = ["Host", "HostError", "SendError"]
+__all__ = ["Host", "HostError", "SendError", "DropReason"]
 
 _ALL_ONES = b"\xff\xff\xff\xff"  # INADDR_BROADCAST: always a broadcast address
 
@@ -279,13 +280,15 @@ class Host:
         elif version == 6:
             self.inet6.input(ifp, pkt)
         else:
-            self.drop("malformed: unknown IP version", pkt, ifp)
+            self.drop(DropReason.UNKNOWN_VERSION, pkt, ifp)
 
-    def drop(self, reason: str, pkt: bytes, ifp: Ifnet | None = None) -> None:
-        """Every dropped packet passes here with its named reason."""
-        self.drops[reason] += 1
+    def drop(self, reason: DropReason, pkt: bytes, ifp: Ifnet | None = None) -> None:
+        """Every dropped packet passes here with its reason; the run counts it under the
+        reason's name (its counters are bumped at the drop site, which knows the family)."""
+        name = reason._value_
+        self.drops[name] += 1
         if self.observer is not None:
-            self.observer("drop", self, ifp.name if ifp else None, pkt, reason)
+            self.observer("drop", self, ifp.name if ifp else None, pkt, name)
 
     def note(self, event: str, ifp: Ifnet | None, pkt: bytes) -> None:
         if self.observer is not None:

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from ..netipsec.enums import Direction, Level, Mode
 from ..netipsec.errnos import KernelError
 from ..netipsec.policy import IpsecRequest, SecurityPolicy
+from .drops import DropReason
 from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
+from .tags import PacketTags
 
 if TYPE_CHECKING:
     from .host import Host
@@ -57,7 +59,10 @@ class IpsecIf(Ifnet):
     def __init__(self, host: "Host", name: str, index: int):
         # ipsec_clone_create [S1.3]: POINTOPOINT|MULTICAST, no reqid, no tunnel, no policies.
         super().__init__(host, name, index, IFF_POINTOPOINT | IFF_MULTICAST)
-        self.reqid = 0
+        self._reqid = 0
+        # The last (SA, inbound policy) found to match: SA endpoints never change and a new
+        # tunnel brings new policy objects, so the address comparison is done once per pair.
+        self._owned: tuple = (None, None)
         self.family = 0  # outer family of the tunnel; 0 when none is set
         self.src: IPv4Address | IPv6Address | None = None
         self.dst: IPv4Address | IPv6Address | None = None
@@ -69,24 +74,31 @@ class IpsecIf(Ifnet):
 
     # -- reqid [S2] ---------------------------------------------------------------------
 
+    @property
+    def reqid(self) -> int:
+        return self._reqid
+
+    @reqid.setter
+    def reqid(self, reqid: int) -> None:
+        """Keep the host's reqid index (FreeBSD's ipsec_idhtbl hash) in step with the softc."""
+        by_reqid = self.host.ipsec.ipsec_ifs
+        if self._reqid:
+            holders = by_reqid[self._reqid]
+            holders.remove(self)
+            if not holders:
+                del by_reqid[self._reqid]
+        self._reqid = reqid
+        if reqid:
+            by_reqid.setdefault(reqid, []).append(self)
+
     def _reqid_in_use(self, reqid: int) -> bool:
         """ipsec_check_reqid: does another ipsec interface of the host have this reqid? [S2.2]"""
-        owner = self._softcs.by_reqid.get(reqid)
-        return owner is not None and owner is not self
-
-    def _take_reqid(self, reqid: int) -> None:
-        """Set ``reqid`` and keep the host's reqid table in step (0: none, as after destroy)."""
-        by_reqid = self._softcs.by_reqid
-        if self.reqid:
-            del by_reqid[self.reqid]
-        self.reqid = reqid
-        if reqid:
-            by_reqid[reqid] = self
+        return any(i is not self for i in self.host.ipsec.ipsec_ifs.get(reqid, ()))
 
     def _init_reqid(self) -> None:
         """ipsec_init_reqid: a reqid from the key engine's counter, unless one is set [S2.2]."""
         if not self.reqid:
-            self._take_reqid(init_reqid(self.host.keydb.newreqid, self._reqid_in_use))
+            self.reqid = init_reqid(self.host.keydb.newreqid, self._reqid_in_use)
 
     def set_reqid(self, reqid: int) -> None:
         """ipsec_set_reqid (ioctl IPSECSREQID, a uint32_t) [S2.3]."""
@@ -96,7 +108,7 @@ class IpsecIf(Ifnet):
         if reqid:
             if self._reqid_in_use(reqid):
                 raise IfIpsecError("EEXIST", "File exists")
-            self._take_reqid(reqid)
+            self.reqid = reqid
         else:
             self._init_reqid()
         if self.family:
@@ -171,7 +183,7 @@ class IpsecIf(Ifnet):
     def destroy(self) -> None:
         """ipsec_clone_destroy [S1.5]: the tunnel goes, the reqid is freed, the interface detaches."""
         self.delete_tunnel()
-        self._take_reqid(0)
+        self.reqid = 0
         self.host.remove_interface(self)
 
     def policy_for(self, family: int, direction: str) -> SecurityPolicy | None:
@@ -181,25 +193,25 @@ class IpsecIf(Ifnet):
 
     # -- output [S5] -----------------------------------------------------------------------
 
-    def output(self, pkt: bytes, family: int) -> str | None:
+    def output(self, pkt: bytes, family: int, tags: PacketTags | None = None) -> str | None:
         """ipsec_transmit [S5.2]."""
         host = self.host
         data = self.data
         flags = self.flags
         if not flags & IFF_RUNNING or flags & IFF_MONITOR or not flags & IFF_UP or not self.family:
             data.oerrors += 1
-            host.drop("ENETDOWN", pkt, self)
+            host.drop(DropReason.NETDOWN, pkt, self)
             return "ENETDOWN"
         version = pkt[0] >> 4 if pkt else 0
         if version not in (4, 6):
             data.oerrors += 1
-            host.drop("EAFNOSUPPORT", pkt, self)
+            host.drop(DropReason.AFNOSUPPORT, pkt, self)
             return "EAFNOSUPPORT"
-        if host.ipsec.sending_protected:  # PACKET_TAG_IPSEC_OUT_DONE: already encapsulated [S5.2] [S5.3]
+        if tags is not None and tags.out_done:  # PACKET_TAG_IPSEC_OUT_DONE: already encapsulated [S5.2] [S5.3]
             data.oerrors += 1
-            host.drop("ENETDOWN (if_ipsec loop)", pkt, self)
+            host.drop(DropReason.IPSEC_LOOP, pkt, self)
             return "ENETDOWN"
-        policy = self.policy_for(version, "out")
+        policy = self.policies[1 if version == 4 else 3]  # policy_for(version, "out"), inline
         if self.bpf is not None:
             self.bpf(pkt, True)
         data.opackets += 1  # counted before any SA lookup [S5.2]
@@ -215,34 +227,36 @@ class IpsecIf(Ifnet):
         """Does this interface own the SA's packets? Counted and tapped here when it does."""
         if not self.family:
             return None
-        policy = self.policy_for(sa.src.version, "in")
-        request = policy.requests[0]
-        if request.reqid != sa.reqid or request.dst != sa.dst or request.src != sa.src:
-            return None
+        policy = self.policies[0 if sa.src.version == 4 else 2]  # policy_for(family, "in"), inline
+        owned_sa, owned_policy = self._owned
+        if owned_sa is not sa or owned_policy is not policy:
+            request = policy.requests[0]
+            if request.reqid != sa.reqid or request.dst != sa.dst or request.src != sa.src:
+                return None
+            self._owned = (sa, policy)
         if not self.flags & IFF_RUNNING or not self.flags & IFF_UP:
-            self.host.drop("ENETDOWN", inner, self)  # ours but down: dropped, no counter [S9.4]
+            self.host.drop(DropReason.NETDOWN, inner, self)  # ours but down: dropped, no counter [S9.4]
             return False
         if self.bpf is not None:
             self.bpf(inner, False)
         self.data.ipackets += 1
         self.data.ibytes += len(inner)
         if self.flags & IFF_MONITOR:
-            self.host.drop("IFF_MONITOR", inner, self)
+            self.host.drop(DropReason.MONITOR, inner, self)
             return False
         return self
 
 
 class IpsecSoftcs:
-    """A host's ipsec interfaces by reqid and by outer source (V_ipsec_idhtbl, V_ipsec_srchtbl).
+    """A host's ipsec interfaces by outer source (V_ipsec_srchtbl); by reqid (V_ipsec_idhtbl)
+    they are in ``host.ipsec.ipsec_ifs``, which the input path reads.
 
-    ``by_reqid`` answers ipsec_check_reqid with one lookup [S2.2] [S2.3]. ``by_src`` lets an
-    address change recompute RUNNING for the interfaces whose outer source it is, and no
-    others, as ipsec_srcaddr does [S3.6]; the cost of a change does not grow with the number
-    of tunnels.
+    ``by_src`` lets an address change recompute RUNNING for the interfaces whose outer source
+    it is, and no others, as ipsec_srcaddr does [S3.6]; the cost of a change does not grow
+    with the number of tunnels.
     """
 
     def __init__(self, host: "Host"):
-        self.by_reqid: dict[int, IpsecIf] = {}
         self.by_src: dict[bytes, list[IpsecIf]] = {}
         host.address_listeners.append(self.srcaddr)
 
@@ -264,12 +278,13 @@ class IpsecSoftcs:
 def ipsec_if_input(host: "Host"):
     """The hook ``IpsecStack`` calls for decrypted tunnel-mode packets (ipsec_if_input) [S9.4]."""
 
+    by_reqid = host.ipsec.ipsec_ifs
+
     def attribute(sa, inner: bytes, family: int):
-        for ifp in host.interfaces.values():
-            if isinstance(ifp, IpsecIf) and ifp.reqid == sa.reqid:
-                verdict = ifp.attribute(sa, inner)
-                if verdict is not None:
-                    return verdict
+        for ifp in by_reqid.get(sa.reqid, ()):  # the softc by reqid hash, then its endpoints
+            verdict = ifp.attribute(sa, inner)
+            if verdict is not None:
+                return verdict
         return None
 
     return attribute

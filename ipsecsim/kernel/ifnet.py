@@ -11,9 +11,11 @@ from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import TYPE_CHECKING, Callable
 
 from ..netipsec.errnos import KernelError
+from .drops import DropReason
 
 if TYPE_CHECKING:
     from .host import Host
+    from .tags import PacketTags
 
 __all__ = [
     "Ifnet", "EtherIf", "LoopbackIf", "IfData", "InAddr", "In6Addr", "AF_INET", "AF_INET6",
@@ -40,7 +42,7 @@ ND6_IFF_PERFORMNUD = 0x1
 ND6_IFF_IFDISABLED = 0x8
 ND6_IFF_AUTO_LINKLOCAL = 0x20
 # The drop reason for IPv6 refused by an interface marked IFDISABLED (FreeBSD counts nothing).
-IFDISABLED_DROP = "IPv6 disabled on interface (ND6_IFF_IFDISABLED)"
+IFDISABLED_DROP = DropReason.IFDISABLED
 _FLAG_NAMES = (
     (IFF_UP, "UP"), (IFF_BROADCAST, "BROADCAST"), (0x4, "DEBUG"), (IFF_LOOPBACK, "LOOPBACK"),
     (IFF_POINTOPOINT, "POINTOPOINT"), (0x20, "NEEDSEPOCH"), (IFF_RUNNING, "RUNNING"), (0x80, "NOARP"),
@@ -157,18 +159,19 @@ class Ifnet:
         addrs = self.addrs4 if family == AF_INET else self.addrs6
         return addrs[0].address if addrs else None
 
-    def output(self, pkt: bytes, family: int) -> str | None:
+    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
         """Send one IP packet of ``family`` out of this interface.
 
         Returns None, or the errno name the sender sees (ENETDOWN, ENOBUFS, ...);
-        the drop itself is already recorded with its reason.
+        the drop itself is already recorded with its reason. ``tags``: the packet's
+        IPsec marks (if_ipsec reads them; the wire does not carry them).
         """
         raise NotImplementedError
 
     def receive(self, pkt: bytes) -> None:
         """A packet arrived from the wire: count it, tap it, hand it to the host's IP input."""
         if not self.flags & IFF_UP:
-            self.host.drop("interface down", pkt, self)
+            self.host.drop(DropReason.NETDOWN, pkt, self)
             return
         data = self.data
         data.ipackets += 1
@@ -185,7 +188,7 @@ class Ifnet:
 class EtherIf(Ifnet):
     """A physical interface (em0, ...) attached to one point-to-point simulated link.
 
-    The world installs ``transmit(pkt) -> None | reason``: None when the link took
+    The world installs ``transmit(pkt) -> None | DropReason``: None when the link took
     the packet (even if it is later lost on the wire), else why it refused it.
     """
 
@@ -194,28 +197,28 @@ class EtherIf(Ifnet):
 
     def __init__(self, host: "Host", name: str, index: int):
         super().__init__(host, name, index, IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST)
-        self.transmit: Callable[[bytes], str | None] | None = None
+        self.transmit: Callable[[bytes], DropReason | None] | None = None
         self.link_active = False
         self.ether = bytes([0x02]) + (hash_name(host.name + ":" + name)).to_bytes(5, "big")
         self.baudrate: float = 0
 
-    def attach(self, transmit: Callable[[bytes], str | None], mtu: int, baudrate: float) -> None:
+    def attach(self, transmit: Callable[[bytes], DropReason | None], mtu: int, baudrate: float) -> None:
         self.transmit = transmit
         self.mtu = mtu
         self.baudrate = baudrate
         self.flags |= IFF_RUNNING
         self.link_active = True
 
-    def output(self, pkt: bytes, family: int) -> str | None:
+    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
         data = self.data
         if family == AF_INET6 and self.nd6_flags & ND6_IFF_IFDISABLED:
             # ether_output -> nd6_resolve refuses IPv6 on an IFDISABLED interface with
             # ENETDOWN before anything is counted (netinet6/nd6.c nd6_resolve).
-            self.host.drop(IFDISABLED_DROP, pkt, self)
+            self.host.drop(DropReason.IFDISABLED, pkt, self)
             return "ENETDOWN"
         if not self.flags & IFF_UP or self.transmit is None:
             data.oerrors += 1
-            self.host.drop("interface down", pkt, self)
+            self.host.drop(DropReason.NETDOWN, pkt, self)
             return "ENETDOWN"
         if self.bpf is not None:
             self.bpf(pkt, True)
@@ -224,14 +227,12 @@ class EtherIf(Ifnet):
             data.opackets += 1
             data.obytes += len(pkt)
             return None
-        if reason == "queue full":
+        if reason is DropReason.QUEUE_FULL:
             data.oqdrops += 1
-            errno = "ENOBUFS"
         else:
             data.oerrors += 1
-            errno = "ENETDOWN"
         self.host.drop(reason, pkt, self)
-        return errno
+        return reason.errno
 
 
 class LoopbackIf(Ifnet):
@@ -243,10 +244,10 @@ class LoopbackIf(Ifnet):
     def __init__(self, host: "Host", name: str, index: int):
         super().__init__(host, name, index, IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_MULTICAST)
 
-    def output(self, pkt: bytes, family: int) -> str | None:
+    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
         if not self.flags & IFF_UP:
             self.data.oerrors += 1
-            self.host.drop("interface down", pkt, self)
+            self.host.drop(DropReason.NETDOWN, pkt, self)
             return "ENETDOWN"
         self.data.opackets += 1
         self.data.obytes += len(pkt)

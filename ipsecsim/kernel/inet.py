@@ -6,6 +6,7 @@ and looks routes up in a per-destination cache: it runs for every packet at
 every hop.
 """
 
+from functools import partial
 from ipaddress import IPv4Address
 import struct
 from typing import TYPE_CHECKING, Callable
@@ -17,10 +18,12 @@ from ..packet import (
 )
 from ..packet.ipv4 import IP_DF, IP_MF, IPV4_HEADER
 from .fastfwd import SLOW_PATH_SILENT_ERRORS, SUSPECT_OCTET, count_fast, count_slow, tryforward_takes
+from .drops import DropReason
 from .frag import Reassembler
 from .ifnet import AF_INET, IFF_LOOPBACK, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
+from .tags import PacketTags
 from .stats import ICMP_MAXTYPE
 from .transport import PerSecondLimit, udp_input
 from .unsent import unsent_ipv4
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["Inet4"]
 
 _OFFMASK = 0x1FFF
+_PER_PACKET_KNOBS = {"net.inet.ip.ttl": "default_ttl", "net.inet.ip.rfc6864": "rfc6864",
+                     "net.inet.ip.random_id": "random_id"}
 _WORD = struct.Struct("!H")
 # ICMP types that are not errors: FreeBSD never answers an ICMP error with one (ICMP_INFOTYPE).
 _ICMP_INFOTYPES = frozenset({0, 8, 9, 10, 13, 14, 15, 16, 17, 18})
@@ -50,6 +55,10 @@ class Inet4:
         # net.inet.ip.forwarding is read for every forwarded packet: keep a copy the sysctl updates.
         self.forwarding = bool(host.sysctl["net.inet.ip.forwarding"])
         host.sysctl.watch("net.inet.ip.forwarding", lambda value: setattr(self, "forwarding", bool(value)))
+        # So are the knobs every sent packet (and every ESP outer header) reads.
+        for knob, attribute in _PER_PACKET_KNOBS.items():
+            setattr(self, attribute, host.sysctl[knob])
+            host.sysctl.watch(knob, partial(setattr, self, attribute))
         self._icmp_limit = PerSecondLimit(host, "net.inet.icmp.icmplim")
         sysctl = host.sysctl
         self.reassembler = Reassembler(
@@ -61,45 +70,45 @@ class Inet4:
 
     # -- input -----------------------------------------------------------------
 
-    def input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
-        """ip_input. ``decrypted``: the packet came out of an ESP SA (M_DECRYPTED) [S9.6]."""
+    def input(self, ifp: Ifnet, pkt: bytes, tags: PacketTags | None = None) -> None:
+        """ip_input. ``tags``: the IPsec marks of a packet that came out of an SA [S9.6]."""
         host = self.host
         st = host.ipstat
         st.ips_total += 1
         size = len(pkt)
         if size < 20:
             st.ips_tooshort += 1
-            host.drop("truncated IPv4 header", pkt, ifp)
+            host.drop(DropReason.IP_TOOSHORT_HEADER, pkt, ifp)
             return
         hlen = (pkt[0] & 0x0F) << 2
         if hlen < 20 or hlen > size:
             st.ips_badhlen += 1
-            host.drop("bad IPv4 header length", pkt, ifp)
+            host.drop(DropReason.IP_BADHLEN, pkt, ifp)
             return
         # A correct header sums to 0xFFFF in one's complement, i.e. to 0 modulo 0xFFFF
         # (internet_checksum's identity, inlined: this runs for every packet at every hop).
         if int.from_bytes(pkt[:hlen], "big") % 0xFFFF:
             st.ips_badsum += 1
-            host.drop("bad IPv4 header checksum", pkt, ifp)
+            host.drop(DropReason.IP_BADSUM, pkt, ifp)
             return
         total = (pkt[2] << 8) | pkt[3]
         if total < hlen:
             st.ips_badlen += 1
-            host.drop("bad IPv4 total length", pkt, ifp)
+            host.drop(DropReason.IP_BADLEN, pkt, ifp)
             return
         if size < total:
             st.ips_tooshort += 1
-            host.drop("truncated IPv4 packet", pkt, ifp)
+            host.drop(DropReason.IP_TOOSHORT, pkt, ifp)
             return
         if size > total:
             pkt = pkt[:total]
         dst = pkt[16:20]
         if dst in host.local4 or dst in host.broadcast4:
-            self._local_input(ifp, pkt, hlen, decrypted)
+            self._local_input(ifp, pkt, hlen, tags)
         else:
-            self._forward(ifp, pkt, hlen, decrypted)
+            self._forward(ifp, pkt, hlen, tags)
 
-    def _local_input(self, ifp: Ifnet, pkt: bytes, hlen: int, decrypted: bool = False) -> None:
+    def _local_input(self, ifp: Ifnet, pkt: bytes, hlen: int, tags: PacketTags | None) -> None:
         host = self.host
         off = (pkt[6] << 8) | pkt[7]
         if off & (IP_MF | _OFFMASK):
@@ -110,7 +119,7 @@ class Inet4:
                 return
             if done == "dropped":
                 host.ipstat.ips_fragdropped += 1
-                host.drop("too many fragments", pkt, ifp)
+                host.drop(DropReason.FRAGDROPPED, pkt, ifp)
                 return
             header, payload = done
             pkt = _rebuild(header, payload)
@@ -118,13 +127,13 @@ class Inet4:
             host.ipstat.ips_reassembled += 1
         ipsec = host.ipsec
         if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(pkt[9])
-                and ipsec.in_reject(pkt, 4, decrypted)):
+                and ipsec.in_reject(pkt, 4, tags)):
             return
         handler = self.protocols.get(pkt[9])
         if handler is None:
             host.ipstat.ips_noproto += 1
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, ifp, decrypted=decrypted)
-            host.drop("protocol unreachable", pkt, ifp)
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, ifp, tags=tags)
+            host.drop(DropReason.NOPROTO, pkt, ifp)
             return
         host.ipstat.ips_delivered += 1
         if host.observer is not None:
@@ -135,17 +144,17 @@ class Inet4:
         # ip_reass.c frees timed-out queues without an ICMP message.
         self.host.ipstat.ips_fragtimeout += len(fragments)
         for fragment in fragments:
-            self.host.drop("reassembly timeout", fragment, None)
+            self.host.drop(DropReason.FRAGTIMEOUT, fragment, None)
 
     # -- forwarding ---------------------------------------------------------------
 
-    def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int, decrypted: bool = False) -> None:
+    def _forward(self, ifp: Ifnet, pkt: bytes, hlen: int, tags: PacketTags | None) -> None:
         """ip_tryforward or ip_forward: one forwarding path, each path's counters (see fastfwd)."""
         host = self.host
         st = host.ipstat
         if not self.forwarding:
             st.ips_cantforward += 1
-            host.drop("not forwarding (net.inet.ip.forwarding=0)", pkt, ifp)
+            host.drop(DropReason.NOT_FORWARDING, pkt, ifp)
             return
         ipsec = host.ipsec
         policies = ipsec.keydb.has_global_policies()
@@ -160,8 +169,8 @@ class Inet4:
             st.ips_total += 1  # ip_tryforward counts the packet again
         ttl = pkt[8]
         if ttl <= 1:
-            self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp, decrypted=decrypted)
-            host.drop("ttl exceeded", pkt, ifp)
+            self.icmp_error(pkt, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ifp, tags=tags)
+            host.drop(DropReason.TTL_EXCEEDED, pkt, ifp)
             return
         buf = bytearray(pkt)
         buf[8] = ttl - 1
@@ -170,20 +179,20 @@ class Inet4:
         total = (~((pkt[10] << 8) | pkt[11]) & 0xFFFF) + 0xFEFF
         total = (total & 0xFFFF) + (total >> 16)
         _WORD.pack_into(buf, 10, ~total & 0xFFFF)
-        if policies and ipsec.forward4(pkt, bytes(buf), decrypted):
+        if policies and ipsec.forward4(pkt, bytes(buf), tags):
             return
         route = host.fibs[ifp.fib].lookup(pkt[16:20])
         if route is None:
             st.ips_noroute += 1
             st.ips_cantforward += 1  # ip_findroute; ip_forward counts it for ip_output's EHOSTUNREACH
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
-            host.drop("no route", pkt, ifp)
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, tags=tags)
+            host.drop(DropReason.NO_ROUTE, pkt, ifp)
             return
         if host.observer is not None:
             host.note("forward", route.ifp, pkt)
         # With policies the SPD has been consulted already (ipsec4_forward), as ip_output's
         # second lookup would find what the first found.
-        error = self.transmit(route, bytes(buf), ifp, ipsec_done=policies)
+        error = self.transmit(route, bytes(buf), ifp, tags, spd_done=policies)
         if fast:
             if error is None and not route.flags & (RTF_REJECT | RTF_BLACKHOLE):
                 st.ips_forward += 1
@@ -193,7 +202,7 @@ class Inet4:
             return
         count_slow(st, error)
         if error is not None and error not in SLOW_PATH_SILENT_ERRORS and not route.flags & RTF_REJECT:
-            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, decrypted=decrypted)
+            self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, ifp, tags=tags)
 
     # -- output ---------------------------------------------------------------------
 
@@ -205,7 +214,7 @@ class Inet4:
             host.ipstat.ips_noroute += 1
             unsent = unsent_ipv4(dst, proto, payload, src=src, tos=tos, df=df,
                                  ttl=host.sysctl.get("net.inet.ip.ttl") if ttl is None else ttl)
-            host.drop("no route", unsent, None)
+            host.drop(DropReason.NO_ROUTE, unsent, None)
             raise SendError("EHOSTUNREACH")
         if src is None:
             src = route.source or route.ifp.first_address(AF_INET)
@@ -214,7 +223,7 @@ class Inet4:
         if callable(payload):
             payload = payload(src, dst)
         if ttl is None:
-            ttl = host.sysctl.get("net.inet.ip.ttl")
+            ttl = self.default_ttl
         total = 20 + len(payload)
         if total > 65535:
             raise SendError("EMSGSIZE")
@@ -230,21 +239,22 @@ class Inet4:
 
     def next_ident(self, df: bool) -> int:
         """ip_fillid [S6.1]: 0 for atomic datagrams under RFC 6864, else random or a counter."""
-        sysctl = self.host.sysctl
-        if df and sysctl.get("net.inet.ip.rfc6864"):
+        if df and self.rfc6864:
             return 0
-        if sysctl.get("net.inet.ip.random_id"):
+        if self.random_id:
             return self.host.rng.randrange(1, 65536)
         self._ident = (self._ident + 1) & 0xFFFF
         return self._ident
 
-    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, ipsec_done: bool = False) -> str | None:
+    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, tags: PacketTags | None = None,
+                 spd_done: bool = False) -> str | None:
         """ip_output's tail: IPsec policy, then ``route`` with fragmentation to its MTU.
 
-        Returns an errno name or None. ``ipsec_done``: an ESP packet already made
-        (the OUT_DONE tag), which the SPD does not see again [S5.6].
+        Returns an errno name or None. ``tags`` go with the packet (and its fragments)
+        to the interface: an ESP packet already made carries OUT_DONE, which the SPD
+        does not see again [S5.6]. ``spd_done``: the forwarding path consulted it.
         """
-        if not ipsec_done:
+        if not spd_done and (tags is None or not tags.out_done):
             ipsec = self.host.ipsec
             if ipsec.keydb.has_global_policies() and ipsec.output(pkt, 4):
                 return None
@@ -253,35 +263,35 @@ class Inet4:
         ifp = route.ifp
         mtu = route.mtu or ifp.mtu
         if len(pkt) <= mtu:
-            return ifp.output(pkt, AF_INET)
+            return ifp.output(pkt, AF_INET, tags)
         host = self.host
         if pkt[6] & 0x40:  # DF
             host.ipstat.ips_cantfrag += 1
             if from_ifp is not None:
                 self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, from_ifp, mtu=mtu)
-            host.drop("needs fragmentation (DF set)", pkt, from_ifp or ifp)
+            host.drop(DropReason.NEEDFRAG, pkt, from_ifp or ifp)
             return "EMSGSIZE"
         fragments = fragment(pkt, mtu)
         if not fragments:
             host.ipstat.ips_cantfrag += 1
-            host.drop("MTU too small to fragment", pkt, ifp)
+            host.drop(DropReason.CANTFRAG, pkt, ifp)
             return "EMSGSIZE"
         host.ipstat.ips_fragmented += 1
         host.ipstat.ips_ofragments += len(fragments)
         first_error = None
         for piece in fragments:
-            error = ifp.output(piece, AF_INET)
+            error = ifp.output(piece, AF_INET, tags)
             first_error = first_error or error
         return first_error
 
     def _discard(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
         """A ``-blackhole`` route drops silently; a ``-reject`` one answers host unreachable (looutput)."""
         if route.flags & RTF_BLACKHOLE:
-            self.host.drop("blackhole route", pkt, from_ifp)
+            self.host.drop(DropReason.BLACKHOLE, pkt, from_ifp)
             return None
         if from_ifp is not None:
             self.icmp_error(pkt, ICMP_UNREACH, ICMP_UNREACH_HOST, from_ifp)
-        self.host.drop("reject route", pkt, from_ifp)
+        self.host.drop(DropReason.REJECT, pkt, from_ifp)
         return "EHOSTUNREACH" if route.flags & RTF_HOST else "ENETUNREACH"
 
     # -- ICMP -----------------------------------------------------------------------
@@ -292,7 +302,7 @@ class Inet4:
             icmp = Icmp.parse(pkt[hlen:])
         except MalformedPacket as error:
             host.ipstat.icps_badsum += 1
-            host.drop(error.reason, pkt, ifp)
+            host.drop(DropReason(error.reason), pkt, ifp)
             return
         if icmp.type <= ICMP_MAXTYPE:
             host.ipstat.icps_inhist[icmp.type] += 1  # icmp_input: every type it knows, once checksummed
@@ -311,7 +321,7 @@ class Inet4:
             listener(src, dst, pkt[8], icmp)
 
     def icmp_error(self, pkt: bytes, type_: int, code: int, ifp: Ifnet | None, mtu: int = 0,
-                   decrypted: bool = False) -> None:
+                   tags: PacketTags | None = None) -> None:
         """Answer ``pkt`` with an ICMP error, under FreeBSD's icmp_error rules and icmplim.
 
         The quote is the IP header and ``max(8, min(net.inet.icmp.quotelen, payload))``
@@ -320,7 +330,7 @@ class Inet4:
         """
         host = self.host
         host.ipstat.icps_error += 1
-        if decrypted:
+        if tags is not None and tags.decrypted:
             return
         hlen = (pkt[0] & 0x0F) << 2
         off = (pkt[6] << 8) | pkt[7]

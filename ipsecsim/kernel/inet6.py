@@ -14,11 +14,14 @@ from ..packet import (
     ICMP6_ECHO_REQUEST, ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB, ICMP6_TIME_EXCEED_REASSEMBLY,
     ICMP6_TIME_EXCEED_TRANSIT, ICMP6_TIME_EXCEEDED, Icmp6, MalformedPacket,
 )
+from ..packet.iphdr import IPV6_EXTENSION_HEADERS
 from ..packet.ipv6 import IPV6_HEADER
 from .frag import Reassembler
-from .ifnet import AF_INET6, IFDISABLED_DROP, ND6_IFF_IFDISABLED, Ifnet
+from .drops import DropReason
+from .ifnet import AF_INET6, ND6_IFF_IFDISABLED, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
+from .tags import PacketTags
 from .transport import PerSecondLimit, udp_input
 from .unsent import unsent_ipv6
 
@@ -29,7 +32,6 @@ __all__ = ["Inet6"]
 
 _FRAG = struct.Struct("!BBHI")
 _PLEN = struct.Struct("!H")
-_SKIPPABLE = frozenset({0, 43, 60})  # hop-by-hop, routing, destination options
 _IPV6_MINMTU = 1280
 
 
@@ -53,42 +55,42 @@ class Inet6:
 
     # -- input -------------------------------------------------------------------
 
-    def input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
-        """ip6_input. ``decrypted``: the packet came out of an ESP SA (M_DECRYPTED) [S9.6]."""
+    def input(self, ifp: Ifnet, pkt: bytes, tags: PacketTags | None = None) -> None:
+        """ip6_input. ``tags``: the IPsec marks of a packet that came out of an SA [S9.6]."""
         host = self.host
         if ifp.nd6_flags & ND6_IFF_IFDISABLED:
             # ip6_input drops it first thing, before any counter (netinet6/ip6_input.c).
-            host.drop(IFDISABLED_DROP, pkt, ifp)
+            host.drop(DropReason.IFDISABLED, pkt, ifp)
             return
         host.ipstat.ip6s_total += 1
         if len(pkt) < 40:
-            host.drop("truncated IPv6 header", pkt, ifp)
+            host.drop(DropReason.IP6_TOOSHORT_HEADER, pkt, ifp)
             return
         end = 40 + ((pkt[4] << 8) | pkt[5])
         if end > len(pkt):
-            host.drop("truncated IPv6 packet", pkt, ifp)
+            host.drop(DropReason.IP6_TOOSHORT, pkt, ifp)
             return
         if end < len(pkt):
             pkt = pkt[:end]
         if pkt[24:40] in host.local6:
-            self._local_input(ifp, pkt, decrypted)
+            self._local_input(ifp, pkt, tags)
         else:
-            self._forward(ifp, pkt, decrypted)
+            self._forward(ifp, pkt, tags)
 
-    def _local_input(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
+    def _local_input(self, ifp: Ifnet, pkt: bytes, tags: PacketTags | None) -> None:
         host = self.host
         next_header, nh_pos, off = pkt[6], 6, 40
         try:
-            while next_header in _SKIPPABLE:
+            while next_header in IPV6_EXTENSION_HEADERS:
                 next_header, nh_pos, off = pkt[off], off, off + (pkt[off + 1] + 1) * 8
             if off > len(pkt):
                 raise IndexError
         except IndexError:
-            host.drop("truncated IPv6 extension header", pkt, ifp)
+            host.drop(DropReason.IP6_TOOSHORT_EXT, pkt, ifp)
             return
         if next_header == 44:
             if off + 8 > len(pkt):
-                host.drop("truncated IPv6 fragment header", pkt, ifp)
+                host.drop(DropReason.IP6_TOOSHORT_FRAG, pkt, ifp)
                 return
             host.ipstat.ip6s_fragments += 1
             inner, _, offm, ident = _FRAG.unpack_from(pkt, off)
@@ -98,7 +100,7 @@ class Inet6:
             if done is None:
                 return
             if done == "dropped":
-                host.drop("too many fragments", pkt, ifp)
+                host.drop(DropReason.FRAGDROPPED, pkt, ifp)
                 return
             (unfragmentable, nh_pos, inner), payload = done
             head = bytearray(unfragmentable)
@@ -108,12 +110,12 @@ class Inet6:
             host.ipstat.ip6s_reassembled += 1
         ipsec = host.ipsec
         if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(next_header)
-                and ipsec.in_reject(pkt, 6, decrypted)):
+                and ipsec.in_reject(pkt, 6, tags)):
             return
         handler = self.protocols.get(next_header)
         if handler is None:
             self.icmp6_error(pkt, ICMP6_PARAM_PROB, 1, ifp, pointer=nh_pos)
-            host.drop("protocol unreachable", pkt, ifp)
+            host.drop(DropReason.NOPROTO, pkt, ifp)
             return
         host.ipstat.ip6s_delivered += 1
         if host.observer is not None:
@@ -127,44 +129,45 @@ class Inet6:
             unfragmentable, _, _ = first
             self.icmp6_error(unfragmentable, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_REASSEMBLY, None)
         for fragment in fragments:
-            host.drop("reassembly timeout", fragment, None)
+            host.drop(DropReason.FRAGTIMEOUT, fragment, None)
 
     # -- forwarding ----------------------------------------------------------------
 
-    def _forward(self, ifp: Ifnet, pkt: bytes, decrypted: bool = False) -> None:
+    def _forward(self, ifp: Ifnet, pkt: bytes, tags: PacketTags | None) -> None:
         host = self.host
         if not host.sysctl.get("net.inet6.ip6.forwarding"):
             host.ipstat.ip6s_cantforward += 1
-            host.drop("not forwarding (net.inet6.ip6.forwarding=0)", pkt, ifp)
+            host.drop(DropReason.NOT_FORWARDING6, pkt, ifp)
             return
         hlim = pkt[7]
         if hlim <= 1:
             self.icmp6_error(pkt, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT, ifp)
-            host.drop("hop limit exceeded", pkt, ifp)
+            host.drop(DropReason.HLIM_EXCEEDED, pkt, ifp)
             return
         ipsec = host.ipsec
-        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 6, decrypted):  # [S9.6]
+        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 6, tags):  # [S9.6]
             return
         route = host.fibs[ifp.fib].lookup(pkt[24:40])
         if route is None:
             host.ipstat.ip6s_noroute += 1
             self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, ifp)
-            host.drop("no route", pkt, ifp)
+            host.drop(DropReason.NO_ROUTE, pkt, ifp)
             return
         buf = bytearray(pkt)
         buf[7] = hlim - 1
         host.ipstat.ip6s_forward += 1
         if host.observer is not None:
             host.note("forward", route.ifp, pkt)
-        self.transmit(route, bytes(buf), ifp)
+        self.transmit(route, bytes(buf), ifp, tags)
 
-    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, ipsec_done: bool = False) -> str | None:
+    def transmit(self, route, pkt: bytes, from_ifp: Ifnet | None, tags: PacketTags | None = None) -> str | None:
         """ip6_output's tail: IPsec policy, then ``route``. Returns an errno name or None.
 
         A router answers a packet too big for the next hop with packet-too-big; a
-        source fragments what it sends (RFC 8200 section 5).
+        source fragments what it sends (RFC 8200 section 5). ``tags`` go with the
+        packet to the interface; OUT_DONE skips the SPD [S5.6].
         """
-        if not ipsec_done:
+        if tags is None or not tags.out_done:
             ipsec = self.host.ipsec
             if ipsec.keydb.has_global_policies() and ipsec.output(pkt, 6):
                 return None
@@ -172,13 +175,13 @@ class Inet6:
             return self._discard(route, pkt, from_ifp)
         mtu = route.mtu or route.ifp.mtu
         if len(pkt) <= mtu:
-            return route.ifp.output(pkt, AF_INET6)
+            return route.ifp.output(pkt, AF_INET6, tags)
         if from_ifp is not None:
             self.host.ipstat.ip6s_toobig += 1
             self.icmp6_error(pkt, ICMP6_PACKET_TOO_BIG, 0, from_ifp, pointer=mtu)
-            self.host.drop("packet too big", pkt, from_ifp)
+            self.host.drop(DropReason.TOOBIG6, pkt, from_ifp)
             return "EMSGSIZE"
-        return self._fragment_and_send(route, pkt, mtu)
+        return self._fragment_and_send(route, pkt, mtu, tags)
 
     # -- output ----------------------------------------------------------------------
 
@@ -188,7 +191,7 @@ class Inet6:
         route = host.fibs[fib].lookup(dst.packed)
         if route is None:
             host.ipstat.ip6s_noroute += 1
-            host.drop("no route", self._unsent(dst, proto, payload, src, ttl, tos), None)
+            host.drop(DropReason.NO_ROUTE, self._unsent(dst, proto, payload, src, ttl, tos), None)
             raise SendError("EHOSTUNREACH")
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
             src = src or route.source or route.ifp.first_address(AF_INET6)
@@ -225,14 +228,14 @@ class Inet6:
     def _discard(self, route, pkt: bytes, from_ifp: Ifnet | None) -> str | None:
         """A ``-blackhole`` route drops silently; a ``-reject`` one answers unreachable (looutput)."""
         if route.flags & RTF_BLACKHOLE:
-            self.host.drop("blackhole route", pkt, from_ifp)
+            self.host.drop(DropReason.BLACKHOLE, pkt, from_ifp)
             return None
         if from_ifp is not None:
             self.icmp6_error(pkt, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE, from_ifp)
-        self.host.drop("reject route", pkt, from_ifp)
+        self.host.drop(DropReason.REJECT, pkt, from_ifp)
         return "EHOSTUNREACH" if route.flags & RTF_HOST else "ENETUNREACH"
 
-    def _fragment_and_send(self, route, packet: bytes, mtu: int) -> str | None:
+    def _fragment_and_send(self, route, packet: bytes, mtu: int, tags: PacketTags | None) -> str | None:
         """Fragment a packet this host originates: a fragment header after the fixed header."""
         head, proto, payload = bytearray(packet[:40]), packet[6], packet[40:]
         head[6] = 44
@@ -247,7 +250,7 @@ class Inet6:
             _PLEN.pack_into(head, 4, 8 + len(data))
             pkt = bytes(head) + frag + data
             self.host.ipstat.ip6s_ofragments += 1
-            first_error = first_error or route.ifp.output(pkt, AF_INET6)
+            first_error = first_error or route.ifp.output(pkt, AF_INET6, tags)
         return first_error
 
     # -- ICMPv6 ------------------------------------------------------------------------
@@ -258,7 +261,7 @@ class Inet6:
         try:
             icmp = Icmp6.parse(pkt[off:], src, dst)
         except MalformedPacket as error:
-            host.drop(error.reason, pkt, ifp)
+            host.drop(DropReason(error.reason), pkt, ifp)
             return
         if icmp.type == ICMP6_ECHO_REQUEST:
             reply = Icmp6(ICMP6_ECHO_REPLY, 0, icmp.rest, icmp.payload)

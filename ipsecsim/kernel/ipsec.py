@@ -17,14 +17,17 @@ from __future__ import annotations
 from functools import partial
 from ipaddress import ip_address
 import random
-import struct
 from typing import TYPE_CHECKING, Callable
 
 from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
-from ..netipsec.esp import esp_input, peek_spi
+from ..netipsec.esp import esp_input
 from ..netipsec.keydb import KeyDB
+from ..packet.iphdr import SPI, destination, flow_selectors
+from .drops import DropReason
 from .nosa import NoSaLog
+from .sacache import SaCache
 from .sysctl import Knob
+from .tags import IN_DONE, IN_DONE_DECRYPTED, OUT_DONE, PacketTags
 
 if TYPE_CHECKING:
     from .host import Host
@@ -32,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["IpsecStack"]
 
-_PORTS = struct.Struct("!HH")
 # Protocols whose input ipsec4_in_reject guards [S9.6]: ICMP, IGMP, IPIP, TCP, UDP, IPv6,
 # RSVP, GRE, MOBILE, ETHERIP, PIM, SCTP, ICMPv6. ESP and AH themselves are not checked.
 _CHECKED_PROTOCOLS = frozenset({1, 2, 4, 6, 17, 41, 46, 47, 55, 58, 97, 103, 132})
@@ -63,12 +65,15 @@ class IpsecStack:
         # a change is pushed to every SA in the SAD.
         host.sysctl.watch("net.inet.esp.ctr_compatibility", self._set_ctr_compatibility)
         self.if_input: IfInput | None = None
-        self.sending_protected = 0  # > 0 while an ESP packet is on its way out (PACKET_TAG_IPSEC_OUT_DONE)
-        self.receiving_decrypted = 0  # > 0 while a decrypted packet is in IP input (PACKET_TAG_IPSEC_IN_DONE)
+        self.ipsec_ifs: dict[int, list] = {}  # reqid -> the if_ipsec interfaces holding it
         self.used_sas: list = []  # every SA that carried a packet, for Wireshark's esp_sa file
         # Packets dropped for lack of an SA, with what the SAD held then: reports explain them.
         self.nosa = NoSaLog(self.keydb)
         self.keydb.subscribe(self.nosa.sad_changed, satypes=("esp",))
+        self.sa_cache = SaCache(self.keydb, host.sysctl)
+        # net.inet.esp.esp_enable is read for every ESP packet: a copy the sysctl updates.
+        self.esp_enable = bool(host.sysctl["net.inet.esp.esp_enable"])
+        host.sysctl.watch("net.inet.esp.esp_enable", lambda value: setattr(self, "esp_enable", bool(value)))
         host.inet4.protocols[50] = self._esp_input4
         host.inet6.protocols[50] = self._esp_input6
         self._timer = host.clock.call_later(1.0, self._tick)
@@ -111,7 +116,7 @@ class IpsecStack:
             return False, None
         return self.process_packet(pkt, policy)
 
-    def forward4(self, pkt: bytes, forwarded: bytes, decrypted: bool) -> bool:
+    def forward4(self, pkt: bytes, forwarded: bytes, tags: PacketTags | None) -> bool:
         """ipsec4_forward, ip_forward's IPSEC_FORWARD: True when IPsec took the packet.
 
         ``forwarded`` is ``pkt`` with its TTL decremented. The inbound check comes
@@ -121,7 +126,7 @@ class IpsecStack:
         (EINPROGRESS), counts neither ips_forward nor ips_cantforward.
         """
         host = self.host
-        if self.in_reject(pkt, 4, decrypted):
+        if self.in_reject(pkt, 4, tags):
             host.ipstat.ips_cantforward += 1
             return True
         taken, error = self.output_error(forwarded, 4)
@@ -134,9 +139,12 @@ class IpsecStack:
 
     def _policy_drop(self, pkt: bytes, direction: str) -> bool:
         stats = self.keydb.stats
-        counter = "ips_out_polvio" if direction == "out" else "ips_in_polvio"
-        setattr(stats, counter, getattr(stats, counter) + 1)
-        self.host.drop(counter, pkt, None)
+        if direction == "out":
+            stats.ips_out_polvio += 1
+            self.host.drop(DropReason.OUT_POLVIO, pkt, None)
+        else:
+            stats.ips_in_polvio += 1
+            self.host.drop(DropReason.IN_POLVIO, pkt, None)
         return True
 
     def process_packet(self, pkt: bytes, policy, *, fib: int = 0,
@@ -152,29 +160,30 @@ class IpsecStack:
         now = host.clock.now
         protected = False
         for request in policy.requests:
-            if not host.sysctl.get("net.inet.esp.esp_enable"):
+            if not self.esp_enable:
                 self.espstat.esps_pdrops += 1
-                host.drop("esps_pdrops", pkt, ifp)
+                host.drop(DropReason.ESP_PDROPS, pkt, ifp)
                 return True, "EHOSTUNREACH"
             src, dst = request.src, request.dst
             if src is None or dst is None:  # esp/transport//require: the packet's own
                 src, dst = _selectors(pkt, pkt[0] >> 4)[:2]
-            sa = self.keydb.allocsa_policy(policy, request, now=now, src=src, dst=dst)
+            sa = self.sa_cache.outbound(policy, request, now, src, dst)
             if sa is None:
                 self.keydb.stats.ips_out_nosa += 1
                 if self.keydb.level_of(policy, request) == "use":
                     continue  # [S10.8] use: in clear, after the ACQUIRE
                 # require/unique: dropped silently, sendto() succeeds [S5.5] [S8.3]
                 self.keydb.stats.ips_out_inval += 1
-                host.drop("ips_out_nosa", pkt, ifp)
+                host.drop(DropReason.OUT_NOSA, pkt, ifp)
                 self.nosa.dropped(request, src, dst, now)
                 return True, None
             self._adopt(sa)
             try:
                 pkt = sa.encapsulate(pkt, now=now, outer=self.outer, mode=request.mode)
             except EspDrop as error:
-                host.drop(error.counter or "esp output error", pkt, ifp)
-                return True, "EMSGSIZE" if error.counter == "esps_toobig" else "EINVAL"
+                reason = DropReason(error.counter) if error.counter else DropReason.ESP_OUTPUT_ERROR
+                host.drop(reason, pkt, ifp)
+                return True, reason.errno or "EINVAL"
             protected = True
         if not protected:
             return False, None
@@ -187,73 +196,67 @@ class IpsecStack:
     def send_protected(self, pkt: bytes, fib: int = 0) -> str | None:
         """Route an ESP packet (ip_output with the OUT_DONE tag: no second SPD lookup). [S5.6]
 
-        While it is being sent, ``sending_protected`` is set: an if_ipsec interface
-        that the route leads back into sees the tag and drops the packet [S5.2].
+        The tag travels with the packet: an if_ipsec interface that the route leads
+        back into sees it and drops the packet [S5.2].
         """
         host = self.host
         stack = host.inet4 if pkt[0] >> 4 == 4 else host.inet6
-        dst = pkt[16:20] if pkt[0] >> 4 == 4 else pkt[24:40]
-        route = host.fibs[fib if fib < len(host.fibs) else 0].lookup(dst)
+        route = host.fibs[fib if fib < len(host.fibs) else 0].lookup(destination(pkt))
         if route is None:
-            host.drop("no route", pkt, None)
+            host.drop(DropReason.NO_ROUTE, pkt, None)
             return "EHOSTUNREACH"
-        self.sending_protected += 1
-        try:
-            return stack.transmit(route, pkt, None, ipsec_done=True)
-        finally:
-            self.sending_protected -= 1
+        return stack.transmit(route, pkt, None, OUT_DONE)
 
     # -- input -----------------------------------------------------------------------
 
     def _esp_input4(self, ifp: "Ifnet", pkt: bytes, hlen: int) -> None:
-        self._esp_input(ifp, pkt, 4, hlen)
+        self._esp_input(ifp, pkt, hlen, pkt[16:20])
 
     def _esp_input6(self, ifp: "Ifnet", pkt: bytes, off: int) -> None:
-        self._esp_input(ifp, pkt, 6, off)
+        self._esp_input(ifp, pkt, off, pkt[24:40])
 
-    def _esp_input(self, ifp: "Ifnet", pkt: bytes, family: int, off: int) -> None:
-        """ipsec_common_input and esp_input: find the SA, decrypt, reinject. [S9.1]-[S9.3]"""
+    def _esp_input(self, ifp: "Ifnet", pkt: bytes, off: int, dst: bytes) -> None:
+        """ipsec_common_input and esp_input: find the SA, decrypt, reinject. [S9.1]-[S9.3]
+
+        IP input has checked the header and found the ESP header at ``off``; the SA is
+        looked up by (SPI, outer destination) [S7.2].
+        """
         host = self.host
         st = self.espstat
-        if not host.sysctl.get("net.inet.esp.esp_enable"):
+        if not self.esp_enable:
             st.esps_pdrops += 1
-            host.drop("esps_pdrops", pkt, ifp)
+            host.drop(DropReason.ESP_PDROPS, pkt, ifp)
             return
-        try:
-            spi, dst = peek_spi(pkt, off)
-        except EspDrop as error:
+        if len(pkt) - off < 8:  # ipsec_common_input: "packet too small" [S9.1]
             st.esps_input += 1
-            st.count_drop(error)
-            host.drop(error.counter, pkt, ifp)
+            st.esps_hdrops += 1
+            host.drop(DropReason.ESP_HDROPS, pkt, ifp)
             return
-        sa = self.keydb.allocsa(ip_address(dst), "esp", spi)
+        spi = SPI.unpack_from(pkt, off)[0]
+        sa = self.sa_cache.inbound(spi, dst)
         if sa is None:
             st.esps_input += 1
             st.esps_notdb += 1
-            host.drop("esps_notdb", pkt, ifp)
+            host.drop(DropReason.ESP_NOTDB, pkt, ifp)
             return
         self._adopt(sa)
         try:
-            inner, tunnelled = esp_input(sa, pkt, off, 9 if family == 4 else None, now=host.clock.now)
+            inner, tunnelled = esp_input(sa, pkt, off, 9 if len(dst) == 4 else None, now=host.clock.now)
         except EspDrop as error:
-            host.drop(error.counter or "esp next header none (dummy)", pkt, ifp)
+            host.drop(DropReason(error.counter) if error.counter else DropReason.ESP_DUMMY, pkt, ifp)
             return
-        rcvif, decrypted = ifp, True
+        rcvif, tags = ifp, IN_DONE_DECRYPTED
         if tunnelled and sa.mode == "tunnel" and self.if_input is not None:
-            attributed = self.if_input(sa, inner, family)  # ipsec_if_input [S9.4]
+            attributed = self.if_input(sa, inner, 4 if len(dst) == 4 else 6)  # ipsec_if_input [S9.4]
             if attributed is False:
                 return
             if attributed is not None:
-                rcvif, decrypted = attributed, False  # m_clrprotoflags drops M_DECRYPTED [S9.4]
+                rcvif, tags = attributed, IN_DONE  # m_clrprotoflags drops M_DECRYPTED [S9.4]
         # netisr_queue: the inner (or rebuilt transport) packet goes through IP input again.
         stack = host.inet4 if inner[0] >> 4 == 4 else host.inet6
-        self.receiving_decrypted += 1
-        try:
-            stack.input(rcvif, inner, decrypted=decrypted)
-        finally:
-            self.receiving_decrypted -= 1
+        stack.input(rcvif, inner, tags)
 
-    def in_reject(self, pkt: bytes, family: int, decrypted: bool) -> bool:
+    def in_reject(self, pkt: bytes, family: int, tags: PacketTags | None) -> bool:
         """ipsec4_in_reject: does the global SPD refuse this delivered or forwarded packet? [S9.6]
 
         A require/unique ESP request is met by M_DECRYPTED, which if_ipsec clears; with
@@ -261,9 +264,8 @@ class IpsecStack:
         packet keeps meets it too (DERIVED in the spec; the tag is not matched against
         the request's addresses here).
         """
-        if not decrypted and self.receiving_decrypted and self.host.sysctl.get(
-                "net.inet.ipsec.check_policy_history"):
-            decrypted = True
+        decrypted = tags is not None and (tags.decrypted or (
+            tags.in_done and bool(self.host.sysctl.get("net.inet.ipsec.check_policy_history"))))
         src, dst, proto, sport, dport = _selectors(pkt, family)
         policy = self.keydb.allocsp("in", src, dst, proto, sport, dport)
         if policy is None:
@@ -287,22 +289,7 @@ class IpsecStack:
 
 
 def _selectors(pkt: bytes, family: int) -> tuple:
-    """(src, dst, upper protocol, sport, dport) as ipsec4_setspidx_ipaddr/ipsec4_get_ulp build them.
-
-    ICMP puts its type and code where the ports go, as FreeBSD does.
-    """
-    if family == 4:
-        hlen = (pkt[0] & 0x0F) << 2
-        src, dst, proto = ip_address(pkt[12:16]), ip_address(pkt[16:20]), pkt[9]
-        fragment_tail = ((pkt[6] << 8) | pkt[7]) & 0x1FFF
-        off = hlen
-    else:
-        src, dst, proto, off = ip_address(pkt[8:24]), ip_address(pkt[24:40]), pkt[6], 40
-        fragment_tail = 0
-    sport = dport = 0
-    if not fragment_tail and len(pkt) >= off + 4:
-        if proto in (6, 17, 132):
-            sport, dport = _PORTS.unpack_from(pkt, off)
-        elif proto in (1, 58):
-            sport, dport = pkt[off], pkt[off + 1]
-    return src, dst, proto, sport, dport
+    """(src, dst, upper protocol, sport, dport) as ipsec4_setspidx_ipaddr/ipsec4_get_ulp build them,
+    with address objects for the SPD (``packet.iphdr.flow_selectors`` reads the bytes)."""
+    src, dst, proto, sport, dport = flow_selectors(pkt)
+    return ip_address(src), ip_address(dst), proto, sport, dport

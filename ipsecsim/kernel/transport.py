@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Callable
 
 from ..packet import MalformedPacket, Udp
+from .drops import DropReason
 
 if TYPE_CHECKING:
     from .host import Host
@@ -41,7 +42,7 @@ def udp_input(host: "Host", ports: dict, ifp: "Ifnet", pkt: bytes, off: int, src
         udp = Udp.parse(pkt[off:], src, dst)
     except MalformedPacket as error:
         host.ipstat.udps_badsum += 1
-        host.drop(error.reason, pkt, ifp)
+        host.drop(DropReason(error.reason), pkt, ifp)
         return
     host.ipstat.udps_ipackets += 1
     handler = ports.get(udp.dport)
@@ -49,6 +50,6 @@ def udp_input(host: "Host", ports: dict, ifp: "Ifnet", pkt: bytes, off: int, src
         host.ipstat.udps_noport += 1
         if not host.sysctl.get("net.inet.udp.blackhole"):
             port_unreachable()
-        host.drop("port unreachable", pkt, ifp)
+        host.drop(DropReason.NOPORT, pkt, ifp)
         return
     handler(src, udp.sport, dst, udp.dport, udp.payload)

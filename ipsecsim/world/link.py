@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import random
 
 from ..kernel import EtherIf
+from ..kernel.drops import DropReason
 from .engine import Engine
 
 __all__ = ["Link", "Channel", "Bernoulli", "GilbertElliott", "LinkParams"]
@@ -91,7 +92,7 @@ class _Arrival:
 def _arrive(event: _Arrival) -> None:
     channel = event.channel
     if event.generation != channel.link.generation:
-        channel.src.host.drop("link down", event.pkt, channel.src)
+        channel.src.host.drop(DropReason.LINK_DOWN, event.pkt, channel.src)
         return
     channel.dst.receive(event.pkt)
 
@@ -122,15 +123,15 @@ class Channel:
         self.backlog.clear()
         self.backlog_bytes = 0
 
-    def send(self, pkt: bytes) -> str | None:
+    def send(self, pkt: bytes) -> DropReason | None:
         """Take a packet from ``src``'s driver. Returns None or why it was refused."""
         link = self.link
         if not link.up:
-            return "link down"
+            return DropReason.LINK_DOWN
         size = len(pkt)
         params = link.params
         if size > params.mtu:
-            return "larger than link MTU"
+            return DropReason.LINK_MTU
         now = self.engine.env._now
         backlog = self.backlog
         while backlog and backlog[0][0] <= now:
@@ -138,14 +139,14 @@ class Channel:
         if (params.queue_packets is not None and len(backlog) >= params.queue_packets) or (
             params.queue_bytes is not None and self.backlog_bytes + size > params.queue_bytes
         ):
-            return "queue full"
+            return DropReason.QUEUE_FULL
         start = self.busy_until if self.busy_until > now else now
         finish = start + size * 8 / params.bandwidth
         self.busy_until = finish
         backlog.append((finish, size))
         self.backlog_bytes += size
         if self.loss is not None and self.loss.lost(self.rng):
-            self.src.host.drop("link loss", pkt, self.src)
+            self.src.host.drop(DropReason.LINK_LOSS, pkt, self.src)
             return None
         arrival = finish + params.delay
         if params.jitter:

@@ -35,7 +35,7 @@ def check(host):
         assert bool(ifp.flags & IFF_RUNNING) == bool(ifp.family and host.is_local(ifp.src))
     softcs = host.ipsec_softcs
     if softcs is not None:
-        assert softcs.by_reqid == {ifp.reqid: ifp for ifp in tunnels if ifp.reqid}
+        assert host.ipsec.ipsec_ifs == {ifp.reqid: [ifp] for ifp in tunnels if ifp.reqid}
         by_src = {}
         for ifp in tunnels:
             if ifp.family:
