@@ -17,11 +17,10 @@ def test_the_package_type_checks(tmp_path):
     assert status == 0, stdout + stderr
 
 
-def test_the_list_of_modules_with_known_errors_only_shrinks():
-    """Each module excused in pyproject.toml still exists (a renamed module is no excuse)."""
+def test_no_module_is_excused():
+    """Every module is checked: no ``ignore_errors`` override in pyproject.toml."""
     import tomllib
 
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
-    excused = [name for override in config if override.get("ignore_errors") for name in override["module"]]
-    missing = [name for name in excused if not (ROOT / (name.replace(".", "/") + ".py")).exists()]
-    assert not missing, f"pyproject.toml excuses modules that do not exist: {missing}"
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    excused = [override["module"] for override in config.get("overrides", []) if override.get("ignore_errors")]
+    assert not excused, f"pyproject.toml excuses modules from type checking: {excused}"

@@ -8,7 +8,7 @@ protocol work lives in :mod:`.inet` and :mod:`.inet6`.
 from collections import Counter
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface, ip_network
 import random
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..netipsec.errnos import KernelError
 from .clock import Clock
@@ -120,7 +120,9 @@ class Host:
         return self._take_index()
 
     def create_ether(self, name: str) -> EtherIf:
-        return self.add_interface(EtherIf(self, name, self._take_index()))
+        ifp = EtherIf(self, name, self._take_index())
+        self.add_interface(ifp)
+        return ifp
 
     def remove_interface(self, ifp: Ifnet) -> None:
         for addr in list(ifp.addrs4) + list(ifp.addrs6):
@@ -211,13 +213,13 @@ class Host:
         other holder already installed, and ``in6_update_ifa`` unlinks the address.
         """
         family = interface.version
-        addrs = ifp.addrs4 if family == 4 else ifp.addrs6
+        addrs: list[Any] = ifp.addrs4 if family == 4 else ifp.addrs6  # InAddr or In6Addr: one family
         existing = next((a for a in addrs if a.address == interface.ip), None)
         if existing is not None:  # FreeBSD replaces the netmask/dest of an existing address
             self.delete_address(ifp, existing.interface)
         if family == 6 and interface.ip.packed in self.local6:
             raise HostError("EEXIST", "File exists")
-        entry = (InAddr if family == 4 else In6Addr)(interface, dest)
+        entry = InAddr(interface, dest) if family == 4 else In6Addr(interface, dest)  # type: ignore[arg-type]
         addrs.append(entry)
         fib = self.fibs[ifp.fib]
         if ifp is not self.lo0:
@@ -248,7 +250,7 @@ class Host:
 
     def delete_address(self, ifp: Ifnet, interface: IPv4Interface | IPv6Interface) -> None:
         family = interface.version
-        addrs = ifp.addrs4 if family == 4 else ifp.addrs6
+        addrs: list[Any] = ifp.addrs4 if family == 4 else ifp.addrs6
         entry = next((a for a in addrs if a.address == interface.ip), None)
         if entry is None:
             raise HostError("EADDRNOTAVAIL", "Can't assign requested address")
@@ -303,5 +305,6 @@ class Host:
         covers a pseudo-header. Raises :class:`SendError` with the errno the
         sender sees (EHOSTUNREACH, ENETDOWN, EMSGSIZE, ENOBUFS).
         """
-        stack = self.inet4 if dst.version == 4 else self.inet6
-        return stack.output(dst, proto, payload, src=src, ttl=ttl, tos=tos, df=df, fib=fib)
+        if isinstance(dst, IPv4Address):
+            return self.inet4.output(dst, proto, payload, src=src, ttl=ttl, tos=tos, df=df, fib=fib)
+        return self.inet6.output(dst, proto, payload, src=src, ttl=ttl, tos=tos, df=df, fib=fib)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..netipsec.enums import Direction, Level, Mode
 from ..netipsec.errnos import KernelError
@@ -170,7 +170,7 @@ class IpsecIf(Ifnet):
 
     def set_running(self) -> None:
         """ipsec_set_running [S3.5] [S3.6]: RUNNING exactly when the outer source is local."""
-        if self.family and self.host.is_local(self.src):
+        if self.family and self.src is not None and self.host.is_local(self.src):
             self.flags |= IFF_RUNNING
         else:
             self.flags &= ~IFF_RUNNING
@@ -223,7 +223,7 @@ class IpsecIf(Ifnet):
 
     # -- input [S9.4] ------------------------------------------------------------------------
 
-    def attribute(self, sa, inner: bytes) -> "IpsecIf | None | bool":
+    def attribute(self, sa, inner: bytes) -> "IpsecIf | None | Literal[False]":
         """Does this interface own the SA's packets? Counted and tapped here when it does."""
         if not self.family:
             return None
@@ -307,4 +307,6 @@ def create_ipsec(host: "Host", name: str | None = None) -> IpsecIf:
         raise IfIpsecError("EEXIST", "File exists")
     if host.ipsec.if_input is None:
         host.ipsec.if_input = ipsec_if_input(host)
-    return host.add_interface(IpsecIf(host, name, host.new_index()))
+    ifp = IpsecIf(host, name, host.new_index())
+    host.add_interface(ifp)
+    return ifp

@@ -45,6 +45,11 @@ ProtocolHandler = Callable[[Ifnet, bytes, int], None]
 
 
 class Inet4:
+    # Per-packet sysctls, kept in step by the sysctl tree (_PER_PACKET_KNOBS).
+    default_ttl: int
+    rfc6864: int
+    random_id: int
+
     def __init__(self, host: "Host"):
         self.host = host
         # The protocol switch (FreeBSD's inetsw): ESP and IPIP register here later.
@@ -63,8 +68,8 @@ class Inet4:
         sysctl = host.sysctl
         self.reassembler = Reassembler(
             host.clock,
-            ttl=lambda: sysctl["net.inet.ip.fragttl"],
-            max_fragments=lambda: sysctl["net.inet.ip.maxfragsperpacket"],
+            ttl=lambda: int(sysctl["net.inet.ip.fragttl"]),
+            max_fragments=lambda: int(sysctl["net.inet.ip.maxfragsperpacket"]),
             on_timeout=self._reassembly_timeout,
         )
 

@@ -48,8 +48,8 @@ class Inet6:
         sysctl = host.sysctl
         self.reassembler = Reassembler(
             host.clock,
-            ttl=lambda: sysctl["net.inet6.ip6.fragttl"],
-            max_fragments=lambda: sysctl["net.inet6.ip6.maxfragsperpacket"],
+            ttl=lambda: int(sysctl["net.inet6.ip6.fragttl"]),
+            max_fragments=lambda: int(sysctl["net.inet6.ip6.maxfragsperpacket"]),
             on_timeout=self._reassembly_timeout,
         )
 

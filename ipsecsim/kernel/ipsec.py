@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import partial
 from ipaddress import ip_address
 import random
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Literal
 
 from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
 from ..netipsec.esp import esp_input
@@ -46,7 +46,7 @@ _OUTER_KNOBS = {
 
 # if_ipsec's attribution hook: (sa, inner packet, family) -> the interface the packet arrives on,
 # None (not ours: deliver on the physical interface) or False (ours but down: dropped) [S9.4].
-IfInput = Callable[[object, bytes, int], "Ifnet | None | bool"]
+IfInput = Callable[[object, bytes, int], "Ifnet | None | Literal[False]"]
 
 
 class IpsecStack:

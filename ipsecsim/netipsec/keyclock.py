@@ -9,7 +9,7 @@ checks compare whole seconds with ``>`` as FreeBSD does. [S7.6]
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Any, Protocol
 
 __all__ = ["BOOT_EPOCH", "KNOBS", "KeyClock", "KeyKnobs"]
 
@@ -55,13 +55,21 @@ class KeyClock:
         return self.epoch + int(self.now)
 
 
+class SysctlTree(Protocol):
+    """What the key engine needs of its host's sysctl tree (the kernel's ``Sysctl``)."""
+
+    def get(self, name: str, default: Any = None) -> Any: ...
+
+    def __setitem__(self, name: str, value: int) -> object: ...
+
+
 class KeyKnobs:
     """The ``net.key.*`` sysctls, read on every use as key.c reads its ``V_`` variables."""
 
     __slots__ = ("sysctl",)
 
-    def __init__(self, sysctl: Mapping[str, int]):
-        self.sysctl = sysctl  # anything with get(name) -> int | None
+    def __init__(self, sysctl: SysctlTree):
+        self.sysctl = sysctl
 
     def __call__(self, name: str) -> int:
         value = self.sysctl.get(name)

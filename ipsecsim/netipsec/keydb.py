@@ -20,13 +20,13 @@ The kernel calls :meth:`KeyDB.tick` once a simulated second [S7.6].
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from ipaddress import IPv4Address, IPv6Address
 
 from .acquire import Acquire
 from .enums import Level, SaState
-from .keyclock import BOOT_EPOCH, KNOBS, KeyClock, KeyKnobs
+from .keyclock import BOOT_EPOCH, KNOBS, KeyClock, KeyKnobs, SysctlTree
 from .keysock import KeySocket
 from .keytimer import KeyTimer
 from .pfkey import PfkeyMessage
@@ -78,7 +78,7 @@ class KeyDB:
 
     KNOBS = KNOBS  # (name, default, description, minimum, maximum): the kernel registers these [S7.12]
 
-    def __init__(self, *, sysctl: MutableMapping[str, int], rng: random.Random, epoch: int = BOOT_EPOCH):
+    def __init__(self, *, sysctl: SysctlTree, rng: random.Random, epoch: int = BOOT_EPOCH):
         self.sysctl = sysctl
         self.rng = rng  # for key_getspi's random SPIs, which ipsecsim does not model yet
         self.epoch = epoch

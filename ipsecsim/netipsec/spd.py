@@ -10,11 +10,10 @@ reqid counter ``unique`` requests draw from. It knows nothing of the SAD.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from ipaddress import IPv4Address, IPv6Address
 
 from .enums import Direction, Level, Mode
-from .keyclock import KeyClock, KeyKnobs
+from .keyclock import KeyClock, KeyKnobs, SysctlTree
 from .keysock import KeySocket, SendTo
 from .pfkey import PfkeyError, policy_fields
 from .policy import IPSEC_MANUAL_REQID_MAX, IPSEC_MAXREQ, IpsecRequest, SecurityPolicy
@@ -33,7 +32,7 @@ Address = IPv4Address | IPv6Address
 class Spd:
     """``key.c``'s SPD requests, ifnet registration, and policy lookup."""
 
-    def __init__(self, clock: KeyClock, knobs: KeyKnobs, sysctl: MutableMapping[str, int], keysock: KeySocket,
+    def __init__(self, clock: KeyClock, knobs: KeyKnobs, sysctl: SysctlTree, keysock: KeySocket,
                  newreqid: ReqidCounter):  # fmt: skip
         self._clock = clock
         self._knob = knobs

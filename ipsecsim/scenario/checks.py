@@ -165,7 +165,7 @@ class _Checker:
         interfaces = self._tunnel_interfaces(whole, hosts)
         reqids, clashes = kernel_reqids(tunnels)
         for clash in clashes:
-            i = whole[clash.index]
+            i = whole[clash.tunnel]
             end = self.scn.tunnels[i].end(clash.side)
             if clash.owner is None:
                 ioctl = "SIOCSIFPHYADDR" if end.outer.version == 4 else "SIOCSIFPHYADDR_IN6"

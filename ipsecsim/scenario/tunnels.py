@@ -142,14 +142,15 @@ def _inner(value: object) -> tuple[ipaddress.IPv4Interface | ipaddress.IPv6Inter
     items = value if isinstance(value, list) else [value]
     if not items or len(items) > 2:
         raise UnitError("write one inner address (172.16.0.3/16), or a list of one IPv4 and one IPv6 address")
-    out = []
+    out: list[ipaddress.IPv4Interface | ipaddress.IPv6Interface] = []
     for item in items:
         if not isinstance(item, str) or "/" not in item:
             try:
                 ipaddress.ip_address(item.strip() if isinstance(item, str) else "")
             except ValueError:
                 raise UnitError(f"{describe(item)} is not ADDRESS/PREFIXLEN; write it like 172.16.0.3/16 or 2001:db8::3/64") from None
-            raise UnitError(f"{describe(item)} has no prefix length; write it like {item.strip()}/{24 if '.' in item else 64}")
+            text = str(item).strip()
+            raise UnitError(f"{describe(item)} has no prefix length; write it like {text}/{24 if '.' in text else 64}")
         try:
             address = ipaddress.ip_interface(item.strip())
         except ValueError:
@@ -306,7 +307,7 @@ class ReqidClash(NamedTuple):
     """An explicit reqid an earlier interface on the host already has (ifconfig: File exists),
     or, with no ``owner``, an end the kernel finds no free reqid for (reqid 0 then)."""
 
-    index: int
+    tunnel: int  # its index in the list kernel_reqids was given
     side: str
     reqid: int
     owner: tuple[int, str] | None  # (tunnel index, side) that has it
@@ -370,7 +371,8 @@ def expand(tunnel: Tunnel, index: int, side: str, reqid: int) -> list[tuple[str,
         dest = next((p.ip for p in peer.inner if p.version == inner.version), None)
         lines.append((_address_line(ifname, inner, dest), end.pos_of("inner")))
     here = tunnel.pos
-    spis = tunnel.spi or TunnelSpis.model_construct(**dict(zip(DIRECTIONS, default_spis(index))))
+    a_to_b, b_to_a = default_spis(index)
+    spis = tunnel.spi or TunnelSpis.model_construct(a_to_b=a_to_b, b_to_a=b_to_a)
     lines.append(("setkey -c <<EOF", here))
     for direction in DIRECTIONS:
         lines.append((_add_line(tunnel, direction, spis[direction], reqid), here))
@@ -389,7 +391,8 @@ def _address_line(ifname: str, inner, dest) -> str:
 
 
 def _add_line(tunnel: Tunnel, direction: str, spi: int, reqid: int) -> str:
-    src, dst = (tunnel.a.outer, tunnel.b.outer) if direction == "a_to_b" else (tunnel.b.outer, tunnel.a.outer)
+    a, b = tunnel.end("a"), tunnel.end("b")
+    src, dst = (a.outer, b.outer) if direction == "a_to_b" else (b.outer, a.outer)
     enc_key, auth_key = tunnel.sa_keys(direction)
     words = ["add", str(src), str(dst), "esp", str(spi), "-m", "tunnel", "-u", str(reqid)]
     if tunnel.replay is not None:

@@ -89,9 +89,9 @@ class _Request:
     doalias: int = 0
     clearaddr: bool = False
     newaddr: bool = True
-    addr: object = None
+    addr: IPv4Address | IPv6Address | None = None
     plen: int | None = None
-    dest: object = None
+    dest: IPv4Address | IPv6Address | None = None
     warnings: list[str] = field(default_factory=list)
 
     def address(self, ctx: CommandContext, text: str) -> None:
@@ -255,7 +255,7 @@ def _postproc(ctx: CommandContext, ifp: Ifnet, req: _Request) -> None:
         if not ifp.flags & (IFF_POINTOPOINT | IFF_LOOPBACK):
             ctx.err("ifconfig: WARNING: setting interface address without mask is deprecated,\n"
                     "default mask may not be correct.")
-        first = int(req.addr) >> 24
+        first = int(req.addr) >> 24  # type: ignore[arg-type]  # setaddr: an address was read
         req.plen = 8 if first < 128 else 16 if first < 192 else 24  # in_setdefaultmask_nl
     elif req.family == "inet6" and req.plen is None:
         req.plen = 64  # in6_postproc: "all prefixes are 64"
@@ -291,7 +291,7 @@ def _configure(ctx: CommandContext, ifp: Ifnet, family: str, args: list[str]) ->
             req.address(ctx, word)
             i += 1
             continue
-        nargs = (spec or extra)[0]
+        nargs = spec[0] if spec is not None else extra[0]  # type: ignore[index]  # one of them is set
         if len(args) - i - 1 < nargs:
             raise _fail(f"'{word}' requires argument" if nargs == 1 else f"'{word}' requires {nargs} arguments")
         params = args[i + 1 : i + 1 + nargs]
@@ -299,7 +299,7 @@ def _configure(ctx: CommandContext, ifp: Ifnet, family: str, args: list[str]) ->
             if spec is not None:
                 spec[1](ctx, ifp, req, params)
             else:
-                extra[1](ctx, ifp, params)
+                extra[1](ctx, ifp, params)  # type: ignore[index]
         except _Destroyed:
             return
         i += 1 + nargs
@@ -351,8 +351,8 @@ def ifconfig(ctx: CommandContext, argv: list[str]) -> int:
         return 0
 
     name, args = args[0], args[1:]
-    ifp = host.interfaces.get(name)
-    if ifp is None:
+    found = host.interfaces.get(name)
+    if found is None:
         ctx.errno = "ENXIO"  # if_nametoindex() failed; a later warn() shows it
         if args and args[0] in ("create", "plumb"):
             return _create(ctx, name, args[1:])
@@ -367,9 +367,9 @@ def ifconfig(ctx: CommandContext, argv: list[str]) -> int:
     if args and args[0] in _FAMILIES:
         family, args = args[0], args[1:]
     if not args:
-        ctx.out("\n".join(status_lines(ifp, family)))
+        ctx.out("\n".join(status_lines(found, family)))
         return 0
-    _configure(ctx, ifp, family or "inet", args)
+    _configure(ctx, found, family or "inet", args)
     return 0
 
 

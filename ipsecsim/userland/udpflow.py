@@ -51,7 +51,8 @@ class FlowStats:
     @property
     def throughput(self) -> float:
         """Received payload bits per second between the first and last arrival."""
-        if self.received < 2 or self.last_arrival == self.first_arrival:
+        if self.received < 2 or self.last_arrival is None or self.first_arrival is None \
+                or self.last_arrival == self.first_arrival:
             return 0.0
         # n packets span n-1 inter-arrival gaps; count the bytes of the last n-1.
         per_packet = self.bytes_received / self.received
