@@ -12,6 +12,13 @@ Compare with benchmarks/routed_hops.py, which times whole hops.
 from ipaddress import ip_address
 import timeit
 
+import sys
+from pathlib import Path
+
+# Measure this checkout, not whatever copy of ipsecsim is installed: run as a script,
+# Python puts benchmarks/ on the path, not the repository.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from ipsecsim.packet import IPv4, Udp
 from ipsecsim.world import LinkParams, Network
 

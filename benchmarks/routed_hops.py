@@ -15,6 +15,13 @@ import time
 
 import simpy
 
+import sys
+from pathlib import Path
+
+# Measure this checkout, not whatever copy of ipsecsim is installed: run as a script,
+# Python puts benchmarks/ on the path, not the repository.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from ipsecsim.world import LinkParams, Network
 
 
