@@ -17,7 +17,8 @@ import struct
 from .errors import MalformedPacket
 
 __all__ = [
-    "IPV6_EXTENSION_HEADERS", "locate_payload", "destination", "flow_selectors", "PORTS", "SPI",
+    "IPV6_EXTENSION_HEADERS", "IPV4_HEADER", "IPV6_HEADER", "locate_payload", "protocol_offset",
+    "destination", "flow_selectors", "PORTS", "SPI",
 ]
 
 # Extension headers IPv6 input walks past before the upper-layer protocol (and ESP):
@@ -25,6 +26,11 @@ __all__ = [
 IPV6_EXTENSION_HEADERS = frozenset((0, 43, 60))
 PORTS = struct.Struct("!HH")  # TCP/UDP/SCTP source and destination port; ICMP type, code use bytes
 SPI = struct.Struct("!I")
+# The fixed headers field by field, for readers that want them all (the trace summary):
+# IPv4 version/IHL, TOS, total length, ID, flags/fragment offset, TTL, protocol, checksum, src, dst;
+# IPv6 version/class/flow label, payload length, next header, hop limit, src, dst.
+IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")
+IPV6_HEADER = struct.Struct("!IHBB16s16s")
 _PORT_PROTOCOLS = frozenset((6, 17, 132))  # TCP, UDP, SCTP
 _ICMP_PROTOCOLS = frozenset((1, 58))
 
@@ -67,6 +73,22 @@ def locate_payload(pkt: bytes | bytearray | memoryview) -> tuple[int, int, int, 
                 raise MalformedPacket("truncated IPv6 extension header")
         return 6, off, proto, length
     raise MalformedPacket("malformed: unknown IP version")
+
+
+def protocol_offset(pkt: bytes | bytearray | memoryview, offset: int) -> int:
+    """The offset of the byte naming the protocol at ``offset`` (from :func:`locate_payload`).
+
+    9 for IPv4; for IPv6 the next-header byte of the last extension header before
+    ``offset``, or the IPv6 header's own (6): the byte ESP transport mode rewrites
+    and FreeBSD passes on as ``protoff``. The packet has passed :func:`locate_payload`.
+    """
+    if pkt[0] >> 4 == 4:
+        return 9
+    protoff, off = 6, 40
+    while off < offset:
+        protoff = off
+        off += (pkt[off + 1] + 1) * 8
+    return protoff
 
 
 def destination(pkt: bytes) -> bytes:
