@@ -17,7 +17,7 @@ import struct
 from .errors import MalformedPacket
 
 __all__ = [
-    "IPV6_EXTENSION_HEADERS", "IPV4_HEADER", "IPV6_HEADER", "locate_payload", "protocol_offset",
+    "IPV6_EXTENSION_HEADERS", "locate_payload", "protocol_offset",
     "destination", "flow_selectors", "PORTS", "SPI",
 ]
 
@@ -26,11 +26,6 @@ __all__ = [
 IPV6_EXTENSION_HEADERS = frozenset((0, 43, 60))
 PORTS = struct.Struct("!HH")  # TCP/UDP/SCTP source and destination port; ICMP type, code use bytes
 SPI = struct.Struct("!I")
-# The fixed headers field by field, for readers that want them all (the trace summary):
-# IPv4 version/IHL, TOS, total length, ID, flags/fragment offset, TTL, protocol, checksum, src, dst;
-# IPv6 version/class/flow label, payload length, next header, hop limit, src, dst.
-IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")
-IPV6_HEADER = struct.Struct("!IHBB16s16s")
 _PORT_PROTOCOLS = frozenset((6, 17, 132))  # TCP, UDP, SCTP
 _ICMP_PROTOCOLS = frozenset((1, 58))
 

@@ -1,6 +1,6 @@
 """One-line, tcpdump-like packet descriptions for the event log. Never raises.
 
-The header layouts are :mod:`ipsecsim.packet.iphdr`'s; the walk over them is tolerant
+The header layouts are :mod:`ipsecsim.packet`'s; the walk over them is tolerant
 and shallow (no checksum checks, no dataclasses, no exceptions for bad bytes): a summary
 must describe *any* bytes, including the malformed ones the kernel is about to drop, and
 it runs once per traced event. The wording follows
@@ -23,7 +23,9 @@ import functools
 import ipaddress
 import struct
 
-from ..packet.iphdr import IPV4_HEADER, IPV6_EXTENSION_HEADERS, IPV6_HEADER
+from ..packet.iphdr import IPV6_EXTENSION_HEADERS
+from ..packet.ipv4 import IPV4_HEADER
+from ..packet.ipv6 import IPV6_HEADER
 
 __all__ = ["packet_summary"]
 
