@@ -19,7 +19,7 @@ from pathlib import Path
 # Python puts benchmarks/ on the path, not the repository.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ipsecsim.packet import IPv4, Udp
+from ipsecsim.packet import IPV4, IPv4, Udp
 from ipsecsim.world import LinkParams, Network
 
 
@@ -47,7 +47,7 @@ def link_send_cost() -> float:
 
     def thousand() -> None:
         for _ in range(1000):
-            em0.output(pkt, 2)
+            em0.output(pkt, IPV4)
         queue.clear()  # the arrivals are not run: only the send side is timed
 
     return min(timeit.repeat(thousand, number=100, repeat=5)) / 100_000

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from ..netipsec.enums import Direction, Level, Mode
 from ..netipsec.errnos import KernelError
 from ..netipsec.policy import IpsecRequest, SecurityPolicy
+from ..packet.ipversion import IPV4, IpVersion
 from .drops import DropReason
 from .ifnet import IFF_MONITOR, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_UP, Ifnet
 from .tags import PacketTags
@@ -186,14 +187,14 @@ class IpsecIf(Ifnet):
         self.reqid = 0
         self.host.remove_interface(self)
 
-    def policy_for(self, family: int, direction: str) -> SecurityPolicy | None:
+    def policy_for(self, family: IpVersion, direction: str) -> SecurityPolicy | None:
         if not self.policies:
             return None
-        return self.policies[(0 if family == 4 else 2) + (1 if direction == "out" else 0)]
+        return self.policies[(0 if family == IPV4 else 2) + (1 if direction == "out" else 0)]
 
     # -- output [S5] -----------------------------------------------------------------------
 
-    def output(self, pkt: bytes, family: int, tags: PacketTags | None = None) -> str | None:
+    def output(self, pkt: bytes, family: IpVersion, tags: PacketTags | None = None) -> str | None:
         """ipsec_transmit [S5.2]."""
         host = self.host
         data = self.data
@@ -280,7 +281,7 @@ def ipsec_if_input(host: "Host"):
 
     by_reqid = host.ipsec.ipsec_ifs
 
-    def attribute(sa, inner: bytes, family: int):
+    def attribute(sa, inner: bytes, family: IpVersion):
         for ifp in by_reqid.get(sa.reqid, ()):  # the softc by reqid hash, then its endpoints
             verdict = ifp.attribute(sa, inner)
             if verdict is not None:

@@ -11,6 +11,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import TYPE_CHECKING, Callable
 
 from ..netipsec.errnos import KernelError
+from ..packet.ipversion import IPV6, IpVersion
 from .drops import DropReason
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ __all__ = [
     "ND6_IFF_PERFORMNUD", "ND6_IFF_IFDISABLED", "ND6_IFF_AUTO_LINKLOCAL", "IFDISABLED_DROP",
 ]
 
-# Address families as FreeBSD numbers them (sys/socket.h); DLT_NULL captures carry them.
+# Address families as FreeBSD numbers them (sys/socket.h): what first_address takes, as the
+# address lookups of FreeBSD's API do. Packets' families are IpVersion (packet.ipversion).
 AF_INET = 2
 AF_INET6 = 28
 
@@ -159,8 +161,8 @@ class Ifnet:
         addrs = self.addrs4 if family == AF_INET else self.addrs6
         return addrs[0].address if addrs else None
 
-    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
-        """Send one IP packet of ``family`` out of this interface.
+    def output(self, pkt: bytes, family: IpVersion, tags: "PacketTags | None" = None) -> str | None:
+        """Send one IP packet of ``family`` (IPv4 or IPv6, packet.ipversion) out of this interface.
 
         Returns None, or the errno name the sender sees (ENETDOWN, ENOBUFS, ...);
         the drop itself is already recorded with its reason. ``tags``: the packet's
@@ -209,9 +211,9 @@ class EtherIf(Ifnet):
         self.flags |= IFF_RUNNING
         self.link_active = True
 
-    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
+    def output(self, pkt: bytes, family: IpVersion, tags: "PacketTags | None" = None) -> str | None:
         data = self.data
-        if family == AF_INET6 and self.nd6_flags & ND6_IFF_IFDISABLED:
+        if family == IPV6 and self.nd6_flags & ND6_IFF_IFDISABLED:
             # ether_output -> nd6_resolve refuses IPv6 on an IFDISABLED interface with
             # ENETDOWN before anything is counted (netinet6/nd6.c nd6_resolve).
             self.host.drop(DropReason.IFDISABLED, pkt, self)
@@ -244,7 +246,7 @@ class LoopbackIf(Ifnet):
     def __init__(self, host: "Host", name: str, index: int):
         super().__init__(host, name, index, IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_MULTICAST)
 
-    def output(self, pkt: bytes, family: int, tags: "PacketTags | None" = None) -> str | None:
+    def output(self, pkt: bytes, family: IpVersion, tags: "PacketTags | None" = None) -> str | None:
         if not self.flags & IFF_UP:
             self.data.oerrors += 1
             self.host.drop(DropReason.NETDOWN, pkt, self)

@@ -20,6 +20,7 @@ from ..packet.ipv4 import IP_DF, IP_MF, IPV4_HEADER
 from .fastfwd import SLOW_PATH_SILENT_ERRORS, SUSPECT_OCTET, count_fast, count_slow, tryforward_takes
 from .drops import DropReason
 from .frag import Reassembler
+from ..packet.ipversion import IPV4
 from .ifnet import AF_INET, IFF_LOOPBACK, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
@@ -132,7 +133,7 @@ class Inet4:
             host.ipstat.ips_reassembled += 1
         ipsec = host.ipsec
         if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(pkt[9])
-                and ipsec.in_reject(pkt, 4, tags)):
+                and ipsec.in_reject(pkt, IPV4, tags)):
             return
         handler = self.protocols.get(pkt[9])
         if handler is None:
@@ -261,14 +262,14 @@ class Inet4:
         """
         if not spd_done and (tags is None or not tags.out_done):
             ipsec = self.host.ipsec
-            if ipsec.keydb.has_global_policies() and ipsec.output(pkt, 4):
+            if ipsec.keydb.has_global_policies() and ipsec.output(pkt, IPV4):
                 return None
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
             return self._discard(route, pkt, from_ifp)
         ifp = route.ifp
         mtu = route.mtu or ifp.mtu
         if len(pkt) <= mtu:
-            return ifp.output(pkt, AF_INET, tags)
+            return ifp.output(pkt, IPV4, tags)
         host = self.host
         if pkt[6] & 0x40:  # DF
             host.ipstat.ips_cantfrag += 1
@@ -285,7 +286,7 @@ class Inet4:
         host.ipstat.ips_ofragments += len(fragments)
         first_error = None
         for piece in fragments:
-            error = ifp.output(piece, AF_INET, tags)
+            error = ifp.output(piece, IPV4, tags)
             first_error = first_error or error
         return first_error
 

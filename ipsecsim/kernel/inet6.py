@@ -18,6 +18,7 @@ from ..packet.iphdr import IPV6_EXTENSION_HEADERS
 from ..packet.ipv6 import IPV6_HEADER
 from .frag import Reassembler
 from .drops import DropReason
+from ..packet.ipversion import IPV6
 from .ifnet import AF_INET6, ND6_IFF_IFDISABLED, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
@@ -110,7 +111,7 @@ class Inet6:
             host.ipstat.ip6s_reassembled += 1
         ipsec = host.ipsec
         if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(next_header)
-                and ipsec.in_reject(pkt, 6, tags)):
+                and ipsec.in_reject(pkt, IPV6, tags)):
             return
         handler = self.protocols.get(next_header)
         if handler is None:
@@ -145,7 +146,7 @@ class Inet6:
             host.drop(DropReason.HLIM_EXCEEDED, pkt, ifp)
             return
         ipsec = host.ipsec
-        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, 6, tags):  # [S9.6]
+        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, IPV6, tags):  # [S9.6]
             return
         route = host.fibs[ifp.fib].lookup(pkt[24:40])
         if route is None:
@@ -169,13 +170,13 @@ class Inet6:
         """
         if tags is None or not tags.out_done:
             ipsec = self.host.ipsec
-            if ipsec.keydb.has_global_policies() and ipsec.output(pkt, 6):
+            if ipsec.keydb.has_global_policies() and ipsec.output(pkt, IPV6):
                 return None
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
             return self._discard(route, pkt, from_ifp)
         mtu = route.mtu or route.ifp.mtu
         if len(pkt) <= mtu:
-            return route.ifp.output(pkt, AF_INET6, tags)
+            return route.ifp.output(pkt, IPV6, tags)
         if from_ifp is not None:
             self.host.ipstat.ip6s_toobig += 1
             self.icmp6_error(pkt, ICMP6_PACKET_TOO_BIG, 0, from_ifp, pointer=mtu)
@@ -250,7 +251,7 @@ class Inet6:
             _PLEN.pack_into(head, 4, 8 + len(data))
             pkt = bytes(head) + frag + data
             self.host.ipstat.ip6s_ofragments += 1
-            first_error = first_error or route.ifp.output(pkt, AF_INET6, tags)
+            first_error = first_error or route.ifp.output(pkt, IPV6, tags)
         return first_error
 
     # -- ICMPv6 ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
 from ..netipsec.esp import esp_input
 from ..netipsec.keydb import KeyDB
 from ..packet.iphdr import SPI, destination, flow_selectors
+from ..packet.ipversion import IPV4, IPV6, IpVersion
 from .drops import DropReason
 from .nosa import NoSaLog
 from .sacache import SaCache
@@ -44,9 +45,9 @@ _OUTER_KNOBS = {
     "net.inet.ipsec.ecn": "ecn", "net.inet6.ipsec6.ecn": "ecn6", "net.inet.ip.rfc6864": "rfc6864",
 }
 
-# if_ipsec's attribution hook: (sa, inner packet, family) -> the interface the packet arrives on,
+# if_ipsec's attribution hook: (sa, inner packet, outer family) -> the interface the packet arrives on,
 # None (not ours: deliver on the physical interface) or False (ours but down: dropped) [S9.4].
-IfInput = Callable[[object, bytes, int], "Ifnet | None | Literal[False]"]
+IfInput = Callable[[object, bytes, IpVersion], "Ifnet | None | Literal[False]"]
 
 
 class IpsecStack:
@@ -97,11 +98,11 @@ class IpsecStack:
 
     # -- output ----------------------------------------------------------------------
 
-    def output(self, pkt: bytes, family: int) -> bool:
+    def output(self, pkt: bytes, family: IpVersion) -> bool:
         """ipsec4_output / ipsec6_output: True when IPsec took the packet (sent or dropped it)."""
         return self.output_error(pkt, family)[0]
 
-    def output_error(self, pkt: bytes, family: int) -> tuple[bool, str | None]:
+    def output_error(self, pkt: bytes, family: IpVersion) -> tuple[bool, str | None]:
         """ipsec4_common_output: (taken, errno). A policy refusal is EACCES; a packet
         sent, or dropped for lack of an SA, is (True, None) (EINPROGRESS)."""
         src, dst, proto, sport, dport = _selectors(pkt, family)
@@ -126,10 +127,10 @@ class IpsecStack:
         (EINPROGRESS), counts neither ips_forward nor ips_cantforward.
         """
         host = self.host
-        if self.in_reject(pkt, 4, tags):
+        if self.in_reject(pkt, IPV4, tags):
             host.ipstat.ips_cantforward += 1
             return True
-        taken, error = self.output_error(forwarded, 4)
+        taken, error = self.output_error(forwarded, IPV4)
         if taken:
             if host.observer is not None:
                 host.note("forward", None, pkt)
@@ -166,7 +167,7 @@ class IpsecStack:
                 return True, "EHOSTUNREACH"
             src, dst = request.src, request.dst
             if src is None or dst is None:  # esp/transport//require: the packet's own
-                src, dst = _selectors(pkt, pkt[0] >> 4)[:2]
+                src, dst = _selectors(pkt, IPV4 if pkt[0] >> 4 == 4 else IPV6)[:2]
             sa = self.sa_cache.outbound(policy, request, now, src, dst)
             if sa is None:
                 self.keydb.stats.ips_out_nosa += 1
@@ -247,7 +248,7 @@ class IpsecStack:
             return
         rcvif, tags = ifp, IN_DONE_DECRYPTED
         if tunnelled and sa.mode == "tunnel" and self.if_input is not None:
-            attributed = self.if_input(sa, inner, 4 if len(dst) == 4 else 6)  # ipsec_if_input [S9.4]
+            attributed = self.if_input(sa, inner, IPV4 if len(dst) == 4 else IPV6)  # ipsec_if_input [S9.4]
             if attributed is False:
                 return
             if attributed is not None:
@@ -256,7 +257,7 @@ class IpsecStack:
         stack = host.inet4 if inner[0] >> 4 == 4 else host.inet6
         stack.input(rcvif, inner, tags)
 
-    def in_reject(self, pkt: bytes, family: int, tags: PacketTags | None) -> bool:
+    def in_reject(self, pkt: bytes, family: IpVersion, tags: PacketTags | None) -> bool:
         """ipsec4_in_reject: does the global SPD refuse this delivered or forwarded packet? [S9.6]
 
         A require/unique ESP request is met by M_DECRYPTED, which if_ipsec clears; with
@@ -288,7 +289,7 @@ class IpsecStack:
         return proto in _CHECKED_PROTOCOLS
 
 
-def _selectors(pkt: bytes, family: int) -> tuple:
+def _selectors(pkt: bytes, family: IpVersion) -> tuple:
     """(src, dst, upper protocol, sport, dport) as ipsec4_setspidx_ipaddr/ipsec4_get_ulp build them,
     with address objects for the SPD (``packet.iphdr.flow_selectors`` reads the bytes)."""
     src, dst, proto, sport, dport = flow_selectors(pkt)

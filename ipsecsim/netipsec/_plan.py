@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..packet.ipversion import IPV4, IPV6, IpVersion
 from .algorithms import SADB_X_EXT_PMASK, SADB_X_EXT_PRAND
 from .errors import EspNotdb
 from .xform import EspTransform
@@ -116,7 +117,7 @@ class EspPlan:
     salt: bytes
     esn: bool
     alg_id: int
-    family: int
+    family: IpVersion
     spi: Spi
     dst: bytes
     addrs: bytes
@@ -152,7 +153,7 @@ class EspPlan:
         p.esn = xf.esn
         p.alg_id = enc.sadb_id
         src, dst = sa.src.packed, sa.dst.packed
-        p.family = 4 if len(dst) == 4 else 6
+        p.family = IPV4 if len(dst) == 4 else IPV6
         p.spi = sa.spi
         p.dst = dst
         p.addrs = src + dst

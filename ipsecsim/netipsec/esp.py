@@ -26,7 +26,9 @@ from cryptography.exceptions import InvalidTag
 from ._plan import IV_COUNTER, IV_RANDOM, EspPlan, trailer
 from .errors import EspBadauth, EspBadenc, EspBadilen, EspDrop, EspDummy, EspHdrops, EspNopf, EspNotdb, EspToobig
 from ..packet import internet_checksum
-from .outer import IPPROTO_ESP, ecn_ingress, parse_ip
+from ..packet.errors import MalformedPacket
+from ..packet.iphdr import destination, locate_payload, protocol_offset
+from .outer import IPPROTO_ESP, ecn_ingress
 
 if TYPE_CHECKING:
     from .outer import OuterHeaderConfig
@@ -47,6 +49,23 @@ _IP6_ESP_IV = struct.Struct("!IHBB32sIIQ")
 _IN4 = struct.Struct("!2xH5xB6x4sII")  # IPv4 (no options): total length, protocol, dst, SPI, seq
 
 
+def _locate_esp(packet: bytes) -> tuple[int, int]:
+    """``(skip, length)`` of an ESP packet not yet through IP input: the outer header
+    checked as ``ip_input``/``ip6_input`` do (by :func:`~ipsecsim.packet.iphdr.locate_payload`),
+    then that it carries ESP and at least an 8-byte ESP header. Raises :class:`EspHdrops`:
+    to the ESP code a header that does not parse is a header drop. [S9.1]
+    """
+    try:
+        _, skip, proto, length = locate_payload(packet)
+    except MalformedPacket as bad:
+        raise EspHdrops(bad.reason) from None
+    if proto != IPPROTO_ESP:
+        raise EspHdrops("not ESP")
+    if length - skip < 8:
+        raise EspHdrops("shorter than an ESP header")
+    return skip, length
+
+
 def peek_spi(packet: bytes, skip: int | None = None) -> tuple[int, bytes]:
     """The (SPI, packed outer destination) of an incoming ESP packet, for the SA lookup. [S7.2]
 
@@ -57,14 +76,10 @@ def peek_spi(packet: bytes, skip: int | None = None) -> tuple[int, bytes]:
     "packet too small"). [S9.1]
     """
     if skip is None:
-        version, skip, protoff, length = parse_ip(packet)
-        if packet[protoff] != IPPROTO_ESP:
-            raise EspHdrops("not ESP")
-        if length - skip < 8:
-            raise EspHdrops("shorter than an ESP header")
+        skip = _locate_esp(packet)[0]
     elif len(packet) - skip < 8:
         raise EspHdrops("shorter than an ESP header")
-    dst = bytes(packet[16:20] if packet[0] >> 4 == 4 else packet[24:40])
+    dst = bytes(destination(packet))
     return _ESP_HDR.unpack_from(packet, skip)[0], dst
 
 
@@ -193,8 +208,11 @@ def _transport_output(sa: SecurityAssociation, p: EspPlan, inner: bytes, now: fl
     version = inner[0] >> 4 if inner else 0
     if version != p.family:
         raise EspNopf(f"transport mode IPv{version} packet on an IPv{p.family} SA")
-    _, skip, protoff, length = parse_ip(inner)
-    nh = inner[protoff]
+    try:
+        _, skip, nh, length = locate_payload(inner)
+    except MalformedPacket as bad:
+        raise EspHdrops(bad.reason) from None
+    protoff = protocol_offset(inner, skip)
     rlen = length - skip
     body = inner[skip:length] + trailer(p.padlens[rlen % p.pad_block], nh, p.pad_style, sa.rng)
     total = skip + p.hlen + len(body) + p.icv_len
@@ -226,16 +244,6 @@ def _rebuild_header(hdr: bytes, protoff: int, proto: int, total: int) -> bytes:
     return bytes(h)
 
 
-def _ip6_protoff(packet: bytes, skip: int) -> int:
-    """The offset of the next-header byte that names ESP: the last extension header's, or
-    the IPv6 header's (``ipsec6_input``'s walk with ``ip6_nexthdr``)."""
-    protoff, off = 6, 40
-    while off < skip:
-        protoff = off
-        off += (packet[off + 1] + 1) * 8
-    return protoff
-
-
 def decapsulate(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> bytes:
     """Check, decrypt and strip one ESP packet addressed to this SA; see :func:`esp_input`.
 
@@ -252,12 +260,9 @@ def decapsulate(sa: SecurityAssociation, packet: bytes, *, now: float = 0.0) -> 
                 raise EspHdrops("bad IPv4 length or not ESP")
             skip, protoff = 20, 9
         else:
-            version, skip, protoff, length = parse_ip(packet)
-            if packet[protoff] != IPPROTO_ESP:
-                raise EspHdrops("not ESP")
-            if length - skip < 8:
-                raise EspHdrops("shorter than an ESP header")  # [S9.1]
-            dst = packet[16:20] if version == 4 else packet[24:40]
+            skip, length = _locate_esp(packet)
+            protoff = protocol_offset(packet, skip)
+            dst = destination(packet)
             spi = _ESP_HDR.unpack_from(packet, skip)[0]
         p = sa.plan
         if spi != p.spi or dst != p.dst:
@@ -345,7 +350,7 @@ def esp_input(
             if skip < (20 if version == 4 else 40) or version not in (4, 6):
                 raise EspHdrops("no IP header in front of the ESP header")  # a caller's bad offset
             if protoff is None:
-                protoff = 9 if version == 4 else _ip6_protoff(packet, skip)
+                protoff = protocol_offset(packet, skip)
             out = _rebuild_header(packet[:skip], protoff, nh, skip + len(out)) + out
         cur = sa.current  # key_sa_recordxfer: the delivered length [S9.3]
         cur.bytes += len(out)

@@ -1,7 +1,8 @@
-"""Outer IP headers for ESP: the host's knobs, ECN and IP ID rules, and a header parser.
+"""Outer IP headers for ESP: the host's knobs, ECN and IP ID rules.
 
 The headers themselves are packed in :mod:`.esp`, on the per-packet path; the
-IPv4/IPv6 dataclasses of ``ipsecsim.packet`` serve everything that is not hot.
+IPv4/IPv6 dataclasses of ``ipsecsim.packet`` serve everything that is not hot. An
+incoming outer header is read by ``ipsecsim.packet.iphdr``, as the kernel reads it.
 [S6.1] [S6.2] [S6.3]
 """
 
@@ -14,12 +15,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, cycle
 
-from .errors import EspHdrops
-
-__all__ = ["OuterHeaderConfig", "ip_id_counter", "RandomIpId", "ecn_ingress", "parse_ip"]
+__all__ = ["OuterHeaderConfig", "ip_id_counter", "RandomIpId", "ecn_ingress"]
 
 IPPROTO_ESP = 50
-_IP6_EXT = frozenset((0, 43, 60))  # hop-by-hop, routing, destination options: before ESP
 
 
 def ip_id_counter(seed: int = 0) -> Callable[[], int]:
@@ -91,42 +89,3 @@ def ecn_ingress(mode: int, inner_tos: int) -> int:
     if mode == 1 and inner_tos & 3 == 3:
         return inner_tos & 0xFE  # CE becomes ECT(0)
     return inner_tos
-
-
-def parse_ip(buf: bytes | memoryview) -> tuple[int, int, int, int]:
-    """Validate an IP header as ``ip_input``/``ip6_input`` would; return where its payload is.
-
-    Returns ``(version, skip, protoff, length)``: header length including IPv6
-    extension headers that come before ESP, offset of the byte holding the
-    upper-layer protocol, and the datagram length from the header (bytes beyond it
-    are link padding, which ``ip_input`` trims). Raises :class:`EspHdrops`.
-    """
-    n = len(buf)
-    if n < 1:
-        raise EspHdrops("empty packet")
-    version = buf[0] >> 4
-    if version == 4:
-        if n < 20:
-            raise EspHdrops("truncated IPv4 header")
-        skip = (buf[0] & 0x0F) * 4
-        length = (buf[2] << 8) | buf[3]
-        if skip < 20 or length < skip or length > n:
-            raise EspHdrops("bad IPv4 header or total length")
-        return 4, skip, 9, length
-    if version == 6:
-        if n < 40:
-            raise EspHdrops("truncated IPv6 header")
-        length = 40 + ((buf[4] << 8) | buf[5])
-        if length > n:
-            raise EspHdrops("bad IPv6 payload length")
-        nxt, skip, protoff = buf[6], 40, 6
-        while nxt in _IP6_EXT:
-            if skip + 8 > length:
-                raise EspHdrops("truncated IPv6 extension header")
-            protoff = skip
-            nxt = buf[skip]
-            skip += (buf[skip + 1] + 1) * 8
-            if skip > length:
-                raise EspHdrops("truncated IPv6 extension header")
-        return 6, skip, protoff, length
-    raise EspHdrops(f"IP version {version}")

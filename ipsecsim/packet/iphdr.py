@@ -17,7 +17,8 @@ import struct
 from .errors import MalformedPacket
 
 __all__ = [
-    "IPV6_EXTENSION_HEADERS", "locate_payload", "destination", "flow_selectors", "PORTS", "SPI",
+    "IPV6_EXTENSION_HEADERS", "locate_payload", "protocol_offset",
+    "destination", "flow_selectors", "PORTS", "SPI",
 ]
 
 # Extension headers IPv6 input walks past before the upper-layer protocol (and ESP):
@@ -67,6 +68,22 @@ def locate_payload(pkt: bytes | bytearray | memoryview) -> tuple[int, int, int, 
                 raise MalformedPacket("truncated IPv6 extension header")
         return 6, off, proto, length
     raise MalformedPacket("malformed: unknown IP version")
+
+
+def protocol_offset(pkt: bytes | bytearray | memoryview, offset: int) -> int:
+    """The offset of the byte naming the protocol at ``offset`` (from :func:`locate_payload`).
+
+    9 for IPv4; for IPv6 the next-header byte of the last extension header before
+    ``offset``, or the IPv6 header's own (6): the byte ESP transport mode rewrites
+    and FreeBSD passes on as ``protoff``. The packet has passed :func:`locate_payload`.
+    """
+    if pkt[0] >> 4 == 4:
+        return 9
+    protoff, off = 6, 40
+    while off < offset:
+        protoff = off
+        off += (pkt[off + 1] + 1) * 8
+    return protoff
 
 
 def destination(pkt: bytes) -> bytes:

@@ -1,8 +1,9 @@
 """One-line, tcpdump-like packet descriptions for the event log. Never raises.
 
-The parsing here is deliberately its own, tolerant and shallow (no checksum checks,
-no dataclasses): a summary must describe *any* bytes, including the malformed ones the
-kernel is about to drop, and it runs once per traced event. The wording follows
+The header layouts are :mod:`ipsecsim.packet`'s; the walk over them is tolerant
+and shallow (no checksum checks, no dataclasses, no exceptions for bad bytes): a summary
+must describe *any* bytes, including the malformed ones the kernel is about to drop, and
+it runs once per traced event. The wording follows
 tcpdump's non-verbose output where tcpdump has one::
 
     IP 10.0.0.1 > 10.0.2.2: ICMP echo request, id 1, seq 0, length 64
@@ -22,10 +23,12 @@ import functools
 import ipaddress
 import struct
 
+from ..packet.iphdr import IPV6_EXTENSION_HEADERS
+from ..packet.ipv4 import IPV4_HEADER
+from ..packet.ipv6 import IPV6_HEADER
+
 __all__ = ["packet_summary"]
 
-_IPV4 = struct.Struct("!BBHHHBBH4s4s")
-_IPV6 = struct.Struct("!IHBB16s16s")
 _PORTS = struct.Struct("!HHH")  # source port, destination port, UDP length
 _II = struct.Struct("!II")
 _HH = struct.Struct("!HH")
@@ -36,7 +39,6 @@ _PROTO_NAMES = {
     44: "IPv6-frag", 47: "GRE", 50: "ESP", 51: "AH", 58: "ICMP6", 59: "no next header",
     60: "IPv6-opts", 103: "PIM", 132: "SCTP",
 }
-_IPV6_EXTENSIONS = {0, 43, 60}  # hop-by-hop, routing, destination options: (len + 1) * 8 bytes
 
 # ICMP types and codes with tcpdump's words (print-icmp.c).
 _ICMP_UNREACH = {
@@ -116,7 +118,7 @@ def _summarize_ip(data: bytes, hint: int | None, depth: int) -> str:
 def _ipv4(data: bytes, depth: int) -> str:
     if len(data) < 20:
         return f"IP truncated header, {len(data)} bytes"
-    _vhl, _tos, total, ident, frag, _ttl, proto, _ck, src, dst = _IPV4.unpack_from(data)
+    _vhl, _tos, total, ident, frag, _ttl, proto, _ck, src, dst = IPV4_HEADER.unpack_from(data)
     src_s = "%d.%d.%d.%d" % tuple(src)
     dst_s = "%d.%d.%d.%d" % tuple(dst)
     ihl = (data[0] & 0x0F) * 4
@@ -147,7 +149,7 @@ def _ipv4(data: bytes, depth: int) -> str:
 def _ipv6(data: bytes, depth: int) -> str:
     if len(data) < 40:
         return f"IP6 truncated header, {len(data)} bytes"
-    _vtcfl, plen, nxt, _hlim, src, dst = _IPV6.unpack_from(data)
+    _vtcfl, plen, nxt, _hlim, src, dst = IPV6_HEADER.unpack_from(data)
     src_s = _ip6(src)
     dst_s = _ip6(dst)
     end = 40 + plen
@@ -156,7 +158,7 @@ def _ipv6(data: bytes, depth: int) -> str:
     frag_text = ""
     hops = 0
     while True:
-        if nxt in _IPV6_EXTENSIONS:
+        if nxt in IPV6_EXTENSION_HEADERS:  # (len + 1) * 8 bytes
             size = (payload[1] + 1) * 8 if len(payload) >= 2 else 8
             if len(payload) < size:
                 return f"IP6 {src_s} > {dst_s}: truncated {_PROTO_NAMES.get(nxt, nxt)} header"

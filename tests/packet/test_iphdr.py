@@ -6,7 +6,7 @@ from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop
 
 from ipsecsim.kernel.drops import DropReason
 from ipsecsim.packet import MalformedPacket
-from ipsecsim.packet.iphdr import destination, flow_selectors, locate_payload
+from ipsecsim.packet.iphdr import destination, flow_selectors, locate_payload, protocol_offset
 
 
 def test_ipv4_with_options_and_link_padding():
@@ -21,6 +21,13 @@ def test_ipv6_extension_headers_are_walked():
     pkt = bytes(IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt()
                 / UDP(sport=7, dport=9))
     assert locate_payload(pkt) == (6, 56, 17, len(pkt))
+    assert protocol_offset(pkt, 56) == 48  # the destination options header's next-header byte
+    assert pkt[48] == 17
+
+
+def test_protocol_offset_without_extension_headers():
+    assert protocol_offset(bytes(IPv6() / UDP()), 40) == 6
+    assert protocol_offset(bytes(IP(options=b"\x01" * 4) / UDP()), 24) == 9
 
 
 def test_icmp_type_and_code_stand_for_ports():
