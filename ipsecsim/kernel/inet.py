@@ -132,7 +132,7 @@ class Inet4:
             hlen = len(header)
             host.ipstat.ips_reassembled += 1
         ipsec = host.ipsec
-        if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(pkt[9])
+        if (ipsec.has_global_policies() and ipsec.checks_protocol(pkt[9])
                 and ipsec.in_reject(pkt, IPV4, tags)):
             return
         handler = self.protocols.get(pkt[9])
@@ -163,7 +163,7 @@ class Inet4:
             host.drop(DropReason.NOT_FORWARDING, pkt, ifp)
             return
         ipsec = host.ipsec
-        policies = ipsec.keydb.has_global_policies()
+        policies = ipsec.has_global_policies()
         if policies:
             fast = False
         elif (hlen == 20 and pkt[12] not in SUSPECT_OCTET and pkt[16] not in SUSPECT_OCTET
@@ -262,7 +262,7 @@ class Inet4:
         """
         if not spd_done and (tags is None or not tags.out_done):
             ipsec = self.host.ipsec
-            if ipsec.keydb.has_global_policies() and ipsec.output(pkt, IPV4):
+            if ipsec.has_global_policies() and ipsec.output(pkt, IPV4):
                 return None
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
             return self._discard(route, pkt, from_ifp)

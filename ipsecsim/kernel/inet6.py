@@ -110,7 +110,7 @@ class Inet6:
             pkt, next_header, off = bytes(head) + payload, inner, len(head)
             host.ipstat.ip6s_reassembled += 1
         ipsec = host.ipsec
-        if (ipsec.keydb.has_global_policies() and ipsec.checks_protocol(next_header)
+        if (ipsec.has_global_policies() and ipsec.checks_protocol(next_header)
                 and ipsec.in_reject(pkt, IPV6, tags)):
             return
         handler = self.protocols.get(next_header)
@@ -146,7 +146,7 @@ class Inet6:
             host.drop(DropReason.HLIM_EXCEEDED, pkt, ifp)
             return
         ipsec = host.ipsec
-        if ipsec.keydb.has_global_policies() and ipsec.in_reject(pkt, IPV6, tags):  # [S9.6]
+        if ipsec.has_global_policies() and ipsec.in_reject(pkt, IPV6, tags):  # [S9.6]
             return
         route = host.fibs[ifp.fib].lookup(pkt[24:40])
         if route is None:
@@ -170,7 +170,7 @@ class Inet6:
         """
         if tags is None or not tags.out_done:
             ipsec = self.host.ipsec
-            if ipsec.keydb.has_global_policies() and ipsec.output(pkt, IPV6):
+            if ipsec.has_global_policies() and ipsec.output(pkt, IPV6):
                 return None
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
             return self._discard(route, pkt, from_ifp)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Literal
 from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
 from ..netipsec.esp import esp_input
 from ..netipsec.keydb import KeyDB
-from ..packet.iphdr import SPI, destination, flow_selectors
+from ..packet.iphdr import SPI, flow_selectors
 from ..packet.ipversion import IPV4, IPV6, IpVersion
 from .drops import DropReason
 from .nosa import NoSaLog
@@ -72,6 +72,9 @@ class IpsecStack:
         self.nosa = NoSaLog(self.keydb)
         self.keydb.subscribe(self.nosa.sad_changed, satypes=("esp",))
         self.sa_cache = SaCache(self.keydb, host.sysctl)
+        # ip_input and ip_output ask this of every packet: the SPD's own method, bound once
+        # (the key engine's forwarder would add a call per packet).
+        self.has_global_policies = self.keydb.spd.has_global_policies
         # net.inet.esp.esp_enable is read for every ESP packet: a copy the sysctl updates.
         self.esp_enable = bool(host.sysctl["net.inet.esp.esp_enable"])
         host.sysctl.watch("net.inet.esp.esp_enable", lambda value: setattr(self, "esp_enable", bool(value)))
@@ -178,7 +181,8 @@ class IpsecStack:
                 host.drop(DropReason.OUT_NOSA, pkt, ifp)
                 self.nosa.dropped(request, src, dst, now)
                 return True, None
-            self._adopt(sa)
+            if sa.stats is not self.espstat:
+                self._adopt(sa)
             try:
                 pkt = sa.encapsulate(pkt, now=now, outer=self.outer, mode=request.mode)
             except EspDrop as error:
@@ -201,8 +205,9 @@ class IpsecStack:
         back into sees it and drops the packet [S5.2].
         """
         host = self.host
-        stack = host.inet4 if pkt[0] >> 4 == 4 else host.inet6
-        route = host.fibs[fib if fib < len(host.fibs) else 0].lookup(destination(pkt))
+        v4 = pkt[0] >> 4 == 4
+        stack = host.inet4 if v4 else host.inet6
+        route = host.fibs[fib if fib < len(host.fibs) else 0].lookup(pkt[16:20] if v4 else pkt[24:40])
         if route is None:
             host.drop(DropReason.NO_ROUTE, pkt, None)
             return "EHOSTUNREACH"
@@ -240,7 +245,8 @@ class IpsecStack:
             st.esps_notdb += 1
             host.drop(DropReason.ESP_NOTDB, pkt, ifp)
             return
-        self._adopt(sa)
+        if sa.stats is not st:
+            self._adopt(sa)
         try:
             inner, tunnelled = esp_input(sa, pkt, off, 9 if len(dst) == 4 else None, now=host.clock.now)
         except EspDrop as error:
