@@ -11,9 +11,10 @@ import random
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..netipsec.errnos import KernelError
+from ..packet.ipversion import IPV4, IPV6
 from .clock import Clock
 from .drops import DropReason
-from .ifnet import AF_INET, AF_INET6, ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
+from .ifnet import ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
 from .inet import Inet4
 from .inet6 import Inet6
 from .ipsec import IpsecStack
@@ -189,7 +190,7 @@ class Host:
         route = self.fibs[fib].lookup(dst.packed)
         if route is None:
             return None
-        return route.source or route.ifp.first_address(AF_INET if dst.version == 4 else AF_INET6)
+        return route.source or route.ifp.first_address(IPV4 if dst.version == 4 else IPV6)
 
     def is_local(self, address: IPv4Address | IPv6Address) -> bool:
         return address.packed in (self.local4 if address.version == 4 else self.local6)

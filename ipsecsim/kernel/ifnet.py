@@ -11,7 +11,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import TYPE_CHECKING, Callable
 
 from ..netipsec.errnos import KernelError
-from ..packet.ipversion import IPV6, IpVersion
+from ..packet.ipversion import IPV4, IPV6, IpVersion
 from .drops import DropReason
 
 if TYPE_CHECKING:
@@ -157,8 +157,9 @@ class Ifnet:
             raise KernelError("EINVAL")
         self.mtu = mtu
 
-    def first_address(self, family: int):
-        addrs = self.addrs4 if family == AF_INET else self.addrs6
+    def first_address(self, family: IpVersion):
+        """The interface's first address of ``family`` (in_pcbladdr's choice), or None."""
+        addrs = self.addrs4 if family == IPV4 else self.addrs6
         return addrs[0].address if addrs else None
 
     def output(self, pkt: bytes, family: IpVersion, tags: "PacketTags | None" = None) -> str | None:

@@ -21,7 +21,7 @@ from .fastfwd import SLOW_PATH_SILENT_ERRORS, SUSPECT_OCTET, count_fast, count_s
 from .drops import DropReason
 from .frag import Reassembler
 from ..packet.ipversion import IPV4
-from .ifnet import AF_INET, IFF_LOOPBACK, Ifnet
+from .ifnet import IFF_LOOPBACK, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 from .tags import PacketTags
@@ -223,7 +223,7 @@ class Inet4:
             host.drop(DropReason.NO_ROUTE, unsent, None)
             raise SendError("EHOSTUNREACH")
         if src is None:
-            src = route.source or route.ifp.first_address(AF_INET)
+            src = route.source or route.ifp.first_address(IPV4)
             if src is None:
                 raise SendError("EADDRNOTAVAIL")
         if callable(payload):
@@ -314,7 +314,7 @@ class Inet4:
             host.ipstat.icps_inhist[icmp.type] += 1  # icmp_input: every type it knows, once checksummed
         src, dst = IPv4Address(pkt[12:16]), IPv4Address(pkt[16:20])
         if icmp.type == ICMP_ECHO:
-            reply_src = dst if dst.packed in host.local4 else ifp.first_address(AF_INET)
+            reply_src = dst if dst.packed in host.local4 else ifp.first_address(IPV4)
             host.ipstat.icps_reflect += 1
             host.ipstat.icps_outhist[ICMP_ECHOREPLY] += 1
             try:
@@ -357,7 +357,7 @@ class Inet4:
         original_dst = pkt[16:20]
         host.ipstat.icps_outhist[type_] += 1  # the message is built: it counts, sent or not
         reply_src = IPv4Address(original_dst) if original_dst in host.local4 else (
-            ifp.first_address(AF_INET) if ifp is not None else None)
+            ifp.first_address(IPV4) if ifp is not None else None)
         try:
             self.output(IPv4Address(src), 1, Icmp(type_, code, rest, quote).to_bytes(), src=reply_src)
         except SendError:

@@ -19,7 +19,7 @@ from ..packet.ipv6 import IPV6_HEADER
 from .frag import Reassembler
 from .drops import DropReason
 from ..packet.ipversion import IPV6
-from .ifnet import AF_INET6, ND6_IFF_IFDISABLED, Ifnet
+from .ifnet import ND6_IFF_IFDISABLED, Ifnet
 from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
 from .sockets import SendError
 from .tags import PacketTags
@@ -195,13 +195,13 @@ class Inet6:
             host.drop(DropReason.NO_ROUTE, self._unsent(dst, proto, payload, src, ttl, tos), None)
             raise SendError("EHOSTUNREACH")
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
-            src = src or route.source or route.ifp.first_address(AF_INET6)
+            src = src or route.source or route.ifp.first_address(IPV6)
             error = self._discard(route, self._unsent(dst, proto, payload, src, ttl, tos), None)
             if error is not None:
                 raise SendError(error)
             return src
         if src is None:
-            src = route.source or route.ifp.first_address(AF_INET6)
+            src = route.source or route.ifp.first_address(IPV6)
             if src is None:
                 raise SendError("EADDRNOTAVAIL")
         if callable(payload):
@@ -288,7 +288,7 @@ class Inet6:
         quote = pkt[: _IPV6_MINMTU - 48]
         original_dst = pkt[24:40]
         src = IPv6Address(original_dst) if original_dst in host.local6 else (
-            ifp.first_address(AF_INET6) if ifp is not None else None)
+            ifp.first_address(IPV6) if ifp is not None else None)
         message = Icmp6(type_, code, pointer, quote)
         try:
             self.output(IPv6Address(pkt[8:24]), 58, lambda s, d: message.to_bytes(s, d), src=src)

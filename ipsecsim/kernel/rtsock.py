@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TYPE_CHECKING
 
+from ..packet.ipversion import IPV4, IPV6
 from .route import RTF_BLACKHOLE, RTF_GATEWAY, RTF_REJECT, RTF_UP, Fib, Route, RouteError
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def _nexthop(host: "Host", fib: Fib, gateway: Address) -> tuple["Ifnet", Address
     found = fib.lookup(gateway.packed)
     if found is None or found.flags & (RTF_GATEWAY | RTF_REJECT | RTF_BLACKHOLE):
         raise RouteError("ENETUNREACH")
-    return found.ifp, found.source or found.ifp.first_address(2 if family == 4 else 28)
+    return found.ifp, found.source or found.ifp.first_address(IPV4 if family == 4 else IPV6)
 
 
 def _build(host: "Host", fib: Fib, msg: RouteMessage, old: Route | None) -> Route:
@@ -141,7 +142,7 @@ def _build(host: "Host", fib: Fib, msg: RouteMessage, old: Route | None) -> Rout
         ifp = host.interfaces.get(msg.gateway_ifname) if msg.gateway_ifname is not None else None
         if ifp is None:
             raise RouteError("EINVAL")
-        gateway, source = None, ifp.first_address(2 if dest.version == 4 else 28)
+        gateway, source = None, ifp.first_address(IPV4 if dest.version == 4 else IPV6)
     elif msg.gateway is not None:
         if msg.gateway.version != dest.version:
             raise RouteError("EINVAL")

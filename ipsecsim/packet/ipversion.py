@@ -7,10 +7,9 @@ output, the IPsec output and inbound checks, if_ipsec's policy slots and attribu
 hook) take an :class:`IpVersion`; being an ``IntEnum`` it compares equal to the plain
 ``4``/``6`` read from bytes, so no conversion happens per packet.
 
-FreeBSD's own numbers stay where FreeBSD's wire or API values are meant: ``AF_INET`` (2)
-and ``AF_INET6`` (28) in a DLT_NULL capture's 4-byte family header (``trace.pcap``) and in
-the address lookups modelled on the ioctl/routing-socket API (``Ifnet.first_address``);
-the words ``inet``/``inet6`` stay in userland, where FreeBSD's commands print them.
+FreeBSD's own numbers stay where FreeBSD's wire values are meant: ``AF_INET`` (2) and
+``AF_INET6`` (28) in a DLT_NULL capture's 4-byte family header (``trace.pcap``); the words
+``inet``/``inet6`` stay in userland, where FreeBSD's commands print them.
 """
 
 from enum import IntEnum

@@ -16,7 +16,7 @@ def wire(clock, x, y, *, delay=0.001, mtu=1500):
 def default_route(host, ifp, gateway):
     gw = ip_address(gateway)
     dest = ip_network("0.0.0.0/0" if gw.version == 4 else "::/0")
-    host.fibs[0].add(Route(dest, ifp, gw, RTF_UP | RTF_GATEWAY | RTF_STATIC, ifp.first_address(2 if gw.version == 4 else 28)))
+    host.fibs[0].add(Route(dest, ifp, gw, RTF_UP | RTF_GATEWAY | RTF_STATIC, ifp.first_address(gw.version)))
 
 
 class Chain:
