@@ -92,6 +92,19 @@ def load_spokes(n: int) -> None:
     assert len(hub.keydb.sas()) == 2 * n
 
 
+def teardown_seconds(n: int) -> float:
+    """CPU seconds to ``ifconfig ipsecK destroy`` every tunnel of a hub set up as hub_commands does."""
+    net = Network(seed=1)
+    net.add_link("H:em0", "R:em0")
+    net.sh("H", hub_script(n))
+    started = time.process_time()
+    result = net.sh("H", "\n".join(f"ifconfig ipsec{k} destroy" for k in range(n)))
+    elapsed = time.process_time() - started
+    assert not result.errors, result.errors[:3]
+    assert not any(name.startswith("ipsec") for name in net.host("H").interfaces)
+    return elapsed
+
+
 def _check_hub(hub, n: int) -> None:
     """Every tunnel is up (RUNNING: its outer source is local) and every SA is in the hub's SAD."""
     tunnels = [ifp for name, ifp in hub.interfaces.items() if name.startswith("ipsec")]
@@ -124,6 +137,12 @@ def main() -> None:
             ratio = f"{times[n] / times[n // 4]:.2f}" if n // 4 in times else ""
             print(f"{label:<16} {n:>8,} {2 * n:>11,} {times[n]:>8.2f} {times[n] / n * 1e3:>14.3f} {ratio:>12}",
                   flush=True)
+    teardown: dict[int, float] = {}
+    for n in (int(size) for size in args.sizes.split(",") if size):
+        teardown[n] = min(teardown_seconds(n) for _ in range(args.repeat))
+        ratio = f"{teardown[n] / teardown[n // 4]:.2f}" if n // 4 in teardown else ""
+        print(f"{'hub teardown':<16} {n:>8,} {2 * n:>11,} {teardown[n]:>8.2f} {teardown[n] / n * 1e3:>14.3f} "
+              f"{ratio:>12}", flush=True)
 
 
 if __name__ == "__main__":

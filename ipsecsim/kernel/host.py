@@ -129,7 +129,7 @@ class Host:
         for addr in list(ifp.addrs4) + list(ifp.addrs6):
             self.delete_address(ifp, addr.interface)
         for fib in self.fibs:
-            fib.delete_where(lambda r: r.ifp is ifp)
+            fib.delete_where(lambda r: True, via=ifp)
         del self.interfaces[ifp.name]
 
     def interface(self, name: str) -> Ifnet:
@@ -264,7 +264,7 @@ class Host:
         host_net = ip_network(address)
         for fib in self.fibs:
             # Connected routes belong to this interface's address only.
-            fib.delete_where(lambda r: r.source == address and not r.flags & RTF_STATIC and r.ifp is ifp)
+            fib.delete_where(lambda r: r.source == address and not r.flags & RTF_STATIC, via=ifp)
             loopback = fib.find(host_net)
             if loopback is not None and loopback.ifp is self.lo0:
                 if heir is None:

@@ -77,6 +77,9 @@ class Fib:
         self._tables: dict[int, dict[int, dict[int, Route]]] = {4: {}, 6: {}}
         self._lengths: dict[int, list[int]] = {4: [], 6: []}
         self._cache: dict[bytes, Route | None] = {}
+        # The routes through each interface, so that removing an interface or one of its
+        # addresses looks only at its own routes, not the whole table (a hub has thousands).
+        self._via: dict[object, dict[tuple[int, int, int], Route]] = {}
         self.generation = 0
 
     def _changed(self, family: int) -> None:
@@ -91,6 +94,7 @@ class Fib:
         if key in by_net:
             raise RouteError("EEXIST", "route already in table")
         by_net[key] = route
+        self._via.setdefault(route.ifp, {})[(family, route.dest.prefixlen, key)] = route
         self._changed(family)
 
     def find(self, dest: IPv4Network | IPv6Network) -> Route | None:
@@ -105,12 +109,18 @@ class Fib:
             raise RouteError("ESRCH", "not in table")
         if not by_net:
             del self._tables[family][dest.prefixlen]
+        via = self._via[route.ifp]
+        del via[(family, dest.prefixlen, int(dest.network_address))]
+        if not via:
+            del self._via[route.ifp]
         self._changed(family)
         return route
 
-    def delete_where(self, predicate) -> list[Route]:
-        """Remove every route for which ``predicate(route)`` holds (interface gone, address removed)."""
-        removed = [r for r in self.routes() if predicate(r)]
+    def delete_where(self, predicate, *, via=None) -> list[Route]:
+        """Remove every route for which ``predicate(route)`` holds (interface gone, address
+        removed); with ``via``, only routes through that interface are looked at."""
+        candidates = self.routes() if via is None else list(self._via.get(via, {}).values())
+        removed = [r for r in candidates if predicate(r)]
         for route in removed:
             self.delete(route.dest)
         return removed

@@ -85,3 +85,23 @@ def test_removing_an_address_removes_its_routes():
 def test_flag_letters_in_netstat_order():
     assert format_route_flags(RTF_UP | RTF_GATEWAY | RTF_STATIC) == "UGS"
     assert format_route_flags(RTF_UP | RTF_HOST | RTF_STATIC) == "UHS"
+
+
+def test_routes_through_an_interface_are_found_without_a_scan():
+    """delete_where(via=ifp) sees exactly the routes through ifp, through any mix of adds and
+    deletes, and removes the same routes a scan of the whole table would."""
+    host, em0 = make_host()
+    em1 = host.create_ether("em1")
+    rng = random.Random(3)
+    fib = Fib()
+    for _ in range(300):
+        net = ip_network(f"10.{rng.randrange(4)}.{rng.randrange(4)}.0/{rng.choice([16, 24])}", strict=False)
+        if fib.find(net) is None:
+            fib.add(Route(net, rng.choice([em0, em1])))
+        else:
+            fib.delete(net)
+    through_em1 = sorted(str(r.dest) for r in fib.routes() if r.ifp is em1)
+    removed = fib.delete_where(lambda r: True, via=em1)
+    assert sorted(str(r.dest) for r in removed) == through_em1
+    assert all(r.ifp is em0 for r in fib.routes())
+    assert fib.delete_where(lambda r: True, via=em1) == []
