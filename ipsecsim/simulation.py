@@ -67,8 +67,9 @@ class Simulation:
         self.network = network
         self.duration = scenario.duration if duration is None else duration
         # Things in the file that will not happen as written (``FILE:LINE:COL: warning: ...``).
-        self.warnings = late_timeline_events(scenario, self.duration)
-        network.notes += [w.split(": warning: ", 1)[1] for w in self.warnings]
+        late = late_timeline_events(scenario, self.duration)
+        self.warnings = [f"{where}: warning: {what}" for where, what in late]
+        network.notes += [what for _, what in late]
 
     def check_timeline(self) -> None:
         """Run the timeline up to its last event before the end, with no traffic flowing.

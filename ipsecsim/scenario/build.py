@@ -87,14 +87,12 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
     return net
 
 
-def late_timeline_events(scenario: Scenario, duration: float) -> list[str]:
-    """Warnings for timeline events at or after the end of the run: they never happen.
-
-    The clock stops at ``duration`` before anything scheduled for that instant runs.
-    """
-    return [f"{event.where('at')}: warning: timeline[{index}].at: {format_duration(event.at)} is not before the "
-            f"end of the run ({format_duration(duration)}), so this event never happens; move it earlier or "
-            "make the run longer (duration:, --duration)"
+def late_timeline_events(scenario: Scenario, duration: float) -> list[tuple[str, str]]:
+    """``(file:line:col, what)`` of each timeline event at or after the end of the run: it never
+    happens, since the clock stops at ``duration`` before anything scheduled for that instant runs."""
+    return [(event.where("at"), f"timeline[{index}].at: {format_duration(event.at)} is not before the end of "
+             f"the run ({format_duration(duration)}), so this event never happens; move it earlier or make "
+             "the run longer (duration:, --duration)")
             for index, event in enumerate(scenario.timeline) if event.at >= duration]
 
 

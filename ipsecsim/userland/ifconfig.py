@@ -28,12 +28,12 @@ from typing import Callable
 from ..kernel import Ifnet
 from ..kernel.ifioctl import (SIOCAIFADDR, SIOCAIFADDR_IN6, SIOCDIFADDR, SIOCDIFADDR_IN6, SIOCSIFDESCR, SIOCSIFFIB,
                               SIOCSIFFLAGS, SIOCSIFINFO_IN6, SIOCSIFMTU, ifioctl)
-from ..kernel.ifnet import IFF_LOOPBACK, IFF_POINTOPOINT, IFF_UP, EtherIf, LoopbackIf
+from ..kernel.ifnet import IFF_LOOPBACK, IFF_POINTOPOINT, IFF_UP
 from ._core import CommandContext, Exit, register
 from ._ifstatus import status_lines
 from ._libc import atoi, getopt, inet_aton, parse_inet6, strerror, strtol, strtonum
 
-__all__ = ["ifconfig", "register_cloner", "register_command", "CLONERS", "EXTRA_COMMANDS", "MTU_RANGE"]
+__all__ = ["ifconfig", "register_cloner", "register_command", "CLONERS", "EXTRA_COMMANDS"]
 
 USAGE = (
     "usage: ifconfig [-L] interface address_family [address [dest_address]]\n"
@@ -45,10 +45,6 @@ USAGE = (
 )
 _FAMILIES = ("inet", "inet6", "link", "ether", "lladdr")
 _LINK = ("link", "ether", "lladdr")
-
-# Interface kind -> (minimum, maximum) MTU its driver accepts, for readers; the kernel
-# checks SIOCSIFMTU against the driver's own ``mtu_range``, ifconfig only reports its errno.
-MTU_RANGE: dict[str, tuple[int, int]] = {"ether": EtherIf.mtu_range, "loop": LoopbackIf.mtu_range}
 
 # Cloner name ("ipsec") -> (create(ctx, ifname) -> Ifnet, destroy(ctx, ifp)).
 CLONERS: dict[str, tuple[Callable[[CommandContext, str], Ifnet], Callable[[CommandContext, Ifnet], None]]] = {}

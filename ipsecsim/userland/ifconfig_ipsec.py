@@ -16,7 +16,7 @@ from ..kernel.ifnet import Ifnet
 from ._core import CommandContext, Exit
 from ._ifstatus import GROUPS, STATUS_HOOKS, TUNNEL_STATUS_HOOKS
 from ._libc import inet_aton, parse_inet6, strerror, strtoul
-from .ifconfig import MTU_RANGE, register_cloner, register_command
+from .ifconfig import register_cloner, register_command
 
 __all__: list[str] = []
 
@@ -109,7 +109,6 @@ register_command("tunnel", 2, _tunnel)
 register_command("-tunnel", 0, _deletetunnel)
 register_command("deletetunnel", 0, _deletetunnel)
 register_command("tunnelfib", 1, _tunnelfib)
-MTU_RANGE["ipsec"] = IpsecIf.mtu_range
 GROUPS["ipsec"] = "ipsec"
 TUNNEL_STATUS_HOOKS.append(_tunnel_status)
 STATUS_HOOKS.append((20, _reqid_status))  # groups:, then reqid:, then nd6 options= [S11.4]
