@@ -8,7 +8,7 @@ in the same way.
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 from ..netipsec.errnos import KernelError
 from ..packet.ipversion import IPV4, IPV6, IpVersion
@@ -109,11 +109,11 @@ class In6Addr:
 class Ifnet:
     """Common state and accounting of every interface type."""
 
-    kind = "generic"
-    default_mtu = 1500
+    kind: ClassVar[str] = "generic"
+    default_mtu: ClassVar[int] = 1500
     # The MTUs SIOCSIFMTU accepts: if.c bounds every interface to IF_MINMTU..IF_MAXMTU; a
     # driver narrows that (em(4) with jumbo frames takes up to 9216, if_ipsec 1280..8192).
-    mtu_range = (72, 65535)
+    mtu_range: ClassVar[tuple[int, int]] = (72, 65535)
 
     def __init__(self, host: "Host", name: str, index: int, flags: int):
         self.host = host
@@ -203,7 +203,7 @@ class EtherIf(Ifnet):
         self.transmit: Callable[[bytes], DropReason | None] | None = None
         self.link_active = False
         self.ether = bytes([0x02]) + (hash_name(host.name + ":" + name)).to_bytes(5, "big")
-        self.baudrate: float = 0
+        self.baudrate: float = 0.0
 
     def attach(self, transmit: Callable[[bytes], DropReason | None], mtu: int, baudrate: float) -> None:
         self.transmit = transmit

@@ -1,6 +1,6 @@
 """Protocol counters of one host, with FreeBSD's field names (netinet/ip_var.h, icmp_var.h, udp_var.h)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 __all__ = ["IpStat", "ICMP_MAXTYPE"]
 
@@ -63,7 +63,8 @@ class IpStat:
     def zero(self, prefix: str) -> None:
         """Writing zeros to a protocol's stats sysctl (``netstat -z``): every counter whose name
         starts with ``prefix`` (``icps_`` is icmpstat, histograms included) back to 0."""
-        for name in self.__slots__:
+        for f in fields(self):
+            name = f.name
             if name.startswith(prefix):
                 value = getattr(self, name)
                 if isinstance(value, list):

@@ -250,8 +250,14 @@ class SecurityAssociation:
         """The crypto transform (``esp_init``'s session), for tests against RFC vectors."""
         return self.plan.xf
 
-    encapsulate = esp.esp_output
-    decapsulate = esp.decapsulate
+    def encapsulate(self, inner: bytes, *, now: float = 0.0, outer: OuterHeaderConfig | None = None,
+                    mode: str | None = None) -> bytes:
+        """Protect one IP packet: see :func:`esp.esp_output` (the kernel calls that directly)."""
+        return esp.esp_output(self, inner, now=now, outer=outer, mode=mode)
+
+    def decapsulate(self, packet: bytes, *, now: float = 0.0) -> bytes:
+        """Check, decrypt and strip one ESP packet: see :func:`esp.decapsulate`."""
+        return esp.decapsulate(self, packet, now=now)
 
     def zeroize(self) -> None:
         """Wipe the keys and drop the crypto objects (``esp_cleanup`` on SA delete).
