@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass
-from typing import NewType
+from typing import Final, NewType
 
 from . import esp
 from ._plan import EspPlan
@@ -39,7 +39,7 @@ Spi = NewType("Spi", int)
 ReqId = NewType("ReqId", int)
 
 MODES = tuple(Mode)  # IPSEC_MODE_ANY 0, TRANSPORT 1, TUNNEL 2 [S10.5]
-_MAX_REPLAY_BITS = 0xFFFFFFFF - 32  # key_setsaval: larger windows are EINVAL [S7.4]
+_MAX_REPLAY_BITS: Final = 0xFFFFFFFF - 32  # key_setsaval: larger windows are EINVAL [S7.4]
 
 
 @dataclass(frozen=True, slots=True)
