@@ -8,7 +8,10 @@ import ast
 import os
 from pathlib import Path
 
-from ipsecsim.buildinfo import compiled_modules
+from click.testing import CliRunner
+
+from ipsecsim.buildinfo import build_name, compiled_modules
+from ipsecsim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,3 +42,10 @@ def test_the_build_under_test_is_all_or_nothing_and_the_one_expected():
         assert compiled == []
     else:  # a partial build would test a mixture nobody ships
         assert compiled in ([], listed)
+
+
+def test_version_names_the_build():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("ipsecsim 0.")
+    assert f"({build_name()})" in result.output
