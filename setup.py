@@ -46,6 +46,7 @@ COMPILED_MODULES = [
     "ipsecsim/netipsec/stats.py",
     "ipsecsim/netipsec/xform.py",
     "ipsecsim/world/link.py",
+    "ipsecsim/world/engine.py",
 ]
 
 

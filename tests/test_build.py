@@ -45,7 +45,7 @@ def test_the_build_under_test_is_all_or_nothing_and_the_one_expected():
 
 
 def test_version_names_the_build():
-    result = CliRunner().invoke(main, ["--version"])
+    result = CliRunner().invoke(main, ["--version"], prog_name="ipsecsim")
     assert result.exit_code == 0
     assert result.output.startswith("ipsecsim 0.")
     assert f"({build_name()})" in result.output
