@@ -34,7 +34,7 @@ from scapy.layers.ipsec import SecurityAssociation as ScapySA
 
 from ipsecsim.buildinfo import build_name  # noqa: E402
 from ipsecsim.netipsec import SecurityAssociation  # noqa: E402
-from ipsecsim.netipsec.esp import decapsulate, esp_output  # noqa: E402
+from ipsecsim.netipsec.esp import decapsulate, esp_input, esp_output  # noqa: E402
 
 # (label, enc, key, auth, auth key, scapy crypt, scapy auth)
 CASES = [
@@ -76,6 +76,16 @@ def ours(case, inner):
     # the functions the kernel calls (the SA's methods are wrappers around them)
     assert decapsulate(rx, esp_output(tx, inner)) == inner
     return lambda: decapsulate(rx, esp_output(tx, inner))
+
+
+def kernel_path(case, inner):
+    """What the kernel runs: esp_output, then esp_input at the offset IP input found (20)."""
+    _, enc, key, auth, akey, *_ = case
+    kw = dict(src="192.168.0.3", dst="192.168.0.5", spi=10000, enc=enc, enc_key=key, auth=auth, auth_key=akey,
+              mode="tunnel")  # fmt: skip
+    tx, rx = SecurityAssociation(**kw, rng=random.Random(1)), SecurityAssociation(**kw, rng=random.Random(2))
+    assert esp_input(rx, esp_output(tx, inner), 20, 9)[0] == inner
+    return lambda: esp_input(rx, esp_output(tx, inner), 20, 9)
 
 
 def floor(case, inner):
