@@ -3,7 +3,7 @@
 ``pip install .`` installs pure Python. With ``IPSECSIM_COMPILE=1`` the modules a packet passes
 through are compiled to C extensions by mypyc (from the same source, checked by mypy first):
 
-    pip install mypy && IPSECSIM_COMPILE=1 pip install --no-build-isolation .
+    pip install mypy wheel && IPSECSIM_COMPILE=1 pip install --no-build-isolation .
     IPSECSIM_COMPILE=1 python setup.py build_ext --inplace     # in a checkout
 
 Both builds run the same tests; docs/performance.md has what the compiled build gains.
