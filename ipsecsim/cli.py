@@ -15,6 +15,7 @@ import sys
 
 import click
 
+from .buildinfo import build_name
 from .outputs import RunOutputs
 from .scenario import ScenarioError
 from .scenario.units import UnitError, format_duration, parse_duration
@@ -60,7 +61,7 @@ def _duration(ctx, param, value):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ipsecsim")
+@click.version_option(package_name="ipsecsim", message=f"%(prog)s %(version)s ({build_name()})")
 def main():
     """Simulate FreeBSD hosts running IPsec, from a YAML scenario."""
 

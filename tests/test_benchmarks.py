@@ -12,6 +12,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SMOKE_ARGS = {
+    "builds.py": ["--packets", "200", "--rounds", "1", "--builds", "pure"],
     "esp.py": ["--quick"],
     "hub.py": ["--sizes", "20", "--spokes", "10"],
     "routed_hops.py": ["--packets", "200"],

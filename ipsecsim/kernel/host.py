@@ -24,6 +24,8 @@ from .stats import IpStat
 from .sysctl import Sysctl
 
 if TYPE_CHECKING:
+    from ..netipsec import EspStat, OuterHeaderConfig
+    from ..netipsec.keydb import KeyDB
     from .if_ipsec import IpsecSoftcs
 
 __all__ = ["Host", "HostError", "SendError", "DropReason"]
@@ -83,16 +85,16 @@ class Host:
         return f"<Host {self.name}>"
 
     @property
-    def keydb(self):
+    def keydb(self) -> "KeyDB":
         """The key engine (SAD and SPD) of this host: what setkey talks to."""
         return self.ipsec.keydb
 
     @property
-    def espstat(self):
+    def espstat(self) -> "EspStat":
         return self.ipsec.espstat
 
     @property
-    def ipsec_outer(self):
+    def ipsec_outer(self) -> "OuterHeaderConfig":
         """The outer-header knobs (TTL, DF, ECN, IP ID) ESP uses on this host."""
         return self.ipsec.outer
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from ..netipsec.enums import Direction, Level, Mode
 from ..netipsec.errnos import KernelError
@@ -29,7 +29,7 @@ __all__ = ["IpsecIf", "IpsecSoftcs", "IfIpsecError", "create_ipsec", "init_reqid
            "IPSEC_MTU_MAX"]
 
 IPSEC_MTU, IPSEC_MTU_MIN, IPSEC_MTU_MAX = 1400, 1280, 8192  # [S1.1]
-IPSEC_REQID_TRYCNT = 64  # [S2.2]
+IPSEC_REQID_TRYCNT: Final = 64  # [S2.2]
 _NAME = re.compile(r"ipsec(\d+)$")
 _ANY4, _ANY6 = IPv4Network("0.0.0.0/0"), IPv6Network("::/0")
 

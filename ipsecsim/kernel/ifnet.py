@@ -8,7 +8,7 @@ in the same way.
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, ClassVar, Final
 
 from ..netipsec.errnos import KernelError
 from ..packet.ipversion import IPV4, IPV6, IpVersion
@@ -27,22 +27,22 @@ __all__ = [
 
 # Address families as FreeBSD numbers them (sys/socket.h): what first_address takes, as the
 # address lookups of FreeBSD's API do. Packets' families are IpVersion (packet.ipversion).
-AF_INET = 2
-AF_INET6 = 28
+AF_INET: Final = 2
+AF_INET6: Final = 28
 
 # sys/net/if.h
-IFF_UP = 0x1
-IFF_BROADCAST = 0x2
-IFF_LOOPBACK = 0x8
-IFF_POINTOPOINT = 0x10
-IFF_RUNNING = 0x40
-IFF_SIMPLEX = 0x800
-IFF_MULTICAST = 0x8000
-IFF_MONITOR = 0x40000
+IFF_UP: Final = 0x1
+IFF_BROADCAST: Final = 0x2
+IFF_LOOPBACK: Final = 0x8
+IFF_POINTOPOINT: Final = 0x10
+IFF_RUNNING: Final = 0x40
+IFF_SIMPLEX: Final = 0x800
+IFF_MULTICAST: Final = 0x8000
+IFF_MONITOR: Final = 0x40000
 # netinet6/nd6.h: per-interface IPv6 neighbour-discovery flags (ifconfig's "nd6 options").
-ND6_IFF_PERFORMNUD = 0x1
-ND6_IFF_IFDISABLED = 0x8
-ND6_IFF_AUTO_LINKLOCAL = 0x20
+ND6_IFF_PERFORMNUD: Final = 0x1
+ND6_IFF_IFDISABLED: Final = 0x8
+ND6_IFF_AUTO_LINKLOCAL: Final = 0x20
 # The drop reason for IPv6 refused by an interface marked IFDISABLED (FreeBSD counts nothing).
 IFDISABLED_DROP = DropReason.IFDISABLED
 _FLAG_NAMES = (
@@ -109,11 +109,11 @@ class In6Addr:
 class Ifnet:
     """Common state and accounting of every interface type."""
 
-    kind = "generic"
-    default_mtu = 1500
+    kind: ClassVar[str] = "generic"
+    default_mtu: ClassVar[int] = 1500
     # The MTUs SIOCSIFMTU accepts: if.c bounds every interface to IF_MINMTU..IF_MAXMTU; a
     # driver narrows that (em(4) with jumbo frames takes up to 9216, if_ipsec 1280..8192).
-    mtu_range = (72, 65535)
+    mtu_range: ClassVar[tuple[int, int]] = (72, 65535)
 
     def __init__(self, host: "Host", name: str, index: int, flags: int):
         self.host = host
@@ -203,7 +203,7 @@ class EtherIf(Ifnet):
         self.transmit: Callable[[bytes], DropReason | None] | None = None
         self.link_active = False
         self.ether = bytes([0x02]) + (hash_name(host.name + ":" + name)).to_bytes(5, "big")
-        self.baudrate: float = 0
+        self.baudrate: float = 0.0
 
     def attach(self, transmit: Callable[[bytes], DropReason | None], mtu: int, baudrate: float) -> None:
         self.transmit = transmit

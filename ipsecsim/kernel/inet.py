@@ -9,7 +9,7 @@ every hop.
 from functools import partial
 from ipaddress import IPv4Address
 import struct
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Final
 
 from ..packet import (
     ICMP_ECHO, ICMP_ECHOREPLY, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ICMP_UNREACH,
@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Inet4"]
 
-_OFFMASK = 0x1FFF
+_OFFMASK: Final = 0x1FFF
 _PER_PACKET_KNOBS = {"net.inet.ip.ttl": "default_ttl", "net.inet.ip.rfc6864": "rfc6864",
                      "net.inet.ip.random_id": "random_id"}
-_WORD = struct.Struct("!H")
+_WORD: Final = struct.Struct("!H")
 # ICMP types that are not errors: FreeBSD never answers an ICMP error with one (ICMP_INFOTYPE).
 _ICMP_INFOTYPES = frozenset({0, 8, 9, 10, 13, 14, 15, 16, 17, 18})
 

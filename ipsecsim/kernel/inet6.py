@@ -7,7 +7,7 @@ ICMPv6 packet-too-big. Sources fragment what they originate (RFC 8200 section 5)
 
 from ipaddress import IPv6Address
 import struct
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Final
 
 from ..packet import (
     ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, ICMP6_DST_UNREACH_NOROUTE, ICMP6_ECHO_REPLY,
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Inet6"]
 
-_FRAG = struct.Struct("!BBHI")
-_PLEN = struct.Struct("!H")
-_IPV6_MINMTU = 1280
+_FRAG: Final = struct.Struct("!BBHI")
+_PLEN: Final = struct.Struct("!H")
+_IPV6_MINMTU: Final = 1280
 
 
 class Inet6:

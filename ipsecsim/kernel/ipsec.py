@@ -20,7 +20,7 @@ import random
 from typing import TYPE_CHECKING, Callable, Literal
 
 from ..netipsec import EspDrop, EspStat, OuterHeaderConfig
-from ..netipsec.esp import esp_input
+from ..netipsec.esp import esp_input, esp_output
 from ..netipsec.keydb import KeyDB
 from ..packet.iphdr import SPI, flow_selectors
 from ..packet.ipversion import IPV4, IPV6, IpVersion
@@ -184,7 +184,7 @@ class IpsecStack:
             if sa.stats is not self.espstat:
                 self._adopt(sa)
             try:
-                pkt = sa.encapsulate(pkt, now=now, outer=self.outer, mode=request.mode)
+                pkt = esp_output(sa, pkt, now=now, outer=self.outer, mode=request.mode)
             except EspDrop as error:
                 reason = DropReason(error.counter) if error.counter else DropReason.ESP_OUTPUT_ERROR
                 host.drop(reason, pkt, ifp)

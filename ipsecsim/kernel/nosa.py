@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..netipsec.keydb import KeyDB
 
 __all__ = ["NoSaDrops", "NoSaLog"]
 
@@ -39,7 +43,7 @@ class NoSaDrops:
 class NoSaLog:
     """Every :class:`NoSaDrops` of one host, in the order the situations began."""
 
-    def __init__(self, keydb):
+    def __init__(self, keydb: "KeyDB") -> None:
         self._keydb = keydb
         self.records: list[NoSaDrops] = []
         # (proto, mode, src, dst, reqid) -> (the SAD version it was seen in, its record)

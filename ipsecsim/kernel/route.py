@@ -6,7 +6,7 @@ the forwarding path pays one dict lookup per packet in the steady state.
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from ..netipsec.errnos import KernelError
 
@@ -19,16 +19,16 @@ __all__ = [
 ]
 
 # sys/net/route.h
-RTF_UP = 0x1
-RTF_GATEWAY = 0x2
-RTF_HOST = 0x4
-RTF_REJECT = 0x8
-RTF_DYNAMIC = 0x10
-RTF_MODIFIED = 0x20
-RTF_STATIC = 0x800
-RTF_BLACKHOLE = 0x1000
-RTF_PROTO2 = 0x4000
-RTF_PROTO1 = 0x8000
+RTF_UP: Final = 0x1
+RTF_GATEWAY: Final = 0x2
+RTF_HOST: Final = 0x4
+RTF_REJECT: Final = 0x8
+RTF_DYNAMIC: Final = 0x10
+RTF_MODIFIED: Final = 0x20
+RTF_STATIC: Final = 0x800
+RTF_BLACKHOLE: Final = 0x1000
+RTF_PROTO2: Final = 0x4000
+RTF_PROTO1: Final = 0x8000
 # Letter order of netstat -r (usr.bin/netstat/route.c rt_bits).
 _FLAG_LETTERS = (
     (RTF_UP, "U"), (RTF_GATEWAY, "G"), (RTF_HOST, "H"), (RTF_REJECT, "R"), (RTF_DYNAMIC, "D"),

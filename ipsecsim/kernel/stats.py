@@ -1,10 +1,11 @@
 """Protocol counters of one host, with FreeBSD's field names (netinet/ip_var.h, icmp_var.h, udp_var.h)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Final
 
 __all__ = ["IpStat", "ICMP_MAXTYPE"]
 
-ICMP_MAXTYPE = 40  # netinet/ip_icmp.h: the histograms have a slot for each type 0..40
+ICMP_MAXTYPE: Final = 40  # netinet/ip_icmp.h: the histograms have a slot for each type 0..40
 
 
 def _histogram() -> list[int]:
@@ -63,7 +64,8 @@ class IpStat:
     def zero(self, prefix: str) -> None:
         """Writing zeros to a protocol's stats sysctl (``netstat -z``): every counter whose name
         starts with ``prefix`` (``icps_`` is icmpstat, histograms included) back to 0."""
-        for name in self.__slots__:
+        for f in fields(self):
+            name = f.name
             if name.startswith(prefix):
                 value = getattr(self, name)
                 if isinstance(value, list):

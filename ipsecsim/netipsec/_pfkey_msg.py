@@ -79,12 +79,12 @@ class PfkeyMessage:
         return None if value is None else value.get(member)
 
     @property
-    def src(self):
+    def src(self) -> Any:
         """Source address (SA messages, ACQUIRE) or selector address (SPD messages)."""
         return self._get("src", "address")
 
     @property
-    def dst(self):
+    def dst(self) -> Any:
         return self._get("dst", "address")
 
     @property

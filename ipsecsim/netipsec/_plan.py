@@ -18,7 +18,7 @@ and :meth:`EspPlan.zeroize` (``esp_cleanup``) makes every later packet an
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from ..packet.ipversion import IPV4, IPV6, IpVersion
 from .algorithms import SADB_X_EXT_PMASK, SADB_X_EXT_PRAND
@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["EspPlan", "SEQ_PAD", "IV_NONE", "IV_COUNTER", "IV_RANDOM", "trailer"]
 
-IPPROTO_ESP = 50
-IV_NONE, IV_COUNTER, IV_RANDOM = 0, 1, 2  # NULL; CTR/GCM/ChaCha20 counter [S6.7]; CBC random
+IPPROTO_ESP: Final = 50
+IV_NONE: Final = 0
+IV_COUNTER: Final = 1
+IV_RANDOM: Final = 2  # NULL; CTR/GCM/ChaCha20 counter [S6.7]; CBC random
 SEQ_PAD = [bytes(range(1, n + 1)) for n in range(256)]  # self-describing padding 1, 2, 3, ... [S6.5]
 
 

@@ -19,7 +19,7 @@ length (badilen), pad contents (badenc), next header 59 (silent).
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from cryptography.exceptions import InvalidTag
 
@@ -36,17 +36,17 @@ if TYPE_CHECKING:
 
 __all__ = ["esp_output", "esp_input", "encapsulate", "decapsulate", "peek_spi", "IP_MAXPACKET"]
 
-IP_MAXPACKET = 65535  # also IPV6_MAXPACKET [S6.5]
-_M32 = 0xFFFFFFFF
-_M64 = 0xFFFFFFFFFFFFFFFF
-_ESP_HDR = struct.Struct("!II")
-_ESN_AAD = struct.Struct("!III")  # SPI || seq high || seq low [RFC4106 5]
+IP_MAXPACKET: Final = 65535  # also IPV6_MAXPACKET [S6.5]
+_M32: Final = 0xFFFFFFFF
+_M64: Final = 0xFFFFFFFFFFFFFFFF
+_ESP_HDR: Final = struct.Struct("!II")
+_ESN_AAD: Final = struct.Struct("!III")  # SPI || seq high || seq low [RFC4106 5]
 # Outer header + SPI + sequence number (+ the 8-byte counter IV); addresses as one field.
-_IP4_ESP = struct.Struct("!HHHHHH8sII")  # version/IHL/TOS, length, ID, flags, TTL/protocol, checksum
-_IP4_ESP_IV = struct.Struct("!HHHHHH8sIIQ")
-_IP6_ESP = struct.Struct("!IHBB32sII")
-_IP6_ESP_IV = struct.Struct("!IHBB32sIIQ")
-_IN4 = struct.Struct("!2xH5xB6x4sII")  # IPv4 (no options): total length, protocol, dst, SPI, seq
+_IP4_ESP: Final = struct.Struct("!HHHHHH8sII")  # version/IHL/TOS, length, ID, flags, TTL/protocol, checksum
+_IP4_ESP_IV: Final = struct.Struct("!HHHHHH8sIIQ")
+_IP6_ESP: Final = struct.Struct("!IHBB32sII")
+_IP6_ESP_IV: Final = struct.Struct("!IHBB32sIIQ")
+_IN4: Final = struct.Struct("!2xH5xB6x4sII")  # IPv4 (no options): total length, protocol, dst, SPI, seq
 
 
 def _locate_esp(packet: bytes) -> tuple[int, int]:

@@ -19,10 +19,11 @@ The kernel calls :meth:`KeyDB.tick` once a simulated second [S7.6].
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from ipaddress import IPv4Address, IPv6Address
+import random
+from typing import ClassVar
 
 from .acquire import Acquire
 from .enums import Level, SaState
@@ -76,7 +77,7 @@ class KeyDB:
     one directly (``keydb.sad``, ``keydb.spd``, ``keydb.keysock``...).
     """
 
-    KNOBS = KNOBS  # (name, default, description, minimum, maximum): the kernel registers these [S7.12]
+    KNOBS: ClassVar = KNOBS  # (name, default, description, minimum, maximum): the kernel registers these [S7.12]
 
     def __init__(self, *, sysctl: SysctlTree, rng: random.Random, epoch: int = BOOT_EPOCH):
         self.sysctl = sysctl

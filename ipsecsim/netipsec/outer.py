@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, cycle
+from typing import Final
 
 __all__ = ["OuterHeaderConfig", "ip_id_counter", "RandomIpId", "ecn_ingress"]
 
-IPPROTO_ESP = 50
+IPPROTO_ESP: Final = 50
 
 
 def ip_id_counter(seed: int = 0) -> Callable[[], int]:

@@ -14,11 +14,13 @@ stored sources, which predate ESN: DERIVED, tested against [S7.5]'s statements.
 
 from __future__ import annotations
 
+from typing import Final
+
 from .errors import EspReplay, EspWrap
 
 __all__ = ["ReplayWindow"]
 
-_M32 = 0xFFFFFFFF
+_M32: Final = 0xFFFFFFFF
 
 
 class ReplayWindow:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass
-from typing import NewType
+from typing import Final, NewType
 
 from . import esp
 from ._plan import EspPlan
@@ -39,7 +39,7 @@ Spi = NewType("Spi", int)
 ReqId = NewType("ReqId", int)
 
 MODES = tuple(Mode)  # IPSEC_MODE_ANY 0, TRANSPORT 1, TUNNEL 2 [S10.5]
-_MAX_REPLAY_BITS = 0xFFFFFFFF - 32  # key_setsaval: larger windows are EINVAL [S7.4]
+_MAX_REPLAY_BITS: Final = 0xFFFFFFFF - 32  # key_setsaval: larger windows are EINVAL [S7.4]
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,8 +250,14 @@ class SecurityAssociation:
         """The crypto transform (``esp_init``'s session), for tests against RFC vectors."""
         return self.plan.xf
 
-    encapsulate = esp.esp_output
-    decapsulate = esp.decapsulate
+    def encapsulate(self, inner: bytes, *, now: float = 0.0, outer: OuterHeaderConfig | None = None,
+                    mode: str | None = None) -> bytes:
+        """Protect one IP packet: see :func:`esp.esp_output` (the kernel calls that directly)."""
+        return esp.esp_output(self, inner, now=now, outer=outer, mode=mode)
+
+    def decapsulate(self, packet: bytes, *, now: float = 0.0) -> bytes:
+        """Check, decrypt and strip one ESP packet: see :func:`esp.decapsulate`."""
+        return esp.decapsulate(self, packet, now=now)
 
     def zeroize(self) -> None:
         """Wipe the keys and drop the crypto objects (``esp_cleanup`` on SA delete).

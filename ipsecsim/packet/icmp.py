@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from ipaddress import IPv6Address
 import struct
+from typing import Final
 
 from .checksum import internet_checksum
 from .errors import MalformedPacket
@@ -31,8 +32,8 @@ ICMP6_DST_UNREACH_NOROUTE, ICMP6_DST_UNREACH_ADMIN = 0, 1
 ICMP6_DST_UNREACH_ADDR, ICMP6_DST_UNREACH_NOPORT = 3, 4
 ICMP6_TIME_EXCEED_TRANSIT, ICMP6_TIME_EXCEED_REASSEMBLY = 0, 1
 
-_HEAD = struct.Struct("!BBHI")
-IPPROTO_ICMPV6 = 58
+_HEAD: Final = struct.Struct("!BBHI")
+IPPROTO_ICMPV6: Final = 58
 
 
 class _IcmpFields:

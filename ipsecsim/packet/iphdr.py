@@ -13,6 +13,7 @@ reason for the same condition (``DropReason(error.reason)``).
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from .errors import MalformedPacket
 
@@ -24,8 +25,8 @@ __all__ = [
 # Extension headers IPv6 input walks past before the upper-layer protocol (and ESP):
 # hop-by-hop options, routing, destination options (RFC 8200 4.1).
 IPV6_EXTENSION_HEADERS = frozenset((0, 43, 60))
-PORTS = struct.Struct("!HH")  # TCP/UDP/SCTP source and destination port; ICMP type, code use bytes
-SPI = struct.Struct("!I")
+PORTS: Final = struct.Struct("!HH")  # TCP/UDP/SCTP source and destination port; ICMP type, code use bytes
+SPI: Final = struct.Struct("!I")
 _PORT_PROTOCOLS = frozenset((6, 17, 132))  # TCP, UDP, SCTP
 _ICMP_PROTOCOLS = frozenset((1, 58))
 

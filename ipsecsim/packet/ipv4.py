@@ -3,16 +3,17 @@
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 import struct
+from typing import Final
 
 from .checksum import internet_checksum
 from .errors import MalformedPacket
 
 __all__ = ["IPv4", "IPV4_HEADER", "IP_DF", "IP_MF"]
 
-IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")
-IP_DF = 0x4000
-IP_MF = 0x2000
-_OFFMASK = 0x1FFF
+IPV4_HEADER: Final = struct.Struct("!BBHHHBBH4s4s")
+IP_DF: Final = 0x4000
+IP_MF: Final = 0x2000
+_OFFMASK: Final = 0x1FFF
 
 
 @dataclass(frozen=True, slots=True)

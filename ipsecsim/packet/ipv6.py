@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 from ipaddress import IPv6Address
 import struct
+from typing import Final
 
 from .errors import MalformedPacket
 
 __all__ = ["IPv6", "IPv6Fragment", "IPV6_HEADER"]
 
-IPV6_HEADER = struct.Struct("!IHBB16s16s")
-_FRAG = struct.Struct("!BBHI")
+IPV6_HEADER: Final = struct.Struct("!IHBB16s16s")
+_FRAG: Final = struct.Struct("!BBHI")
 
 
 @dataclass(frozen=True, slots=True)

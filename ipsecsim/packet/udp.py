@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 import struct
+from typing import Final
 
 from .checksum import internet_checksum
 from .errors import MalformedPacket
@@ -10,8 +11,8 @@ from .pseudo import pseudo_header_sum
 
 __all__ = ["Udp", "UDP_HEADER"]
 
-UDP_HEADER = struct.Struct("!HHHH")
-IPPROTO_UDP = 17
+UDP_HEADER: Final = struct.Struct("!HHHH")
+IPPROTO_UDP: Final = 17
 
 
 @dataclass(frozen=True, slots=True)

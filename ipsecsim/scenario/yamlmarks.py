@@ -269,7 +269,7 @@ class _AliasCount:
     """Walks the node graph in file order without building anything: each node is entered
     once, and reaching it again (an alias) adds the size of the copy the builder would make."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.copies = 0
         self._entered: set[int] = set()
         self._sizes: dict[int, int] = {}

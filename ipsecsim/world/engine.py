@@ -5,6 +5,7 @@ simpy events. A timer is one slotted object scheduled straight onto simpy's
 heap (no process, no generator), the cheapest thing simpy can run.
 """
 
+from collections.abc import Callable
 import hashlib
 import random
 
@@ -21,8 +22,9 @@ class _Timer:
     _ok = True  # simpy checks this after running the callbacks
     _value = None
 
-    def __init__(self, fn, args):
-        self.callbacks = [self._fire]
+    def __init__(self, fn: Callable[..., object], args: tuple) -> None:
+        # simpy sets callbacks to None once they have run
+        self.callbacks: list[Callable[[object], None]] | None = [self._fire]
         self.fn = fn
         self.args = args
         self.cancelled = False

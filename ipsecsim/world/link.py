@@ -7,6 +7,7 @@ scheduler event per hop: its arrival at the far end.
 """
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 import random
 
@@ -65,7 +66,7 @@ class LinkParams:
     delay: float = 0.0  # s
     jitter: float = 0.0  # s; each packet's delay is uniform in [delay - jitter, delay + jitter]
     reorder: bool = False  # may jitter reorder packets?
-    loss: object = None  # Bernoulli | GilbertElliott | None
+    loss: Bernoulli | GilbertElliott | None = None
     queue_packets: int | None = 1000
     queue_bytes: int | None = None
     mtu: int = 1500
@@ -83,7 +84,8 @@ class _Arrival:
     _value = None
 
     def __init__(self, channel: "Channel", pkt: bytes, generation: int):
-        self.callbacks = _ARRIVE
+        # simpy sets callbacks to None once they have run
+        self.callbacks: tuple[Callable[[_Arrival], None], ...] | None = _ARRIVE
         self.channel = channel
         self.pkt = pkt
         self.generation = generation

@@ -7,8 +7,11 @@ PACKET_TAG_IPSEC_OUT_DONE, which ipsec_transmit refuses to encapsulate again.
 
 from __future__ import annotations
 
+import pytest
+
 from ipsecsim.kernel.drops import DropReason
 from ipsecsim.kernel.tags import IN_DONE, IN_DONE_DECRYPTED, OUT_DONE
+from ipsecsim.packet.ipversion import IPV4
 
 from .helpers import A_IN, B_IN, B_OUT, Bench, manpage_host, scenario_yaml
 
@@ -30,6 +33,7 @@ def record_inputs(host):
     return seen
 
 
+@pytest.mark.replaces_kernel_methods
 def test_a_decrypted_packet_reenters_ip_input_with_in_done():
     bench = manpage()
     seen = record_inputs(bench.kernel("B"))
@@ -41,6 +45,7 @@ def test_a_decrypted_packet_reenters_ip_input_with_in_done():
     assert seen[1][2].in_done and not seen[1][2].decrypted
 
 
+@pytest.mark.replaces_kernel_methods
 def test_without_if_ipsec_attribution_the_packet_keeps_m_decrypted():
     bench = manpage()
     b = bench.kernel("B")
@@ -50,6 +55,7 @@ def test_without_if_ipsec_attribution_the_packet_keeps_m_decrypted():
     assert seen[1] == ("em0", 1, IN_DONE_DECRYPTED)
 
 
+@pytest.mark.replaces_kernel_methods
 def test_an_esp_packet_routed_back_into_ipsec0_carries_out_done_and_is_not_esp_twice():
     bench = manpage(a_extra=f"route add -host {B_OUT} -iface ipsec0")
     a = bench.kernel("A")
@@ -79,6 +85,6 @@ def test_the_tag_belongs_to_one_packet_not_to_the_host():
     pkt = bytearray(inner)
     pkt[12:16] = bytes(map(int, A_IN.split(".")))
     pkt[16:20] = bytes(map(int, B_IN.split(".")))
-    assert ipsec0.output(bytes(pkt), 4, OUT_DONE) == "ENETDOWN"
-    assert ipsec0.output(bytes(pkt), 4, IN_DONE_DECRYPTED) is None
+    assert ipsec0.output(bytes(pkt), IPV4, OUT_DONE) == "ENETDOWN"
+    assert ipsec0.output(bytes(pkt), IPV4, IN_DONE_DECRYPTED) is None
     assert bench.espstat("A").esps_output == 1

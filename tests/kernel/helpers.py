@@ -5,6 +5,7 @@ import random
 
 from ipsecsim.kernel import Host, ManualClock
 from ipsecsim.kernel.route import RTF_GATEWAY, RTF_STATIC, RTF_UP, Route
+from ipsecsim.packet.ipversion import IpVersion
 
 
 def wire(clock, x, y, *, delay=0.001, mtu=1500):
@@ -16,7 +17,7 @@ def wire(clock, x, y, *, delay=0.001, mtu=1500):
 def default_route(host, ifp, gateway):
     gw = ip_address(gateway)
     dest = ip_network("0.0.0.0/0" if gw.version == 4 else "::/0")
-    host.fibs[0].add(Route(dest, ifp, gw, RTF_UP | RTF_GATEWAY | RTF_STATIC, ifp.first_address(gw.version)))
+    host.fibs[0].add(Route(dest, ifp, gw, RTF_UP | RTF_GATEWAY | RTF_STATIC, ifp.first_address(IpVersion(gw.version))))
 
 
 class Chain:

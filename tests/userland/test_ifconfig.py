@@ -182,6 +182,7 @@ def test_an_error_stops_the_remaining_parameters(one):
     assert em0.mtu == 1400
 
 
+@pytest.mark.replaces_kernel_methods
 def test_cloner_and_extra_command_hooks(one, monkeypatch):
     """The extension points the if_ipsec issue uses (the real ipsec cloner is set aside meanwhile)."""
     from ipsecsim.kernel import LoopbackIf
