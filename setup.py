@@ -15,6 +15,8 @@ from setuptools import setup
 
 # The per-packet path: headers and checksums, IP input/output, interfaces, if_ipsec and the
 # IPsec paths, ESP, and the link. Modules outside it gain nothing measurable from compiling.
+# Their module-level constants are declared Final, which mypyc turns into C statics instead of
+# a dictionary lookup per use.
 COMPILED_MODULES = [
     "ipsecsim/packet/checksum.py",
     "ipsecsim/packet/errors.py",

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
 __all__ = ["EspPlan", "SEQ_PAD", "IV_NONE", "IV_COUNTER", "IV_RANDOM", "trailer"]
 
 IPPROTO_ESP: Final = 50
+# The explicit IV: none (NULL), a per-SA counter (CTR, GCM, ChaCha20) [S6.7], random (CBC)
 IV_NONE: Final = 0
 IV_COUNTER: Final = 1
-IV_RANDOM: Final = 2  # NULL; CTR/GCM/ChaCha20 counter [S6.7]; CBC random
+IV_RANDOM: Final = 2
 SEQ_PAD = [bytes(range(1, n + 1)) for n in range(256)]  # self-describing padding 1, 2, 3, ... [S6.5]
 
 
