@@ -68,11 +68,16 @@ def cpu_per_call(fn, n: int, repeats: int) -> float:
     return best
 
 
-def ours(case, inner):
+def sa_pair(case):
+    """A sending and a receiving SA of one algorithm (tunnel mode, no replay window)."""
     _, enc, key, auth, akey, *_ = case
     kw = dict(src="192.168.0.3", dst="192.168.0.5", spi=10000, enc=enc, enc_key=key, auth=auth, auth_key=akey,
               mode="tunnel")  # fmt: skip
-    tx, rx = SecurityAssociation(**kw, rng=random.Random(1)), SecurityAssociation(**kw, rng=random.Random(2))
+    return SecurityAssociation(**kw, rng=random.Random(1)), SecurityAssociation(**kw, rng=random.Random(2))
+
+
+def ours(case, inner):
+    tx, rx = sa_pair(case)
     # the functions the kernel calls (the SA's methods are wrappers around them)
     assert decapsulate(rx, esp_output(tx, inner)) == inner
     return lambda: decapsulate(rx, esp_output(tx, inner))
@@ -80,10 +85,7 @@ def ours(case, inner):
 
 def kernel_path(case, inner):
     """What the kernel runs: esp_output, then esp_input at the offset IP input found (20)."""
-    _, enc, key, auth, akey, *_ = case
-    kw = dict(src="192.168.0.3", dst="192.168.0.5", spi=10000, enc=enc, enc_key=key, auth=auth, auth_key=akey,
-              mode="tunnel")  # fmt: skip
-    tx, rx = SecurityAssociation(**kw, rng=random.Random(1)), SecurityAssociation(**kw, rng=random.Random(2))
+    tx, rx = sa_pair(case)
     assert esp_input(rx, esp_output(tx, inner), 20, 9)[0] == inner
     return lambda: esp_input(rx, esp_output(tx, inner), 20, 9)
 
