@@ -34,6 +34,10 @@ class Reassembler:
     def __len__(self) -> int:
         return len(self._queues)
 
+    def pending(self) -> list[list[bytes]]:
+        """The fragments of each datagram still incomplete, as they came (for the run's accounting)."""
+        return [queue.fragments for queue in self._queues.values()]
+
     def add(self, key: Hashable, offset: int, more: bool, data: bytes, context: Any, fragment: bytes):
         """Add one fragment (``data``, its payload at ``offset``; ``fragment``, the whole packet).
 

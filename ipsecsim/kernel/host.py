@@ -32,8 +32,17 @@ __all__ = ["Host", "HostError", "SendError", "DropReason"]
 
 _ALL_ONES = b"\xff\xff\xff\xff"  # INADDR_BROADCAST: always a broadcast address
 
-# observer(event, host, ifname or None, packet bytes, reason or None)
-Observer = Callable[[str, "Host", str | None, bytes, str | None], None]
+# observer(event, host, ifname or None, packet bytes, reason or None, related or None). The events:
+#   output       a datagram this host originates (a socket's send, an ICMP message), before routing
+#   forward      a packet this host forwards, with the outgoing interface
+#   deliver      a packet handed to a local protocol (ESP included: its inner packet comes back in)
+#   drop         a packet freed, with its reason
+#   encap        an ESP packet made by this host; related: the packet it carries
+#   fragment     a packet cut to the MTU; related: the list of its fragments
+#   reassembled  a datagram made whole again from its fragments
+# The accounting of a run (world/) needs no more: every packet starts with output and ends with
+# deliver (to a protocol other than ESP), drop, or the end of the run on a wire or in a queue.
+Observer = Callable[[str, "Host", str | None, bytes, str | None, Any], None]
 
 
 def _attach_order(ifp: Ifnet) -> int:
@@ -293,11 +302,13 @@ class Host:
         name = reason._value_
         self.drops[name] += 1
         if self.observer is not None:
-            self.observer("drop", self, ifp.name if ifp else None, pkt, name)
+            self.observer("drop", self, ifp.name if ifp else None, pkt, name, None)
 
-    def note(self, event: str, ifp: Ifnet | None, pkt: bytes) -> None:
+    def note(self, event: str, ifp: Ifnet | None, pkt: bytes, related: Any = None) -> None:
+        """Tell the observer (if any) about ``pkt``; callers test ``observer is not None`` first
+        on the per-packet paths, so a run without one pays one attribute test."""
         if self.observer is not None:
-            self.observer(event, self, ifp.name if ifp else None, pkt, None)
+            self.observer(event, self, ifp.name if ifp else None, pkt, None, related)
 
     def send(self, dst: IPv4Address | IPv6Address, proto: int, payload: bytes | Callable, *,
              src: IPv4Address | IPv6Address | None = None, ttl: int | None = None, tos: int = 0,

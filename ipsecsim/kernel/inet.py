@@ -131,6 +131,8 @@ class Inet4:
             pkt = _rebuild(header, payload)
             hlen = len(header)
             host.ipstat.ips_reassembled += 1
+            if host.observer is not None:
+                host.note("reassembled", ifp, pkt)
         ipsec = host.ipsec
         if (ipsec.has_global_policies() and ipsec.checks_protocol(pkt[9])
                 and ipsec.in_reject(pkt, IPV4, tags)):
@@ -220,6 +222,8 @@ class Inet4:
             host.ipstat.ips_noroute += 1
             unsent = unsent_ipv4(dst, proto, payload, src=src, tos=tos, df=df,
                                  ttl=host.sysctl.get("net.inet.ip.ttl") if ttl is None else ttl)
+            if host.observer is not None:
+                host.note("output", None, unsent)
             host.drop(DropReason.NO_ROUTE, unsent, None)
             raise SendError("EHOSTUNREACH")
         if src is None:
@@ -238,7 +242,10 @@ class Inet4:
                               ttl, proto, 0, src.packed, dst.packed)
         _WORD.pack_into(header, 10, internet_checksum(header))
         host.ipstat.ips_localout += 1
-        error = self.transmit(route, bytes(header) + payload, None)
+        pkt = bytes(header) + payload
+        if host.observer is not None:
+            host.note("output", None, pkt)
+        error = self.transmit(route, pkt, None)
         if error is not None:
             raise SendError(error)
         return src
@@ -284,6 +291,8 @@ class Inet4:
             return "EMSGSIZE"
         host.ipstat.ips_fragmented += 1
         host.ipstat.ips_ofragments += len(fragments)
+        if host.observer is not None:
+            host.note("fragment", ifp, pkt, fragments)
         first_error = None
         for piece in fragments:
             error = ifp.output(piece, IPV4, tags)

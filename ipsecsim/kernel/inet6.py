@@ -109,6 +109,8 @@ class Inet6:
             _PLEN.pack_into(head, 4, len(head) - 40 + len(payload))
             pkt, next_header, off = bytes(head) + payload, inner, len(head)
             host.ipstat.ip6s_reassembled += 1
+            if host.observer is not None:
+                host.note("reassembled", ifp, pkt)
         ipsec = host.ipsec
         if (ipsec.has_global_policies() and ipsec.checks_protocol(next_header)
                 and ipsec.in_reject(pkt, IPV6, tags)):
@@ -192,11 +194,17 @@ class Inet6:
         route = host.fibs[fib].lookup(dst.packed)
         if route is None:
             host.ipstat.ip6s_noroute += 1
-            host.drop(DropReason.NO_ROUTE, self._unsent(dst, proto, payload, src, ttl, tos), None)
+            unsent = self._unsent(dst, proto, payload, src, ttl, tos)
+            if host.observer is not None:
+                host.note("output", None, unsent)
+            host.drop(DropReason.NO_ROUTE, unsent, None)
             raise SendError("EHOSTUNREACH")
         if route.flags & (RTF_REJECT | RTF_BLACKHOLE):
             src = src or route.source or route.ifp.first_address(IPV6)
-            error = self._discard(route, self._unsent(dst, proto, payload, src, ttl, tos), None)
+            unsent = self._unsent(dst, proto, payload, src, ttl, tos)
+            if host.observer is not None:
+                host.note("output", None, unsent)
+            error = self._discard(route, unsent, None)
             if error is not None:
                 raise SendError(error)
             return src
@@ -215,6 +223,8 @@ class Inet6:
         if df and 40 + len(payload) > mtu:
             raise SendError("EMSGSIZE")
         pkt = IPV6_HEADER.pack(vtf, len(payload), proto, hlim, src.packed, dst.packed) + payload
+        if host.observer is not None:
+            host.note("output", None, pkt)
         error = self.transmit(route, pkt, None)
         if error is not None:
             raise SendError(error)
@@ -242,15 +252,20 @@ class Inet6:
         head[6] = 44
         chunk = (max(mtu, _IPV6_MINMTU) - 48) & ~7
         self._frag_ident = (self._frag_ident + 1) & 0xFFFFFFFF
-        self.host.ipstat.ip6s_fragmented += 1
-        first_error = None
+        host = self.host
+        host.ipstat.ip6s_fragmented += 1
+        fragments = []
         for start in range(0, len(payload), chunk):
             data = payload[start : start + chunk]
             more = start + chunk < len(payload)
             frag = _FRAG.pack(proto, 0, start | int(more), self._frag_ident)
             _PLEN.pack_into(head, 4, 8 + len(data))
-            pkt = bytes(head) + frag + data
-            self.host.ipstat.ip6s_ofragments += 1
+            fragments.append(bytes(head) + frag + data)
+        host.ipstat.ip6s_ofragments += len(fragments)
+        if host.observer is not None:
+            host.note("fragment", route.ifp, packet, fragments)
+        first_error = None
+        for pkt in fragments:
             first_error = first_error or route.ifp.output(pkt, IPV6, tags)
         return first_error
 

@@ -184,11 +184,14 @@ class IpsecStack:
             if sa.stats is not self.espstat:
                 self._adopt(sa)
             try:
-                pkt = esp_output(sa, pkt, now=now, outer=self.outer, mode=request.mode)
+                outer = esp_output(sa, pkt, now=now, outer=self.outer, mode=request.mode)
             except EspDrop as error:
                 reason = DropReason(error.counter) if error.counter else DropReason.ESP_OUTPUT_ERROR
                 host.drop(reason, pkt, ifp)
                 return True, reason.errno or "EINVAL"
+            if host.observer is not None:
+                host.note("encap", ifp, outer, pkt)
+            pkt = outer
             protected = True
         if not protected:
             return False, None

@@ -12,8 +12,13 @@ from ..trace.pcap import LINKTYPE_NULL, LINKTYPE_RAW, PcapWriter
 from ..trace.summary import packet_summary
 from ..trace.wireshark import EspSaRow, tshark_decrypt_command, write_esp_sa_uat
 from .engine import Engine
+from .observers import add_observer
 
-__all__ = ["Capture"]
+__all__ = ["Capture", "LOGGED_EVENTS"]
+
+# The host events the event log records; the others (output, encap, fragment, reassembled)
+# serve the run's accounting and would only repeat what the tx lines show.
+LOGGED_EVENTS = frozenset({"drop", "deliver", "forward"})
 
 
 class Capture:
@@ -30,7 +35,7 @@ class Capture:
         for ifp in host.interfaces.values():
             self._tap(ifp)
         if self.log is not None:
-            host.observer = self._observe
+            add_observer(host, self._observe)
 
     def _tap(self, ifp: Ifnet) -> None:
         engine, log = self.engine, self.log
@@ -55,8 +60,11 @@ class Capture:
 
         ifp.bpf = tap
 
-    def _observe(self, event: str, host: Host, ifname: str | None, pkt: bytes, reason: str | None) -> None:
+    def _observe(self, event: str, host: Host, ifname: str | None, pkt: bytes, reason: str | None,
+                 related=None) -> None:
         assert self.log is not None  # attached only when there is a log
+        if event not in LOGGED_EVENTS:
+            return
         self.log.log(self.engine.env._now, host.name, ifname, event, reason=reason, length=len(pkt),
                      summary=packet_summary(pkt) if pkt else "")
 

@@ -43,6 +43,8 @@ class Network:
         self.command_errors: list[CommandError] = []
         self.notes: list[str] = []  # things the run could not do, told to the user in the summary
         self.capture: Capture | None = None
+        # Called with every host, those already here and those added later (see add_observer).
+        self.host_watchers: list = []
         self._ephemeral: dict[str, int] = {}
 
     # -- building -----------------------------------------------------------------
@@ -56,6 +58,8 @@ class Network:
         self.shells[name] = Shell(host, self.consoles[name])
         if self.capture is not None:
             self.capture.attach(host)
+        for watch in self.host_watchers:
+            watch(host)
         return host
 
     def host(self, name: str) -> Host:
@@ -150,6 +154,12 @@ class Network:
 
     def run(self, until: float) -> None:
         self.engine.run(until)
+
+    def watch_hosts(self, watch) -> None:
+        """Call ``watch(host)`` for every host, now and as hosts are added (monitors attach so)."""
+        self.host_watchers.append(watch)
+        for host in self.hosts.values():
+            watch(host)
 
     def enable_capture(self, pcap_dir: Path | None = None, trace_file: Path | None = None) -> Capture:
         self.capture = Capture(self.engine, pcap_dir, trace_file)

@@ -11,7 +11,7 @@ from .helpers import Chain
 def observe_drops(host) -> list[tuple[str, bytes]]:
     """(reason, packet) of each drop on ``host``."""
     got = []
-    host.observer = lambda event, host_, ifname, pkt, reason: event == "drop" and got.append((reason, bytes(pkt)))
+    host.observer = lambda event, host_, ifname, pkt, reason, related=None: event == "drop" and got.append((reason, bytes(pkt)))
     return got
 
 

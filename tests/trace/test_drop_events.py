@@ -37,11 +37,11 @@ def observe_drops(host) -> list[tuple[str, bytes]]:
     """(reason, packet) of each drop on ``host``, passed on to the observer already there."""
     got, previous = [], host.observer
 
-    def observer(event, host_, ifname, pkt, reason):
+    def observer(event, host_, ifname, pkt, reason, related=None):
         if event == "drop":
             got.append((reason, bytes(pkt)))
         if previous is not None:
-            previous(event, host_, ifname, pkt, reason)
+            previous(event, host_, ifname, pkt, reason, related)
 
     host.observer = observer
     return got

@@ -1,0 +1,37 @@
+"""More than one observer on a host: the event log and the run's accounting both listen.
+
+``Host.observer`` is one callable, so that a host nobody watches pays one ``is None``
+test per event site. :func:`add_observer` keeps that: the first observer is installed
+as is, and a second one turns the slot into a :class:`Observers` that calls each in turn.
+"""
+
+from typing import Any
+
+from ..kernel import Host
+
+__all__ = ["Observers", "add_observer"]
+
+
+class Observers:
+    """Calls each observer in the order they were added."""
+
+    __slots__ = ("each",)
+
+    def __init__(self, *observers):
+        self.each = list(observers)
+
+    def __call__(self, event: str, host: Host, ifname: str | None, pkt: bytes, reason: str | None,
+                 related: Any = None) -> None:
+        for observer in self.each:
+            observer(event, host, ifname, pkt, reason, related)
+
+
+def add_observer(host: Host, observer) -> None:
+    """Let ``observer`` see ``host``'s events (see ``Observer`` in kernel/host.py) after those already there."""
+    current = host.observer
+    if current is None:
+        host.observer = observer
+    elif isinstance(current, Observers):
+        current.each.append(observer)
+    else:
+        host.observer = Observers(current, observer)
