@@ -104,7 +104,7 @@ def test_json_names_its_layout_first_and_report_prints_the_same_summary(routed, 
     path = tmp_path / "run.json"
     result.to_json(path)
     data = json.loads(path.read_text())
-    assert next(iter(data)) == "format" and data["format"] == FORMAT == 2
+    assert next(iter(data)) == "format" and data["format"] == FORMAT == 3
     assert data["pings"][0]["rtt_avg"] == result.pings[0]["rtt_avg"]
     assert Result.from_json(path).summary() == result.summary()
     report = CliRunner().invoke(main, ["report", str(path)])
@@ -127,8 +127,8 @@ def test_an_older_results_file_is_refused_rather_than_misread(routed, tmp_path):
     report = CliRunner().invoke(main, ["report", str(path)])
     assert report.exit_code == 2
     assert report.output == (f"{path}: written by an older ipsecsim, whose results give ping round-trip times in "
-                             "milliseconds; run the scenario again to write it in SI units (format 2)\n")
-    path.write_text(json.dumps({"format": 3, "name": "from the future"}))
-    assert "this ipsecsim reads format 2" in CliRunner().invoke(main, ["report", str(path)]).output
+                             "milliseconds; run the scenario again to write it in SI units (format 3)\n")
+    path.write_text(json.dumps({"format": 4, "name": "from the future"}))
+    assert "this ipsecsim reads formats 2, 3" in CliRunner().invoke(main, ["report", str(path)]).output
     path.write_text(json.dumps({"hello": "world"}))
     assert "not a results file" in CliRunner().invoke(main, ["report", str(path)]).output

@@ -14,9 +14,12 @@ from typing import Any
 
 __all__ = ["Result", "ExpectationResult", "ResultFormatError", "FORMAT"]
 
-# The JSON layout. 2: every number in SI units. Files without "format" are older (1), with
-# ping round-trip times in milliseconds: read as seconds they would be 1000 times too long.
-FORMAT = 2
+# The JSON layout. 2: every number in SI units. 3: adds the timeline, the ledger, flow
+# statistics, time series, the topology and ``interrupted``; a format 2 file reads with those
+# empty. Files without "format" are older (1), with ping round-trip times in milliseconds:
+# read as seconds they would be 1000 times too long.
+FORMAT = 3
+READABLE_FORMATS = (2, 3)
 
 
 class ResultFormatError(ValueError):
@@ -50,6 +53,12 @@ class Result:
     notes: list[str] = field(default_factory=list)
     scheduler_events: int = 0
     files: list[str] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)  # [{"time": s, "what": text}], as done
+    ledger: dict[str, Any] = field(default_factory=dict)  # every datagram sent, and where it ended
+    flow_stats: list[dict[str, Any]] = field(default_factory=list)  # FlowMonitor-style records
+    timeseries: dict[str, Any] = field(default_factory=dict)  # per-bin figures of flows, interfaces, drops
+    topology: dict[str, Any] = field(default_factory=dict)  # hosts, interfaces, links and tunnels at the end
+    interrupted: bool = False  # stopped early (Ctrl-C): the figures cover up to `duration` only
 
     @property
     def ok(self) -> bool:
@@ -75,8 +84,9 @@ class Result:
                                     f"milliseconds; run the scenario again to write it in SI units (format {FORMAT})")
         if layout is None:
             raise ValueError('no "format" field')
-        if layout != FORMAT:
-            raise ResultFormatError(f"written in results format {layout!r}; this ipsecsim reads format {FORMAT}")
+        if layout not in READABLE_FORMATS:
+            raise ResultFormatError(f"written in results format {layout!r}; this ipsecsim reads formats "
+                                    f"{', '.join(map(str, READABLE_FORMATS))}")
         data["expectations"] = [ExpectationResult(**e) for e in data.get("expectations", [])]
         return cls(**data)
 

@@ -16,7 +16,7 @@ from .errors import Diagnostic, ScenarioError
 from .models import GilbertElliott as GilbertElliottSpec
 from .models import LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
 from .tunnels import host_scripts, join_scripts
-from .units import format_duration
+from .units import format_duration, format_rate
 
 __all__ = ["build_network", "late_timeline_events", "link_params", "loss_model"]
 
@@ -79,12 +79,46 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
                           stop=item.stop, sport=item.sport, dport=item.dport, source=item.source)
     for index, event in enumerate(scenario.timeline):
         if isinstance(event, RunCommand):
-            net.at(event.at, _run, net, event.host, event.run, strict, f"timeline[{index}].run")
+            net.at(event.at, _happens, net, describe_timeline_event(event),
+                   partial(_run, net, event.host, event.run, strict, f"timeline[{index}].run"))
         elif isinstance(event, LinkState):
-            net.at(event.at, net.link(event.link).set_state, event.up)
+            net.at(event.at, _happens, net, describe_timeline_event(event),
+                   partial(net.link(event.link).set_state, event.up))
         elif isinstance(event, LinkSet):
-            net.at(event.at, partial(net.link(event.link).set, **_changes(event.changes)))
+            net.at(event.at, _happens, net, describe_timeline_event(event),
+                   partial(net.link(event.link).set, **_changes(event.changes)))
     return net
+
+
+def describe_timeline_event(event) -> str:
+    """One line for the summary and the plots: ``link A:em0-B:em0 down``, ``A: ifconfig em0 down``."""
+    if isinstance(event, RunCommand):
+        lines = [line.strip() for line in event.run.text.splitlines() if line.strip()]
+        more = f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
+        return f"{event.host}: {lines[0] if lines else ''}{more}"
+    if isinstance(event, LinkState):
+        return f"link {event.link} {event.state}"
+    changes = ", ".join(f"{key} {_shown(key, value)}" for key, value in event.changes.changed().items())
+    return f"link {event.link} set {changes}"
+
+
+def _shown(key: str, value) -> str:
+    """A changed link attribute as a scenario would write it."""
+    if key == "bandwidth":
+        return format_rate(value)
+    if key in ("delay", "jitter"):
+        return format_duration(value)
+    if key == "loss":
+        return f"{value * 100:g}%" if isinstance(value, float | int) else repr(loss_model(value))
+    if key == "queue":
+        return f"{value.limit} {value.unit}"
+    return str(value)
+
+
+def _happens(net: Network, what: str, action) -> None:
+    """A timeline event: written down (for the summary and the plots' time axes), then done."""
+    net.timeline.append((net.now, what))
+    action()
 
 
 def late_timeline_events(scenario: Scenario, duration: float) -> list[tuple[str, str]]:

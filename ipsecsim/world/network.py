@@ -42,6 +42,7 @@ class Network:
         self.flow_sockets: list[FlowSocket] = []  # the sockets the flows' sinks are bound to
         self.command_errors: list[CommandError] = []
         self.notes: list[str] = []  # things the run could not do, told to the user in the summary
+        self.timeline: list[tuple[float, str]] = []  # (time, what) of each timeline event done
         self.capture: Capture | None = None
         # Called with every host, those already here and those added later (see add_observer).
         self.host_watchers: list = []
