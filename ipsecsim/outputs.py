@@ -1,6 +1,6 @@
 """The files ``ipsecsim run`` writes: checked before the run, write failures reported after it.
 
-A run writes files (``--json``, ``--trace``) and directories of files (``--pcap``, ``--plot``)
+A run writes files (``--json``, ``--trace``) and directories of files (``--pcap``, ``--plot``, ``--csv``)
 while it simulates or after it. :meth:`RunOutputs.problem` says, before anything is simulated,
 why a path cannot be used, so a typo costs no simulation. A write that fails anyway (disk
 full, a directory removed meanwhile) is noted by :meth:`RunOutputs.attempt` as one line, and
@@ -21,7 +21,7 @@ from pathlib import Path
 __all__ = ["RunOutputs", "directory_problem", "file_problem"]
 
 _WRITE_IN = os.W_OK | os.X_OK  # what creating an entry in a directory takes
-_DIRECTORIES = ("--pcap", "--plot")
+_DIRECTORIES = ("--pcap", "--plot", "--csv")
 _WRITTEN_WHILE_RUNNING = ("--pcap", "--trace")
 
 
@@ -101,7 +101,7 @@ class RunOutputs:
         return None
 
     def make_directories(self) -> str | None:
-        """Create the ``--pcap`` and ``--plot`` directories now, so that a ``--json`` or ``--trace``
+        """Create the ``--pcap``, ``--plot`` and ``--csv`` directories now, so that a ``--json`` or ``--trace``
         file may go into one (plots are written last); the problem if one cannot be, else None."""
         for option, path in self.paths.items():
             if option in _DIRECTORIES:
