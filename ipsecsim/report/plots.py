@@ -48,8 +48,17 @@ def _mark_timeline(ax, result: Result) -> None:
     for event in result.timeline:
         what = str(event["what"])
         ax.axvline(event["time"], color="0.45", linestyle=":", linewidth=0.9, zorder=0)
-        ax.text(event["time"], 1.0, " " + (what if len(what) <= 24 else what[:23] + "…"), rotation=90,
+        ax.text(event["time"], 0.98, (what if len(what) <= 24 else what[:23] + "…"), rotation=90,
                 va="top", ha="right", fontsize=7, color="0.35", transform=ax.get_xaxis_transform())
+
+
+def _steps(times: list[float], values: list, end: float | None) -> tuple[list[float], list]:
+    """Per-bin values drawn as steps: the last bin held to the series' end."""
+    times, values = list(times[:len(values)]), list(values[:len(times)])
+    if values and end is not None and end > times[-1]:
+        times.append(end)
+        values.append(values[-1])
+    return times, values
 
 
 def _series(result: Result) -> tuple[list[float], dict[str, Any]]:
@@ -60,6 +69,7 @@ def _series(result: Result) -> tuple[list[float], dict[str, Any]]:
 def throughput_figure(result: Result) -> Figure | None:
     """Received throughput of each flow over time, its offered rate dashed in the same colour."""
     times, flows = _series(result)
+    end = (result.timeseries or {}).get("end")
     flows = {label: f for label, f in flows.items() if f.get("throughput")}
     if not times or not flows:
         return None
@@ -67,13 +77,14 @@ def throughput_figure(result: Result) -> Figure | None:
     ax = fig.add_subplot()
     for index, (label, f) in enumerate(flows.items()):
         colour = f"C{index % 10}"
-        ax.plot(times[:len(f["throughput"])], [v / 1e6 for v in f["throughput"]], color=colour, label=label,
-                drawstyle="steps-post")
+        x, y = _steps(times, [v / 1e6 for v in f["throughput"]], end)
+        ax.plot(x, y, color=colour, label=label, drawstyle="steps-post")
         if f.get("offered"):
-            ax.plot(times[:len(f["offered"])], [v / 1e6 for v in f["offered"]], color=colour, linestyle="--",
-                    linewidth=0.9, label=f"{label} offered", drawstyle="steps-post")
+            x, y = _steps(times, [v / 1e6 for v in f["offered"]], end)
+            ax.plot(x, y, color=colour, linestyle="--", linewidth=0.9, label=f"{label} offered", drawstyle="steps-post")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("throughput (Mbit/s)")
+    ax.set_ylim(bottom=0)
     _title(ax, result, "throughput per flow")
     _mark_timeline(ax, result)
     _legend(ax)
@@ -144,7 +155,8 @@ def drops_figure(result: Result) -> Figure | None:
     ax = fig.add_subplot()
     if times and drops:
         for reason, counts in drops.items():
-            ax.plot(times[:len(counts)], counts, drawstyle="steps-post", label=reason)
+            x, y = _steps(times, counts, (result.timeseries or {}).get("end"))
+            ax.plot(x, y, drawstyle="steps-post", label=reason)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("packets dropped per bin")
         _mark_timeline(ax, result)
