@@ -162,7 +162,7 @@ def report(run_json, plot_dir, csv_dir, quiet):
     from .report.text import render_run_output
 
     path = _existing(run_json, "results")
-    outputs = RunOutputs(path, plot=plot_dir, csv=csv_dir)
+    outputs = RunOutputs(path, source="results file", plot=plot_dir, csv=csv_dir)
     problem = outputs.problem() or outputs.make_directories()
     if problem:
         click.echo(problem, err=True)

@@ -76,8 +76,10 @@ def _nearest_existing(path: Path) -> Path:
 class RunOutputs:
     """The outputs of one run by option (``--json`` -> its path); ``errors`` holds failed writes."""
 
-    def __init__(self, scenario: str | os.PathLike[str] | None = None, **paths: str | os.PathLike[str] | None):
+    def __init__(self, scenario: str | os.PathLike[str] | None = None, *, source: str = "scenario file",
+                 **paths: str | os.PathLike[str] | None):
         self.scenario = scenario  # never to be written over
+        self.source = source  # what the file read is, in messages
         self.paths = {f"--{option}": os.fspath(path) for option, path in paths.items() if path}
         self.errors: list[str] = []
         self._seen: set[tuple] = set()
@@ -91,7 +93,7 @@ class RunOutputs:
             if clash != option:
                 return f"ipsecsim: {option} {path}: {clash} writes there too; name another path"
             if self.scenario is not None and _same(path, self.scenario):
-                return f"ipsecsim: {option} {path}: that is the scenario file; name another file"
+                return f"ipsecsim: {option} {path}: that is the {self.source}; name another file"
             if option in directories:
                 problem = directory_problem(path)
             else:

@@ -233,3 +233,25 @@ def test_html_is_tables_with_the_ledger_and_escapes_everything():
     assert "<p>datagrams: sent 40, delivered 39, dropped 1, in flight 0, in reassembly 0, unaccounted 0</p>" in page
     assert "<th>ping</th>" in page and "<td style=\"text-align:left\">A -&gt; 10.0.0.2</td>" in page
     assert "<pre>" not in page and "<up>" not in page
+
+
+def test_report_will_not_write_over_the_results_file(tmp_path):
+    saved = tmp_path / "run.json"
+    made_result().to_json(saved)
+    reported = run("report", saved, "--csv", saved)
+    assert reported.exit_code == 2
+    assert reported.output == f"ipsecsim: --csv {saved}: that is the results file; name another file\n"
+
+
+def test_topology_draws_each_tunnel_once_and_a_peerless_one_to_its_destination():
+    result = made_result()
+    interfaces = {"kind": "ipsec", "addresses": [], "up": True, "mtu": 1400}
+    result.topology["hosts"]["A"]["interfaces"]["ipsec0"] = {**interfaces, "tunnel": ["10.0.0.1", "10.0.0.2"]}
+    result.topology["hosts"]["B"]["interfaces"]["ipsec0"] = {**interfaces, "tunnel": ["10.0.0.2", "10.0.0.1"]}
+    result.topology["tunnels"] = [{"a": "A:ipsec0", "b": "B:ipsec0", "src": "10.0.0.1", "dst": "10.0.0.2"},
+                                  {"a": "B:ipsec0", "b": "A:ipsec0", "src": "10.0.0.2", "dst": "10.0.0.1"}]
+    ax = result.plot_topology().axes[0]
+    assert [t.get_text() for t in ax.texts if "⇄" in t.get_text()] == ["ipsec0\n⇄ ipsec0"]
+    result.topology["tunnels"] = [{"a": "A:ipsec0", "b": None, "src": "10.0.0.1", "dst": "10.0.0.2"}]
+    ax = result.plot_topology().axes[0]
+    assert [t.get_text() for t in ax.texts if "⇄" in t.get_text()] == ["ipsec0\n⇄ 10.0.0.2 (no if_ipsec peer)"]

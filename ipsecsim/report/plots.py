@@ -254,9 +254,8 @@ def topology_figure(result: Result) -> Figure | None:
         ax.text((x1 + x2) / 2, (y1 + y2) / 2, f"{link['bandwidth'] / 1e6:g} Mbit/s\n{link['delay'] * 1e3:g} ms",
                 fontsize=6, ha="center", va="center", color="0.25", zorder=3,
                 bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.8})
-    for a_name, b_name in _tunnel_pairs(topo, hosts):
+    for a_name, host_b, label_b in _tunnel_pairs(topo, hosts):
         host_a, if_a = a_name.split(":")
-        host_b, if_b = b_name.split(":")
         if host_a not in positions or host_b not in positions or host_a == host_b:
             continue
         start, end = positions[host_a], positions[host_b]
@@ -265,7 +264,7 @@ def topology_figure(result: Result) -> Figure | None:
         mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
         dx, dy = end[0] - start[0], end[1] - start[1]
         ax.text(mx + dy * 0.15, my - dx * 0.15,  # the arc's apex
-                f"{_interface_label(hosts, host_a, if_a)}\n⇄ {_interface_label(hosts, host_b, if_b)}",
+                f"{_interface_label(hosts, host_a, if_a)}\n⇄ {label_b}",
                 fontsize=7, ha="center", va="center", color="#c0392b", zorder=3)
     for name, (x, y) in positions.items():
         ax.scatter([x], [y], s=900, color="#cfe3f7", edgecolors="#336699", zorder=4)
@@ -284,17 +283,23 @@ def _interface_label(hosts: dict, host: str, ifname: str) -> str:
     return "\n".join([ifname, *[a for a in addresses if not a.startswith("fe80:")]])
 
 
-def _tunnel_pairs(topo: dict, hosts: dict) -> list[tuple[str, str]]:
-    """Each tunnel once, from the interface at one end to the other end (or to the host
-    that owns the tunnel's destination address when no if_ipsec mirrors it)."""
+def _tunnel_pairs(topo: dict, hosts: dict) -> list[tuple[str, str, str]]:
+    """Each tunnel once: its if_ipsec interface, the far host and the far end's label (the
+    peer's if_ipsec interface, or the tunnel's destination address when none mirrors it)."""
     owner = {a.split("/")[0]: host for host, h in hosts.items() for i in h.get("interfaces", {}).values()
              for a in i.get("addresses") or []}
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str, str]] = []
+    drawn: set[frozenset[str]] = set()
     for tunnel in topo.get("tunnels") or []:
-        far = tunnel.get("b") or (f"{owner[tunnel['dst']]}:?" if tunnel.get("dst") in owner else None)
-        if far is None or (far, tunnel["a"]) in pairs:
-            continue
-        pairs.append((tunnel["a"], far))
+        peer = tunnel.get("b")
+        if peer:
+            if frozenset((tunnel["a"], peer)) in drawn:
+                continue
+            drawn.add(frozenset((tunnel["a"], peer)))
+            host, ifname = peer.split(":")
+            pairs.append((tunnel["a"], host, _interface_label(hosts, host, ifname)))
+        elif tunnel.get("dst") in owner:
+            pairs.append((tunnel["a"], owner[tunnel["dst"]], f"{tunnel['dst']} (no if_ipsec peer)"))
     return pairs
 
 
