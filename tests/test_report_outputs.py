@@ -251,7 +251,7 @@ def test_topology_draws_each_tunnel_once_and_a_peerless_one_to_its_destination()
     result.topology["tunnels"] = [{"a": "A:ipsec0", "b": "B:ipsec0", "src": "10.0.0.1", "dst": "10.0.0.2"},
                                   {"a": "B:ipsec0", "b": "A:ipsec0", "src": "10.0.0.2", "dst": "10.0.0.1"}]
     ax = result.plot_topology().axes[0]
-    assert [t.get_text() for t in ax.texts if "⇄" in t.get_text()] == ["ipsec0\n⇄ ipsec0"]
+    assert [t.get_text() for t in ax.texts if "⇄" in t.get_text()] == ["ipsec0 ⇄ ipsec0"]
     result.topology["tunnels"] = [{"a": "A:ipsec0", "b": None, "src": "10.0.0.1", "dst": "10.0.0.2"}]
     ax = result.plot_topology().axes[0]
-    assert [t.get_text() for t in ax.texts if "⇄" in t.get_text()] == ["ipsec0\n⇄ 10.0.0.2 (no if_ipsec peer)"]
+    assert [t.get_text() for t in ax.texts if "⇄" in t.get_text()] == ["ipsec0 ⇄ 10.0.0.2 (no if_ipsec peer)"]

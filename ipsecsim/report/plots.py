@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 import random
+import textwrap
 from typing import Any, Callable
 
 import matplotlib
@@ -32,7 +33,7 @@ def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
 
 
 def _title(ax, result: Result, what: str) -> None:
-    ax.set_title(f"{result.name}: {what}", fontsize=10)
+    ax.set_title("\n".join(textwrap.wrap(f"{result.name}: {what}", 90)), fontsize=10)
 
 
 def _legend(ax) -> None:
@@ -224,7 +225,8 @@ def topology_figure(result: Result) -> Figure | None:
     import networkx as nx
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
-    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
 
     topo = result.topology or {}
     hosts = topo.get("hosts") or {}
@@ -235,10 +237,10 @@ def topology_figure(result: Result) -> Figure | None:
     links = topo.get("links") or []
     for link in links:
         graph.add_edge(link["a"].split(":")[0], link["b"].split(":")[0])
-    positions: dict[str, tuple[float, float]] = {name: (0.0, 0.0) for name in hosts}
-    if len(hosts) > 1:
-        positions = {name: (float(x), float(y)) for name, (x, y) in nx.spring_layout(graph, seed=1).items()}
-    fig = _figure(8.0, 6.0)
+    positions = _layout(graph, list(hosts))
+    xs, ys = [x for x, _ in positions.values()], [y for _, y in positions.values()]
+    flat = max(ys) - min(ys) < 1e-9
+    fig = _figure(max(8.0, 3.2 * (max(xs) - min(xs)) + 1.5) if flat else 9.0, 3.4 if flat else 7.0)
     ax = fig.add_subplot()
     cmap = matplotlib.colormaps["viridis"]
     top = max([1.0] + [link.get("utilisation") or 0.0 for link in links])
@@ -249,33 +251,56 @@ def topology_figure(result: Result) -> Figure | None:
         ax.plot([x1, x2], [y1, y2], color=cmap(norm(link.get("utilisation") or 0.0)), linewidth=4,
                 linestyle="-" if link.get("up", True) else ":", zorder=1)
         for (host, ifname), (x, y), (ox, oy) in ((a, (x1, y1), (x2, y2)), (b, (x2, y2), (x1, y1))):
-            ax.text(x + (ox - x) * 0.22, y + (oy - y) * 0.22, _interface_label(hosts, host, ifname), fontsize=7,
-                    ha="center", va="center", zorder=3, bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
-        ax.text((x1 + x2) / 2, (y1 + y2) / 2, f"{link['bandwidth'] / 1e6:g} Mbit/s\n{link['delay'] * 1e3:g} ms",
-                fontsize=6, ha="center", va="center", color="0.25", zorder=3,
-                bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.8})
+            ax.annotate(_interface_label(hosts, host, ifname), (x + (ox - x) * 0.3, y + (oy - y) * 0.3),
+                        xytext=(0, 8), textcoords="offset points", fontsize=7, ha="center", va="bottom", zorder=3,
+                        bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+        ax.annotate(f"{link['bandwidth'] / 1e6:g} Mbit/s, {link['delay'] * 1e3:g} ms", ((x1 + x2) / 2, (y1 + y2) / 2),
+                    xytext=(0, -8), textcoords="offset points", fontsize=6, ha="center", va="top", color="0.25",
+                    zorder=3)
+    between: dict[frozenset[str], int] = {}  # tunnels already drawn between two hosts
     for a_name, host_b, label_b in _tunnel_pairs(topo, hosts):
         host_a, if_a = a_name.split(":")
         if host_a not in positions or host_b not in positions or host_a == host_b:
             continue
-        start, end = positions[host_a], positions[host_b]
-        ax.add_patch(FancyArrowPatch(start, end, connectionstyle="arc3,rad=0.3", arrowstyle="-", linestyle="--",
-                                     linewidth=1.6, color="#c0392b", zorder=2, shrinkA=18, shrinkB=18))
-        mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-        dx, dy = end[0] - start[0], end[1] - start[1]
-        ax.text(mx + dy * 0.15, my - dx * 0.15,  # the arc's apex
-                f"{_interface_label(hosts, host_a, if_a)}\n⇄ {label_b}",
-                fontsize=7, ha="center", va="center", color="#c0392b", zorder=3)
+        # A quadratic curve bent off the cable; a second tunnel between the same hosts bends further.
+        nth = between[frozenset((host_a, host_b))] = between.get(frozenset((host_a, host_b)), -1) + 1
+        (x1, y1), (x2, y2) = sorted([positions[host_a], positions[host_b]])
+        bend = (0.8 if flat else 0.3) * (1 + 0.7 * nth)
+        control = ((x1 + x2) / 2 + bend * (y2 - y1), (y1 + y2) / 2 - bend * (x2 - x1))
+        curve = MplPath([(x1, y1), control, (x2, y2)], [MplPath.MOVETO, MplPath.CURVE3, MplPath.CURVE3])
+        ax.add_patch(PathPatch(curve, fill=False, linestyle="--", linewidth=1.6, edgecolor="#c0392b", zorder=2))
+        apex = ((x1 + x2) / 4 + control[0] / 2, (y1 + y2) / 4 + control[1] / 2)
+        ax.text(*apex, f"{_interface_label(hosts, host_a, if_a)} ⇄ {label_b}".replace("\n", " "),
+                fontsize=7, ha="center", va="center", color="#c0392b", zorder=3,
+                bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.85})
     for name, (x, y) in positions.items():
-        ax.scatter([x], [y], s=900, color="#cfe3f7", edgecolors="#336699", zorder=4)
-        ax.text(x, y, name, ha="center", va="center", fontsize=9, zorder=5)
-    ax.margins(0.2)
+        ax.text(x, y, name, ha="center", va="center", fontsize=9, zorder=5,
+                bbox={"boxstyle": "round,pad=0.6", "fc": "#cfe3f7", "ec": "#336699"})
+    if flat:
+        ax.set_ylim(-1.0 if topo.get("tunnels") else -0.6, 0.6)
+        ax.margins(x=0.08)
+    else:
+        ax.margins(0.2)
     ax.set_axis_off()
     if links:
         fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="link utilisation (busiest direction)",
-                     shrink=0.7)
-    _title(ax, result, "topology (dashed: if_ipsec tunnels)")
+                     shrink=0.5 if flat else 0.7, location="bottom" if flat else "right", aspect=40 if flat else 20)
+    _title(ax, result, "topology (dashed: if_ipsec tunnels)" if topo.get("tunnels") else "topology")
     return fig
+
+
+def _layout(graph, names: list[str]) -> dict[str, tuple[float, float]]:
+    """Hosts in a chain (the usual A - router - B) on one line, in order; others by spring layout."""
+    import networkx as nx
+
+    simple: nx.Graph = nx.Graph(graph)
+    if len(names) == 1:
+        return {names[0]: (0.0, 0.0)}
+    if nx.is_connected(simple) and nx.is_tree(simple) and max(d for _, d in simple.degree()) <= 2:
+        start = min((n for n in names if simple.degree(n) == 1), key=names.index)
+        order = list(nx.dfs_preorder_nodes(simple, start))
+        return {name: (float(i), 0.0) for i, name in enumerate(order)}
+    return {name: (float(x), float(y)) for name, (x, y) in nx.spring_layout(graph, seed=1).items()}
 
 
 def _interface_label(hosts: dict, host: str, ifname: str) -> str:
