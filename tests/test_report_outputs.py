@@ -255,3 +255,7 @@ def test_topology_draws_each_tunnel_once_and_a_peerless_one_to_its_destination()
     result.topology["tunnels"] = [{"a": "A:ipsec0", "b": None, "src": "10.0.0.1", "dst": "10.0.0.2"}]
     ax = result.plot_topology().axes[0]
     assert [t.get_text() for t in ax.texts if "⇄" in t.get_text()] == ["ipsec0 ⇄ 10.0.0.2 (no if_ipsec peer)"]
+
+
+def test_a_figure_shows_itself_in_a_notebook_without_pyplot():
+    assert made_result().plot_rtt()._repr_png_().startswith(PNG)

@@ -9,6 +9,7 @@ the files, so the same run gives the same bytes.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 import random
 import textwrap
@@ -28,8 +29,18 @@ REPRESENTATIVE_ALGORITHMS = (("aes-gcm-16", None), ("aes-cbc", "hmac-sha2-256"),
 OVERHEAD_SIZES = range(64, 1501)
 
 
+class PlotFigure(Figure):
+    """A Figure that shows itself in Jupyter even when pyplot (and so the inline backend)
+    was never imported."""
+
+    def _repr_png_(self) -> bytes:
+        out = io.BytesIO()
+        self.savefig(out, format="png", dpi=100, metadata={"Software": None})
+        return out.getvalue()
+
+
 def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+    return PlotFigure(figsize=(width, height), layout="constrained")
 
 
 def _title(ax, result: Result, what: str) -> None:
