@@ -71,18 +71,19 @@ def main():
 @click.option("--pcap", "pcap_dir", type=click.Path(), help="Write DIR/<host>-<if>.pcap for every interface.")
 @click.option("--trace", "trace_file", type=click.Path(), help="Write a JSON-lines event log.")
 @click.option("--json", "json_file", type=click.Path(), help="Write the results as JSON.")
-@click.option("--plot", "plot_dir", type=click.Path(), help="Write PNG plots into DIR.")
+@click.option("--plot", "plot_dir", type=click.Path(), help="Write the plots into DIR, as PNG and SVG.")
+@click.option("--csv", "csv_dir", type=click.Path(), help="Write flows, time series and events as CSV into DIR.")
 @click.option("--seed", type=click.IntRange(0, 2**64 - 1), help="Override the scenario's seed (0 to 2**64-1).")
 @click.option("--duration", callback=_duration, help="Override the scenario's duration, e.g. 30s.")
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 @click.option("--strict", is_flag=True, help="A failing command in a run: block stops the run (exit 2).")
 @_guarded
-def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, quiet, strict):
+def run(scenario, pcap_dir, trace_file, json_file, plot_dir, csv_dir, seed, duration, quiet, strict):
     """Run SCENARIO and print the summary."""
     from . import simulation
 
     path = _existing(scenario)
-    outputs = RunOutputs(path, pcap=pcap_dir, trace=trace_file, json=json_file, plot=plot_dir)
+    outputs = RunOutputs(path, pcap=pcap_dir, trace=trace_file, json=json_file, plot=plot_dir, csv=csv_dir)
     problem = outputs.problem() or outputs.make_directories()
     if problem:  # now, not after minutes of simulation
         click.echo(problem, err=True)
@@ -101,21 +102,12 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, seed, duration, qui
     finally:
         outputs.attempt(sim.close)
     result = sim.result()
-    click.echo(result.summary(), nl=False)
-    if not quiet:
-        for host, entries in result.console.items():
-            click.echo(f"\nConsole of {host}")
-            for time, line in entries:
-                click.echo(f"  [{time:9.3f}] {line}")
+    from .report.text import render_run_output
+
+    click.echo(render_run_output(result, quiet), nl=False)
     if json_file:
         outputs.attempt(result.to_json, json_file, option="--json")
-    if plot_dir:
-        from .report.plots import write_plots
-
-        outputs.attempt(write_plots, result, plot_dir, sim.network, option="--plot")
-    if pcap_dir and not quiet:
-        click.echo(f"\nCaptures: {pcap_dir}/<host>-<interface>.pcap (physical interfaces show ESP, "
-                   "ipsecN the plaintext)")
+    _write_extras(outputs, result, plot_dir, csv_dir)
     if failure is not None:
         click.echo(str(failure), err=True)
     for line in outputs.errors:
@@ -160,12 +152,21 @@ def check(scenario, strict, explain, duration):
 
 @main.command()
 @click.argument("run_json", type=click.Path(dir_okay=False))
+@click.option("--plot", "plot_dir", type=click.Path(), help="Write the plots into DIR, as PNG and SVG.")
+@click.option("--csv", "csv_dir", type=click.Path(), help="Write flows, time series and events as CSV into DIR.")
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
 @_guarded
-def report(run_json):
-    """Print the summary of a run saved with --json."""
+def report(run_json, plot_dir, csv_dir, quiet):
+    """Print what 'ipsecsim run' printed for a run saved with --json; write its plots or CSV."""
     from .report import Result, ResultFormatError
+    from .report.text import render_run_output
 
-    path = _existing(run_json)
+    path = _existing(run_json, "results")
+    outputs = RunOutputs(path, source="results file", plot=plot_dir, csv=csv_dir)
+    problem = outputs.problem() or outputs.make_directories()
+    if problem:
+        click.echo(problem, err=True)
+        sys.exit(EXIT_BAD_INPUT)
     try:
         result = Result.from_json(path)
     except ResultFormatError as error:
@@ -174,8 +175,25 @@ def report(run_json):
     except (ValueError, TypeError, KeyError) as error:
         click.echo(f"{run_json}: not a results file written by 'ipsecsim run --json' ({error})", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    click.echo(result.summary(), nl=False)
+    click.echo(render_run_output(result, quiet), nl=False)
+    _write_extras(outputs, result, plot_dir, csv_dir)
+    for line in outputs.errors:
+        click.echo(line, err=True)
+    if outputs.errors:
+        sys.exit(EXIT_BAD_INPUT)
     sys.exit(EXIT_OK if result.ok else EXIT_EXPECTATION_FAILED)
+
+
+def _write_extras(outputs: RunOutputs, result, plot_dir, csv_dir) -> None:
+    """The files made from a result after the fact: plots and CSV tables."""
+    if plot_dir:
+        from .report.plots import write_plots
+
+        outputs.attempt(write_plots, result, plot_dir, option="--plot")
+    if csv_dir:
+        from .report.export import write_csv
+
+        outputs.attempt(write_csv, result, csv_dir, option="--csv")
 
 
 @main.command()
@@ -217,10 +235,10 @@ def shell(scenario):
     sim.close()
 
 
-def _existing(path: str) -> Path:
+def _existing(path: str, what: str = "scenario") -> Path:
     p = Path(path)
     if not p.is_file():
-        click.echo(f"{path}: no such scenario file", err=True)
+        click.echo(f"{path}: no such {what} file", err=True)
         sys.exit(EXIT_BAD_INPUT)
     return p
 

@@ -1,6 +1,6 @@
 """The files ``ipsecsim run`` writes: checked before the run, write failures reported after it.
 
-A run writes files (``--json``, ``--trace``) and directories of files (``--pcap``, ``--plot``)
+A run writes files (``--json``, ``--trace``) and directories of files (``--pcap``, ``--plot``, ``--csv``)
 while it simulates or after it. :meth:`RunOutputs.problem` says, before anything is simulated,
 why a path cannot be used, so a typo costs no simulation. A write that fails anyway (disk
 full, a directory removed meanwhile) is noted by :meth:`RunOutputs.attempt` as one line, and
@@ -21,7 +21,7 @@ from pathlib import Path
 __all__ = ["RunOutputs", "directory_problem", "file_problem"]
 
 _WRITE_IN = os.W_OK | os.X_OK  # what creating an entry in a directory takes
-_DIRECTORIES = ("--pcap", "--plot")
+_DIRECTORIES = ("--pcap", "--plot", "--csv")
 _WRITTEN_WHILE_RUNNING = ("--pcap", "--trace")
 
 
@@ -76,8 +76,10 @@ def _nearest_existing(path: Path) -> Path:
 class RunOutputs:
     """The outputs of one run by option (``--json`` -> its path); ``errors`` holds failed writes."""
 
-    def __init__(self, scenario: str | os.PathLike[str] | None = None, **paths: str | os.PathLike[str] | None):
+    def __init__(self, scenario: str | os.PathLike[str] | None = None, *, source: str = "scenario file",
+                 **paths: str | os.PathLike[str] | None):
         self.scenario = scenario  # never to be written over
+        self.source = source  # what the file read is, in messages
         self.paths = {f"--{option}": os.fspath(path) for option, path in paths.items() if path}
         self.errors: list[str] = []
         self._seen: set[tuple] = set()
@@ -91,7 +93,7 @@ class RunOutputs:
             if clash != option:
                 return f"ipsecsim: {option} {path}: {clash} writes there too; name another path"
             if self.scenario is not None and _same(path, self.scenario):
-                return f"ipsecsim: {option} {path}: that is the scenario file; name another file"
+                return f"ipsecsim: {option} {path}: that is the {self.source}; name another file"
             if option in directories:
                 problem = directory_problem(path)
             else:
@@ -101,7 +103,7 @@ class RunOutputs:
         return None
 
     def make_directories(self) -> str | None:
-        """Create the ``--pcap`` and ``--plot`` directories now, so that a ``--json`` or ``--trace``
+        """Create the ``--pcap``, ``--plot`` and ``--csv`` directories now, so that a ``--json`` or ``--trace``
         file may go into one (plots are written last); the problem if one cannot be, else None."""
         for option, path in self.paths.items():
             if option in _DIRECTORIES:

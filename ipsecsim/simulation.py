@@ -16,6 +16,7 @@ import networkx as nx
 
 from .kernel.drops import canonical_reason
 from .report import ExpectationResult, Result
+from .report.topology import snapshot as topology_snapshot
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
 from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
@@ -155,6 +156,7 @@ class Simulation:
         result.notes = list(net.notes) + _ignored_datagrams(net) + _explain_missing_sas(net)
         result.scheduler_events = net.engine.scheduled
         result.timeline = [{"time": time, "what": what} for time, what in net.timeline]
+        result.topology = topology_snapshot(net, net.now)
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
         result.expectations = [check for expectation in self.scenario.expect

@@ -26,7 +26,7 @@ def test_load_sh_run_summary():
     assert all(e.holds for e in result.expectations)
     text = result.summary()
     assert "Pings" in text and "UDP flows" in text and "Expectations" in text
-    assert "<pre>" in result._repr_html_()
+    assert "<table>" in result._repr_html_() and "<pre>" not in result._repr_html_()
 
 
 def test_result_round_trips_through_json(tmp_path):

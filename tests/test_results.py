@@ -97,6 +97,10 @@ def test_docs_results_lists_every_field_and_no_other(routed):
     assert documented["expectations"] == set(data["expectations"][0])
     tunnel = ipsecsim.load(SCENARIOS / "if_ipsec_two_interfaces.yaml").run().to_dict()
     assert documented["sas"] == set(tunnel["sas"][0])
+    topology = tunnel["topology"]
+    interface = next(iter(topology["hosts"]["A"]["interfaces"].values()))
+    assert documented["topology"] == (set(topology) | set(interface) | set(topology["links"][0])
+                                      | set(topology["tunnels"][0]))
 
 
 def test_json_names_its_layout_first_and_report_prints_the_same_summary(routed, tmp_path):
@@ -107,7 +111,7 @@ def test_json_names_its_layout_first_and_report_prints_the_same_summary(routed, 
     assert next(iter(data)) == "format" and data["format"] == FORMAT == 3
     assert data["pings"][0]["rtt_avg"] == result.pings[0]["rtt_avg"]
     assert Result.from_json(path).summary() == result.summary()
-    report = CliRunner().invoke(main, ["report", str(path)])
+    report = CliRunner().invoke(main, ["report", str(path), "--quiet"])
     assert report.exit_code == 0 and report.output == result.summary()
 
 

@@ -99,6 +99,66 @@ class Result:
 
         return render_summary(self)
 
+    # Figures (matplotlib.figure.Figure, shown by a notebook as it is), None when the run
+    # has no data for them (a format 2 file has no time series); report/plots.py draws them.
+    def plot_throughput(self):
+        """Throughput of each flow over time, with its offered rate."""
+        return _plot("throughput", self)
+
+    def plot_delay(self):
+        """Mean one-way delay of each flow over time."""
+        return _plot("delay", self)
+
+    def plot_delay_cdf(self):
+        """Distribution of each flow's one-way delays."""
+        return _plot("delay_cdf", self)
+
+    def plot_rtt(self):
+        """Round-trip time of each ping reply over time."""
+        return _plot("rtt", self)
+
+    def plot_drops(self):
+        """Drops over time by reason (totals when the run has no time series)."""
+        return _plot("drops", self)
+
+    def plot_overhead(self):
+        """ESP overhead against packet size for the algorithms of the run's SAs."""
+        return _plot("overhead", self)
+
+    def plot_topology(self):
+        """Hosts, links coloured by utilisation, if_ipsec tunnels over them."""
+        return _plot("topology", self)
+
+    def write_plots(self, directory: str | Path) -> list[Path]:
+        """Every plot as PNG and SVG into ``directory``; the paths written."""
+        from .plots import write_plots
+
+        return write_plots(self, directory)
+
+    def write_csv(self, directory: str | Path) -> list[Path]:
+        """flows.csv, timeseries.csv and events.csv into ``directory``; the paths written."""
+        from .export import write_csv
+
+        return write_csv(self, directory)
+
+    def flows_frame(self):
+        """A pandas DataFrame of flow_stats, one row per flow (needs the notebook extra)."""
+        from .export import flows_frame
+
+        return flows_frame(self)
+
+    def timeseries_frame(self):
+        """The time series in long form: time, kind, label, metric, value."""
+        from .export import timeseries_frame
+
+        return timeseries_frame(self)
+
+    def events_frame(self, trace: str | Path | None = None):
+        """The timeline (time, source, event, detail), plus a --trace file's events if given."""
+        from .export import events_frame
+
+        return events_frame(self, trace)
+
     def _repr_html_(self) -> str:
         from .text import render_html
 
@@ -106,6 +166,12 @@ class Result:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _plot(name: str, result: Result):
+    from .plots import PLOTS
+
+    return PLOTS[name](result)
 
 
 def _finite(value):

@@ -1,10 +1,11 @@
 """The run summary as text (terminal) and HTML (Jupyter)."""
 
 import html
+import os
 
 from .result import Result
 
-__all__ = ["render_summary", "render_html", "format_rate", "format_ms"]
+__all__ = ["render_summary", "render_run_output", "render_html", "format_rate", "format_ms"]
 
 COUNTER_COLUMNS = ("ipackets", "ierrors", "iqdrops", "ibytes", "opackets", "oerrors", "oqdrops", "obytes")
 COUNTER_HEADERS = ("Ipkts", "Ierrs", "Idrop", "Ibytes", "Opkts", "Oerrs", "Odrop", "Obytes")
@@ -21,13 +22,22 @@ def format_ms(value) -> str:
     return "-" if value is None or value != value else f"{value:.3f}"
 
 
+class _TableLines(list):
+    """A table's text lines that keep their cells, so the HTML view draws a real table."""
+
+    rows: list[list[str]]
+    right_from: int
+
+
 def _table(rows: list[list[str]], right_from: int = 1) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
         cells = [c.ljust(w) if i < right_from else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
         lines.append("  " + "  ".join(cells).rstrip())
-    return lines
+    table = _TableLines(lines)
+    table.rows, table.right_from = rows, right_from
+    return table
 
 
 def _sections(result: Result) -> list[tuple[str, list[str]]]:
@@ -91,9 +101,59 @@ def render_summary(result: Result) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_run_output(result: Result, quiet: bool = False) -> str:
+    """What ``ipsecsim run`` prints on stdout, made from the result alone, so that
+    ``ipsecsim report RUN.json`` prints the same bytes: summary, consoles, where the captures are."""
+    out = [render_summary(result)]
+    if not quiet:
+        for host, entries in result.console.items():
+            out.append(f"\nConsole of {host}\n")
+            out += [f"  [{time:9.3f}] {line}\n" for time, line in entries]
+    if result.files and not quiet:
+        directory = os.path.dirname(result.files[0]) or "."
+        out.append(f"\nCaptures: {directory}/<host>-<interface>.pcap (physical interfaces show ESP, "
+                   "ipsecN the plaintext)\n")
+    return "".join(out)
+
+
 def render_html(result: Result) -> str:
-    parts = [f"<h4>{html.escape(result.name)}</h4>"]
+    """Jupyter's view: the title, the ledger, then each section as a table (every text escaped)."""
+    head = f"{result.name}: {result.duration:g} s simulated, seed {result.seed}"
+    parts = [f"<h4>{html.escape(head)}</h4>"]
+    if result.interrupted:
+        parts.append("<p><b>interrupted</b>: the figures cover the run up to its stop</p>")
+    ledger = _ledger_line(result.ledger)
+    if ledger:
+        parts.append(f"<p>{html.escape(ledger)}</p>")
     for title, lines in _sections(result):
-        body = html.escape("\n".join(line[2:] for line in lines))
-        parts.append(f"<b>{html.escape(title)}</b><pre>{body}</pre>")
+        parts.append(f"<b>{html.escape(title)}</b>")
+        rows = getattr(lines, "rows", None)
+        if rows:
+            right_from = getattr(lines, "right_from", 1)
+            out = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in rows[0]) + "</tr></thead>",
+                   "<tbody>"]
+            for row in rows[1:]:
+                cells = "".join(f'<td style="text-align:{"left" if i < right_from else "right"}">{html.escape(c)}</td>'
+                                for i, c in enumerate(row))
+                out.append(f"<tr>{cells}</tr>")
+            parts.append("\n".join(out + ["</tbody></table>"]))
+        else:
+            items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines)
+            parts.append(f"<ul>{items}</ul>")
+    if result.expectations:
+        held = sum(e.holds for e in result.expectations)
+        parts.append(f"<p>{held}/{len(result.expectations)} expectations hold</p>")
     return "\n".join(parts)
+
+
+def _ledger_line(ledger: dict) -> str:
+    """``sent 120, delivered 118, dropped 2, in flight 0, unaccounted 0``; "" without a ledger."""
+    if not ledger:
+        return ""
+    dropped = ledger.get("dropped") or {}
+    parts = [f"sent {ledger.get('sent', 0)}", f"delivered {ledger.get('delivered', 0)}",
+             f"dropped {sum(dropped.values()) if isinstance(dropped, dict) else dropped}"]
+    for key, words in (("in_flight", "in flight"), ("in_reassembly", "in reassembly"), ("unaccounted", "unaccounted")):
+        if key in ledger:
+            parts.append(f"{words} {ledger[key]}")
+    return "datagrams: " + ", ".join(parts)
