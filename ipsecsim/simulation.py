@@ -222,9 +222,8 @@ def _measured(expectation, measure: str, result: Result):
     A result holds SI units, as expectations do: no conversion is needed.
     """
     if isinstance(expectation, PingExpect):
-        ping = next((p for p in result.pings if p["from"] == expectation.ping.from_host
-                     and p["to"] == str(expectation.ping.to)), None)
-        return None if ping is None else ping[measure]
+        pings = _pings(expectation, result)
+        return pings[0][measure] if len(pings) == 1 else None
     if isinstance(expectation, FlowExpect):
         flow = result.flows.get(expectation.flow)
         return None if flow is None else flow[measure]
@@ -235,6 +234,15 @@ def _measured(expectation, measure: str, result: Result):
         drops = result.drops_by_host.get(expectation.host, {}) if expectation.host else result.drops
         return drops.get(canonical_reason(expectation.drops), 0)
     return None
+
+
+def _pings(expectation: PingExpect, result: Result) -> list[dict]:
+    """The result entries of the pings an expectation names: one, unless it names them by host
+    and address and pings typed in scripts go there too."""
+    subject = expectation.ping
+    if isinstance(subject, str):
+        return [p for p in result.pings if p["name"] == subject]
+    return [p for p in result.pings if p["from"] == subject.from_host and p["to"] == str(subject.to)]
 
 
 def _format(value: float, unit_kind: str) -> str:
@@ -255,7 +263,10 @@ def _check(expectation, result: Result) -> list[ExpectationResult]:
         actual = _measured(expectation, measure, result)
         where = expectation.where(measure)
         text = expectation.describe(measure)
-        if actual is None:
+        if actual is None and isinstance(expectation, PingExpect) and len(_pings(expectation, result)) > 1:
+            names = ", ".join(p["name"] for p in _pings(expectation, result))
+            checks.append(ExpectationResult(text, False, f"several pings: {names}; name one", where))
+        elif actual is None:
             checks.append(ExpectationResult(text, False, f"no {expectation.subject} in this run", where))
         else:
             checks.append(ExpectationResult(text, comparison.holds(actual), _format(actual, comparison.unit_kind), where))

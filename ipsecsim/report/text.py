@@ -33,12 +33,12 @@ def _table(rows: list[list[str]], right_from: int = 1) -> list[str]:
 def _sections(result: Result) -> list[tuple[str, list[str]]]:
     sections = []
     if result.pings:
-        rows = [["ping", "sent", "recv", "loss", "rtt min/avg/max/stddev (ms)"]]
-        for p in result.pings:
+        rows = [["ping", "from -> to", "sent", "recv", "loss", "rtt min/avg/max/stddev (ms)"]]
+        for p in result.pings:  # by name: two pings between the same hosts are two rows
             rtt = "/".join(format_ms(_ms(p.get(k))) for k in ("rtt_min", "rtt_avg", "rtt_max", "rtt_stddev"))
-            rows.append([f"{p['from']} -> {p['to']}", str(p["transmitted"]), str(p["received"]),
+            rows.append([p.get("name", ""), f"{p['from']} -> {p['to']}", str(p["transmitted"]), str(p["received"]),
                          f"{p['loss'] * 100:.1f}%", rtt])
-        sections.append(("Pings", _table(rows)))
+        sections.append(("Pings", _table(rows, right_from=2)))
     if result.flows:
         rows = [["flow", "sent", "recv", "loss", "throughput", "delay avg/max (ms)", "jitter (ms)", "reordered"]]
         for name, f in result.flows.items():
