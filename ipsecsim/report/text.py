@@ -1,6 +1,7 @@
 """The run summary as text (terminal) and HTML (Jupyter)."""
 
 import html
+import re
 
 from .result import Result
 
@@ -80,9 +81,21 @@ def _ms(seconds):
     return None if seconds is None else seconds * 1000
 
 
+_INTERRUPTED = re.compile(r"interrupted \(Ctrl-C\) at \S+ s of (\S+) s")
+
+
+def interrupted_note(now: float, planned: float) -> str:
+    """The note of an interrupted run; the summary's head repeats it in short."""
+    return (f"interrupted (Ctrl-C) at {now:g} s of {planned:g} s: every figure covers the first {now:g} s; "
+            "expectations are checked against that")
+
+
 def render_summary(result: Result) -> str:
     head = f"{result.name}: {result.duration:g} s simulated, seed {result.seed}"
     out = [head, "=" * len(head)]
+    if result.interrupted:  # the planned span is in the note Simulation.result() writes
+        planned = next((m for m in map(_INTERRUPTED.match, result.notes) if m), None)
+        out.append(f"interrupted at {result.duration:g} s" + (f" of {planned[1]} s" if planned else ""))
     for title, lines in _sections(result):
         out += ["", title, *lines]
     if result.expectations:
