@@ -179,8 +179,9 @@ class Simulation:
         result.timeline = [{"time": time, "what": what} for time, what in net.timeline]
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
+        in_file = {ping.name for ping in net.pings}  # the pings of traffic:
         result.expectations = [check for expectation in self.scenario.expect
-                               for check in _check(expectation, result)]
+                               for check in _check(expectation, result, in_file)]
         if self.interrupted:
             result.interrupted = True
             result.notes.append(interrupted_note(net.now, self.planned))
@@ -241,13 +242,13 @@ def _fix(drops) -> str:
     return f'add it with "{" ".join(options)}"' if options else "check the SA's addresses and mode"
 
 
-def _measured(expectation, measure: str, result: Result):
+def _measured(expectation, measure: str, result: Result, in_file: set[str]):
     """The value an expectation's measure refers to, or None if there is no such subject.
 
     A result holds SI units, as expectations do: no conversion is needed.
     """
     if isinstance(expectation, PingExpect):
-        pings = _pings(expectation, result)
+        pings = _pings(expectation, result, in_file)
         return pings[0][measure] if len(pings) == 1 else None
     if isinstance(expectation, FlowExpect):
         flow = result.flows.get(expectation.flow)
@@ -261,13 +262,18 @@ def _measured(expectation, measure: str, result: Result):
     return None
 
 
-def _pings(expectation: PingExpect, result: Result) -> list[dict]:
-    """The result entries of the pings an expectation names: one, unless it names them by host
-    and address and pings typed in scripts go there too."""
+def _pings(expectation: PingExpect, result: Result, in_file: set[str]) -> list[dict]:
+    """The result entries of the pings an expectation names.
+
+    By host and address: the ping of ``traffic:`` that goes there (loading made sure there is
+    at most one), else the pings typed in scripts or at the prompt that do (one, or the check
+    fails naming them).
+    """
     subject = expectation.ping
     if isinstance(subject, str):
         return [p for p in result.pings if p["name"] == subject]
-    return [p for p in result.pings if p["from"] == subject.from_host and p["to"] == str(subject.to)]
+    there = [p for p in result.pings if p["from"] == subject.from_host and p["to"] == str(subject.to)]
+    return [p for p in there if p["name"] in in_file] or there
 
 
 def _format(value: float, unit_kind: str) -> str:
@@ -282,15 +288,16 @@ def _format(value: float, unit_kind: str) -> str:
     return f"{value:g}"
 
 
-def _check(expectation, result: Result) -> list[ExpectationResult]:
+def _check(expectation, result: Result, in_file: set[str]) -> list[ExpectationResult]:
     checks = []
     for measure, comparison in expectation.checks():
-        actual = _measured(expectation, measure, result)
+        actual = _measured(expectation, measure, result, in_file)
         where = expectation.where(measure)
         text = expectation.describe(measure)
-        if actual is None and isinstance(expectation, PingExpect) and len(_pings(expectation, result)) > 1:
-            names = ", ".join(p["name"] for p in _pings(expectation, result))
-            checks.append(ExpectationResult(text, False, f"several pings: {names}; name one", where))
+        several = isinstance(expectation, PingExpect) and _pings(expectation, result, in_file)[1:]
+        if actual is None and several:
+            names = ", ".join(p["name"] for p in _pings(expectation, result, in_file))
+            checks.append(ExpectationResult(text, False, f"{len(several) + 1} pings, not one: {names}", where))
         elif actual is None:
             checks.append(ExpectationResult(text, False, f"no {expectation.subject} in this run", where))
         else:

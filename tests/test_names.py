@@ -62,3 +62,14 @@ def test_a_flow_name_for_a_ping_and_a_ping_name_for_a_flow_say_which_is_which():
 def test_a_ping_mapping_with_a_missing_key_names_the_key():
     text = BASE.replace(FIRST, "{ping: {from: A}, received: 5}")
     assert _problem(text).endswith("expect[0].ping.to: required key is missing; add it, e.g. to: 10.0.0.2")
+
+
+def test_host_and_address_prefer_the_file_s_ping_then_one_typed_at_the_prompt():
+    sim = ipsecsim.loads(BASE.replace("- {flow: bulk", "- {ping: {from: A, to: 192.168.0.5}, received: 2}\n  - {flow: bulk"),
+                         "s.yaml", duration=6)
+    sim.host("A").sh("ping -c 2 -i 0.2 172.16.0.5")  # to where the file's ping goes: that one is checked
+    sim.host("A").sh("ping -c 2 -i 0.2 192.168.0.5")
+    checks = [(e.text, e.holds, e.actual) for e in sim.run().expectations[:2]]
+    assert checks == [("ping A -> 172.16.0.5 received == 5", True, "5"), ("ping A -> 192.168.0.5 received == 2", True, "2")]
+    sim.host("A").sh("ping -c 1 192.168.0.5")
+    assert sim.result().expectations[1].actual == "2 pings, not one: A->192.168.0.5, A->192.168.0.5"
