@@ -8,6 +8,7 @@ nothing inside the simulation sees the wall clock.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -36,6 +37,10 @@ def progress_wanted() -> bool:
     return tty or in_notebook()
 
 
+def _widgets() -> bool:
+    return importlib.util.find_spec("ipywidgets") is not None
+
+
 def _columns() -> int:
     try:
         return os.get_terminal_size(sys.stderr.fileno()).columns
@@ -44,9 +49,9 @@ def _columns() -> int:
 
 
 def run_with_bar(network: Network, end: float) -> None:
-    if in_notebook():
+    if in_notebook() and _widgets():
         from tqdm.auto import tqdm  # type: ignore[import-untyped]
-    else:
+    else:  # text, which a notebook shows too (tqdm.auto would warn without ipywidgets)
         from tqdm import tqdm  # type: ignore[import-untyped]
     start = network.now
     span = end - start
