@@ -63,9 +63,9 @@ def run_with_bar(network: Network, end: float) -> None:
         for i in range(1, STEPS + 1):
             target = end if i == STEPS else start + span * i / STEPS
             network.run(target)
-            rate = bar.format_dict.get("elapsed") or 0
+            elapsed = bar.format_dict.get("elapsed") or 0
             done = network.engine.scheduled - events
-            bar.set_postfix_str(f"{done / rate:,.0f} events/s" if rate else "", refresh=False)
+            bar.set_postfix_str(f"{done / elapsed:,.0f} events/s" if elapsed else "", refresh=False)
             bar.update(round(network.now - start, 6) - bar.n)
     finally:
         bar.close()
