@@ -1,7 +1,8 @@
 """The ``ipsecsim`` command: run, check, report, shell.
 
 Exit status: 0 when every expectation holds, 1 when one fails, 2 on bad input
-(a scenario error printed as ``FILE:LINE:COL: what is wrong``). Never a traceback:
+(a scenario error printed as ``FILE:LINE:COL: what is wrong``), 130 when Ctrl-C stopped
+``run`` (it still prints and saves the results so far). Never a traceback:
 an internal error prints one line and asks for a bug report (set IPSECSIM_DEBUG=1
 for the traceback).
 """
@@ -21,6 +22,7 @@ from .scenario import ScenarioError
 from .scenario.units import UnitError, format_duration, parse_duration
 
 EXIT_OK, EXIT_EXPECTATION_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
 
 
 def _guarded(command):
@@ -35,6 +37,9 @@ def _guarded(command):
             sys.exit(EXIT_BAD_INPUT)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
+        except KeyboardInterrupt:  # Ctrl-C before the run or while saving: stop, quietly
+            click.echo("ipsecsim: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:  # "ipsecsim run ... | head": the reader left; so do we, quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_OK)
@@ -75,7 +80,7 @@ def main():
 @click.option("--csv", "csv_dir", type=click.Path(), help="Write flows, time series and events as CSV into DIR.")
 @click.option("--seed", type=click.IntRange(0, 2**64 - 1), help="Override the scenario's seed (0 to 2**64-1).")
 @click.option("--duration", callback=_duration, help="Override the scenario's duration, e.g. 30s.")
-@click.option("--quiet", is_flag=True, help="Print only the summary.")
+@click.option("--quiet", is_flag=True, help="Print only the summary (no progress bar, no consoles).")
 @click.option("--strict", is_flag=True, help="A failing command in a run: block stops the run (exit 2).")
 @_guarded
 def run(scenario, pcap_dir, trace_file, json_file, plot_dir, csv_dir, seed, duration, quiet, strict):
@@ -94,7 +99,9 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, csv_dir, seed, dura
         click.echo(warning, err=True)
     failure = None
     try:
-        sim.run()
+        sim.run(progress=False if quiet else None)  # a bar on a terminal only
+    except KeyboardInterrupt:  # Ctrl-C: stop, then print and save what was simulated so far
+        pass
     except ScenarioError as error:  # --strict and a timeline command failed: keep what was recorded
         failure = error
     except OSError as error:  # a capture or the trace could not be written (disk full): keep the rest
@@ -114,6 +121,8 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, csv_dir, seed, dura
         click.echo(line, err=True)
     if failure is not None or outputs.errors:
         sys.exit(EXIT_BAD_INPUT)
+    if result.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_OK if result.ok else EXIT_EXPECTATION_FAILED)
 
 

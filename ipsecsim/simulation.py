@@ -15,8 +15,10 @@ from pathlib import Path
 import networkx as nx
 
 from .kernel.drops import canonical_reason
+from .progress import progress_wanted, run_with_bar
 from .report import ExpectationResult, Result
 from .report.topology import snapshot as topology_snapshot
+from .report.text import interrupted_note
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
 from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
@@ -67,6 +69,8 @@ class Simulation:
         self.scenario = scenario
         self.network = network
         self.duration = scenario.duration if duration is None else duration
+        self.planned = 0.0  # the furthest time a run was asked to reach
+        self.interrupted = False  # a run was stopped by Ctrl-C: results cover up to now only
         # Things in the file that will not happen as written (``FILE:LINE:COL: warning: ...``).
         late = late_timeline_events(scenario, self.duration)
         self.warnings = [f"{where}: warning: {what}" for where, what in late]
@@ -98,8 +102,16 @@ class Simulation:
     def host(self, name: str) -> HostHandle:
         return HostHandle(self, name)
 
-    def run(self, until: float | None = None) -> Result:
+    def run(self, until: float | None = None, progress: bool | None = None) -> Result:
         """Advance to ``until`` (default: the scenario's duration) and return the results so far.
+
+        ``progress`` shows a bar on stderr (simulated time done, events a second, time left);
+        ``None`` shows it when stderr is a terminal or in a Jupyter notebook. The bar costs
+        nothing in the results: running in steps gives the same bytes as running at once.
+
+        Ctrl-C (KeyboardInterrupt) stops the run and is raised again, as Python code expects;
+        :meth:`result` then gives the results so far, with ``interrupted`` set (``ipsecsim
+        run`` prints and saves them). The run cannot be resumed after that.
 
         A time no run reaches (each host's key engine wakes once a simulated second, so hosts
         x seconds is bounded by ``MAX_HOST_SECONDS``) is refused with a ``UnitError``.
@@ -110,7 +122,17 @@ class Simulation:
             raise UnitError(f"until={end!r}: {hosts} hosts for that long are more than the {MAX_HOST_SECONDS:,} "
                             f"host-seconds a run can simulate; stop at {format_duration(MAX_HOST_SECONDS / hosts)} "
                             "or before")
-        self.network.run(end)
+        self.planned = max(self.planned, end)
+        if progress is None:
+            progress = progress_wanted()
+        try:
+            if progress and end > self.network.now:
+                run_with_bar(self.network, end)
+            else:
+                self.network.run(end)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            raise
         return self.result()
 
     def close(self) -> None:
@@ -159,8 +181,13 @@ class Simulation:
         result.topology = topology_snapshot(net, net.now)
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
+        in_file = {ping.name for ping in net.pings}  # the pings of traffic:
         result.expectations = [check for expectation in self.scenario.expect
-                               for check in _check(expectation, result)]
+                               for check in _check(expectation, result, in_file)]
+        if self.interrupted:
+            result.interrupted = True
+            result.planned_duration = self.planned
+            result.notes.append(interrupted_note(net.now, self.planned))
         return result
 
 
@@ -218,15 +245,14 @@ def _fix(drops) -> str:
     return f'add it with "{" ".join(options)}"' if options else "check the SA's addresses and mode"
 
 
-def _measured(expectation, measure: str, result: Result):
+def _measured(expectation, measure: str, result: Result, in_file: set[str]):
     """The value an expectation's measure refers to, or None if there is no such subject.
 
     A result holds SI units, as expectations do: no conversion is needed.
     """
     if isinstance(expectation, PingExpect):
-        ping = next((p for p in result.pings if p["from"] == expectation.ping.from_host
-                     and p["to"] == str(expectation.ping.to)), None)
-        return None if ping is None else ping[measure]
+        pings = _pings(expectation, result, in_file)
+        return pings[0][measure] if len(pings) == 1 else None
     if isinstance(expectation, FlowExpect):
         flow = result.flows.get(expectation.flow)
         return None if flow is None else flow[measure]
@@ -237,6 +263,20 @@ def _measured(expectation, measure: str, result: Result):
         drops = result.drops_by_host.get(expectation.host, {}) if expectation.host else result.drops
         return drops.get(canonical_reason(expectation.drops), 0)
     return None
+
+
+def _pings(expectation: PingExpect, result: Result, in_file: set[str]) -> list[dict]:
+    """The result entries of the pings an expectation names.
+
+    By host and address: the ping of ``traffic:`` that goes there (loading made sure there is
+    at most one), else the pings typed in scripts or at the prompt that do (one, or the check
+    fails naming them).
+    """
+    subject = expectation.ping
+    if isinstance(subject, str):
+        return [p for p in result.pings if p["name"] == subject]
+    there = [p for p in result.pings if p["from"] == subject.from_host and p["to"] == str(subject.to)]
+    return [p for p in there if p["name"] in in_file] or there
 
 
 def _format(value: float, unit_kind: str) -> str:
@@ -251,13 +291,17 @@ def _format(value: float, unit_kind: str) -> str:
     return f"{value:g}"
 
 
-def _check(expectation, result: Result) -> list[ExpectationResult]:
+def _check(expectation, result: Result, in_file: set[str]) -> list[ExpectationResult]:
     checks = []
     for measure, comparison in expectation.checks():
-        actual = _measured(expectation, measure, result)
+        actual = _measured(expectation, measure, result, in_file)
         where = expectation.where(measure)
         text = expectation.describe(measure)
-        if actual is None:
+        several = isinstance(expectation, PingExpect) and _pings(expectation, result, in_file)[1:]
+        if actual is None and several:
+            names = ", ".join(p["name"] for p in _pings(expectation, result, in_file))
+            checks.append(ExpectationResult(text, False, f"{len(several) + 1} pings, not one: {names}", where))
+        elif actual is None:
             checks.append(ExpectationResult(text, False, f"no {expectation.subject} in this run", where))
         else:
             checks.append(ExpectationResult(text, comparison.holds(actual), _format(actual, comparison.unit_kind), where))

@@ -18,6 +18,7 @@ SMOKE_ARGS = {
     "routed_hops.py": ["--packets", "200"],
     "tunnel.py": ["--packets", "200"],
     "hop_parts.py": [],
+    "memory.py": ["--packets", "2000"],
 }
 
 

@@ -57,7 +57,7 @@ def test_the_summary_prints_milliseconds_and_percent(routed):
     ping, flow = result.pings[0], result.flows["video"]
     summary = result.summary()
     rtts = "/".join(f"{ping[k] * 1000:.3f}" for k in ("rtt_min", "rtt_avg", "rtt_max", "rtt_stddev"))
-    row = next(line for line in summary.splitlines() if line.startswith("  A -> 10.0.2.2 "))
+    row = next(line for line in summary.splitlines() if line.startswith("  ping-1  A -> 10.0.2.2 "))
     assert row.split()[-2:] == ["0.0%", rtts] and rtts.startswith("6.148/")
     row = next(line for line in summary.splitlines() if line.startswith("  video "))
     delays = f"{flow['delay_avg'] * 1000:.3f}/{flow['delay_max'] * 1000:.3f}"

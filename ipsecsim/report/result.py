@@ -59,6 +59,7 @@ class Result:
     timeseries: dict[str, Any] = field(default_factory=dict)  # per-bin figures of flows, interfaces, drops
     topology: dict[str, Any] = field(default_factory=dict)  # hosts, interfaces, links and tunnels at the end
     interrupted: bool = False  # stopped early (Ctrl-C): the figures cover up to `duration` only
+    planned_duration: float | None = None  # where the run was to stop (set when interrupted)
 
     @property
     def ok(self) -> bool:

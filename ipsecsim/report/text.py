@@ -43,12 +43,12 @@ def _table(rows: list[list[str]], right_from: int = 1) -> list[str]:
 def _sections(result: Result) -> list[tuple[str, list[str]]]:
     sections = []
     if result.pings:
-        rows = [["ping", "sent", "recv", "loss", "rtt min/avg/max/stddev (ms)"]]
-        for p in result.pings:
+        rows = [["ping", "from -> to", "sent", "recv", "loss", "rtt min/avg/max/stddev (ms)"]]
+        for p in result.pings:  # by name: two pings between the same hosts are two rows
             rtt = "/".join(format_ms(_ms(p.get(k))) for k in ("rtt_min", "rtt_avg", "rtt_max", "rtt_stddev"))
-            rows.append([f"{p['from']} -> {p['to']}", str(p["transmitted"]), str(p["received"]),
+            rows.append([p.get("name", ""), f"{p['from']} -> {p['to']}", str(p["transmitted"]), str(p["received"]),
                          f"{p['loss'] * 100:.1f}%", rtt])
-        sections.append(("Pings", _table(rows)))
+        sections.append(("Pings", _table(rows, right_from=2)))
     if result.flows:
         rows = [["flow", "sent", "recv", "loss", "throughput", "delay avg/max (ms)", "jitter (ms)", "reordered"]]
         for name, f in result.flows.items():
@@ -90,9 +90,20 @@ def _ms(seconds):
     return None if seconds is None else seconds * 1000
 
 
+
+
+def interrupted_note(now: float, planned: float) -> str:
+    """The note of an interrupted run; the summary's head repeats it in short."""
+    return (f"interrupted (Ctrl-C) at {now:g} s of {planned:g} s: every figure covers the first {now:g} s; "
+            "expectations are checked against that")
+
+
 def render_summary(result: Result) -> str:
     head = f"{result.name}: {result.duration:g} s simulated, seed {result.seed}"
     out = [head, "=" * len(head)]
+    if result.interrupted:
+        planned = result.planned_duration
+        out.append(f"interrupted at {result.duration:g} s" + (f" of {planned:g} s" if planned else ""))
     for title, lines in _sections(result):
         out += ["", title, *lines]
     if result.expectations:

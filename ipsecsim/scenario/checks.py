@@ -139,14 +139,14 @@ class _Checker:
 
     def expect(self, hosts: dict[str, HostSpec], traffic: list[PingTraffic | UdpFlow]) -> None:
         flows = [t.name for t in traffic if isinstance(t, UdpFlow)]
-        pings = {t.name for t in traffic if isinstance(t, PingTraffic)}
+        pings = [t for t in traffic if isinstance(t, PingTraffic)]
         for i, exp in enumerate(self.scn.expect):
             path = ("expect", i)
             if isinstance(exp, PingExpect):
-                self.host_exists(exp.ping, (*path, "ping"), "from", exp.ping.from_host, hosts)
+                self._ping_subject(exp, path, pings, flows, hosts)
             elif isinstance(exp, FlowExpect) and exp.flow not in flows:
-                if exp.flow in pings:
-                    message = f"'{exp.flow}' is a ping, not a udp flow; check pings with ping: {{from: HOST, to: ADDRESS}}"
+                if exp.flow in (p.name for p in pings):
+                    message = f"'{exp.flow}' is a ping, not a udp flow; check it with ping: {exp.flow}"
                 else:
                     message = f"no udp flow named '{exp.flow}'" + _choices(exp.flow, flows, "udp flow")
                 self.problem(exp, path, "flow", message)
@@ -155,6 +155,30 @@ class _Checker:
             elif isinstance(exp, DropsExpect) and exp.host is not None:
                 self.host_exists(exp, path, "host", exp.host, hosts)
 
+    def _ping_subject(self, exp: PingExpect, path: tuple[PathPart, ...], pings: list[PingTraffic],
+                      flows: list[str], hosts: dict[str, HostSpec]) -> None:
+        """A ping by name must exist; a ping by host and address must be one ping, not several.
+
+        One by host and address that matches no ping of ``traffic:`` may still be one a
+        ``run:`` block or the timeline types, so the run decides that case.
+        """
+        subject = exp.ping
+        names = [p.name for p in pings]
+        if isinstance(subject, str):
+            if subject in names:
+                return
+            if subject in flows:
+                message = f"'{subject}' is a udp flow, not a ping; check it with flow: {subject}"
+            else:
+                message = f"no ping named '{subject}'" + _choices(subject, names, "ping")
+            self.problem(exp, path, "ping", message)
+            return
+        self.host_exists(subject, (*path, "ping"), "from", subject.from_host, hosts)
+        same = [p for p in pings if p.from_host == subject.from_host and p.to == subject.to]
+        if len(same) > 1:
+            which = ", ".join(f"{p.name} (line {p.line})" for p in same)
+            self.problem(exp, path, "ping", f"{len(same)} pings go from {subject.from_host} to {subject.to}: "
+                         f"{which}; name the one to check, e.g. ping: {same[0].name}")
 
     def tunnels(self, hosts: dict[str, HostSpec]) -> list[Tunnel]:
         """Each entry on its own, then what entries share on a host (names, ipsecN, reqids,

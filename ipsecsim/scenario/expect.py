@@ -46,16 +46,26 @@ class Expectation(Node):
 
 
 class PingSubject(Node):
-    """Which ping: the host it runs on and the address it pings."""
+    """Which ping, by the host it runs on and the address it pings; it must match exactly one
+    ping of the scenario (checked at load time). A ping's name is the plain way: ``ping: big``."""
 
     from_host: HostName = Field(alias="from")
     to: Address
 
 
+def _ping_by(value: object) -> str:
+    """A mapping is a ping by host and address; anything else its name (so a typo in a mapping
+    is told about the mapping's keys, not that a mapping is not text)."""
+    return "where" if isinstance(value, dict | PingSubject) else "name"
+
+
+PingRef = Annotated[Annotated[Text, Tag("name")] | Annotated[PingSubject, Tag("where")], Discriminator(_ping_by)]
+
+
 class PingExpect(Expectation):
     subject_key = "ping"
     _example = "received: 5"
-    ping: PingSubject
+    ping: PingRef  # a ping's name (ping-1, or its name:), or {from: HOST, to: ADDRESS}
     transmitted: CountCmp | None = None
     received: CountCmp | None = None
     loss: PercentCmp | None = None
@@ -65,6 +75,8 @@ class PingExpect(Expectation):
 
     @property
     def subject(self) -> str:
+        if isinstance(self.ping, str):
+            return f"ping {self.ping}"
         return f"ping {self.ping.from_host} -> {self.ping.to}"
 
 
