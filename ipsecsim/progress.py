@@ -56,7 +56,8 @@ def run_with_bar(network: Network, end: float) -> None:
     start = network.now
     span = end - start
     events = network.engine.scheduled
-    bar = tqdm(total=round(span, 6), file=sys.stderr, leave=False, desc="simulated",
+    # mininterval=0: a redraw per step (100 a run) costs nothing and a short run still shows its rate
+    bar = tqdm(total=round(span, 6), file=sys.stderr, leave=False, desc="simulated", mininterval=0,
                **({} if _columns() else {"ncols": 80, "nrows": 24}),  # a new pty says 0 x 0: tqdm would draw nothing
                bar_format="{desc} {n:.1f}/{total:.1f} s |{bar}| {percentage:3.0f}%{postfix} [{elapsed}<{remaining}]")
     try:
