@@ -155,6 +155,8 @@ class Simulation:
         result.notes = list(net.notes) + _ignored_datagrams(net) + _explain_missing_sas(net)
         result.scheduler_events = net.engine.scheduled
         result.timeline = [{"time": time, "what": what} for time, what in net.timeline]
+        if net.ledger is not None:
+            result.ledger = net.ledger.close_books(net)
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
         result.expectations = [check for expectation in self.scenario.expect

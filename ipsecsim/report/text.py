@@ -82,13 +82,28 @@ def _ms(seconds):
 
 def render_summary(result: Result) -> str:
     head = f"{result.name}: {result.duration:g} s simulated, seed {result.seed}"
-    out = [head, "=" * len(head)]
+    out = [head, "=" * len(head), *_ledger_lines(result.ledger)]
     for title, lines in _sections(result):
         out += ["", title, *lines]
     if result.expectations:
         held = sum(e.holds for e in result.expectations)
         out += ["", f"{held}/{len(result.expectations)} expectations hold"]
     return "\n".join(out) + "\n"
+
+
+def _ledger_lines(ledger: dict) -> list[str]:
+    """The run's books in one line (none for a format 2 file), and a loud one if they do not balance."""
+    if not ledger:
+        return []
+    line = (f"Datagrams: {ledger['sent']:,} sent: {ledger['delivered']:,} delivered, "
+            f"{sum(ledger['dropped'].values()):,} dropped, {ledger['in_flight']:,} in flight")
+    if ledger["in_reassembly"]:
+        line += f", {ledger['in_reassembly']:,} waiting in reassembly"
+    lines = [line]
+    if ledger["unaccounted"]:
+        lines.append(f"WARNING: {ledger['unaccounted']:,} datagrams are unaccounted for: "
+                     "this is a bug in ipsecsim; please report it")
+    return lines
 
 
 def render_html(result: Result) -> str:
