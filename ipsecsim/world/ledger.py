@@ -122,7 +122,8 @@ class DatagramLedger:
             esp = _esp_key(pkt)
             if esp is not None:
                 entry = self.carried.pop(esp, None)
-                if entry is not None:
+                if entry is not None:  # a piece of the datagram inside, in ESP
+                    self.fragment_drops[reason] += 1
                     self._lose(entry[0], reason)
                     return
         self.dropped[reason] += 1

@@ -1,5 +1,6 @@
 """The ledger: every datagram sent is delivered, dropped, in flight or waiting in reassembly."""
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,128 @@ def test_every_scenario_balances_and_its_drops_are_the_runs_drops(path):
     assert ledger["dropped"] == result.drops  # no fragments: one drop is one datagram
     assert ledger["sent"] == localout(sim) + sum(
         ledger["dropped"].get(r, 0) for r in ("no route",))  # a send refused at once makes no ips_localout
+
+
+def test_the_flagship_run_counts_each_datagram_once():
+    """15000 UDP datagrams, 5 echo requests, 5 replies, all through ipsec0: the ESP packets
+    carrying them are not counted again."""
+    result = ipsecsim.load(SCENARIOS / "if_ipsec_host_a_b.yaml").run()
+    assert result.ledger == {"sent": 15010, "delivered": 15010, "dropped": {}, "in_flight": 0,
+                             "in_reassembly": 0, "fragment_drops": {}, "unaccounted": 0}
+
+
+def test_a_run_stopped_mid_flight_counts_what_is_on_the_wire():
+    sim = ipsecsim.load(SCENARIOS / "bottleneck_queue.yaml")
+    first = sim.run(until=1.0005).ledger
+    assert first["in_flight"] > 0 and balanced(first)
+    assert sim.result().ledger == first  # the books are read, never changed
+    last = sim.run().ledger
+    assert balanced(last) and last["sent"] > first["sent"]
+
+
+def lossy(link_mtu: int, *, tunnel: bool, loss: str = "10%", size: int = 1400) -> str:
+    """A sends big pings and UDP datagrams to B over one lossy link, in clear or through ipsec0."""
+    if tunnel:
+        a, b, to = ("ipsec0 inet 172.16.0.3/16 172.16.0.5", "ipsec0 inet 172.16.0.5/16 172.16.0.3",
+                    "172.16.0.5")
+    else:
+        a = b = None
+        to = "192.168.0.5"
+
+    def host(me, peer, inner, reqid):
+        lines = [f"ifconfig em0 inet {me}/24"]
+        if inner:
+            lines += [f"ifconfig ipsec0 create reqid {reqid}", f"ifconfig ipsec0 inet tunnel {me} {peer}",
+                      f"ifconfig {inner}", "setkey -c <<EOF",
+                      f'add 192.168.0.3 192.168.0.5 esp 10000 -m tunnel -u {reqid} -E rijndael-cbc "VerySecureKey!!1";',
+                      f'add 192.168.0.5 192.168.0.3 esp 10001 -m tunnel -u {reqid} -E rijndael-cbc "VerySecureKey!!2";',
+                      "EOF"]
+        return "\n".join("      " + line for line in lines)
+
+    return f"""
+name: fragments
+duration: 40s
+seed: 5
+links:
+  - {{a: A:em0, b: B:em0, bandwidth: 10Mbit/s, delay: 2ms, mtu: {link_mtu}, loss: {loss}}}
+hosts:
+  A:
+    run: |
+{host("192.168.0.3", "192.168.0.5", a, 100)}
+  B:
+    run: |
+{host("192.168.0.5", "192.168.0.3", b, 200)}
+traffic:
+  - {{ping: {{from: A, to: {to}, count: 20, interval: 100ms, size: {size}}}}}
+  - {{udp: {{name: big, from: A, to: {to}, rate: 1Mbit/s, size: {size}, start: 0s, stop: 2s}}}}
+"""
+
+
+def lost_datagrams(result) -> int:
+    """The independent count: datagrams the flow and the pings lost (each lost ping is a lost
+    request or a lost reply, one datagram either way)."""
+    flow, ping = result.flows["big"], result.pings[0]
+    return flow["sent"] - flow["received"] + ping["transmitted"] - ping["received"]
+
+
+@pytest.mark.parametrize("tunnel, link_mtu, size, fragmented", [
+    (False, 576, 1400, 179 + 20 + 20),   # in clear: every datagram cut by A (and B's replies by B)
+    (True, 576, 1300, 179 + 20 + 20),    # ESP packets cut to the link's MTU
+    (True, 1500, 1400, 179 + 20 + 20),   # inner packets cut to ipsec0's MTU (1400)
+    (True, 576, 1400, 2 * (179 + 20 + 20)),  # both: the inner by ipsec0, its ESP packets by the link
+], ids=["clear", "outer", "inner", "nested"])
+def test_a_datagram_lost_in_pieces_is_one_lost_datagram(tunnel, link_mtu, size, fragmented):
+    sim = ipsecsim.loads(lossy(link_mtu, tunnel=tunnel, size=size))
+    result = sim.run()
+    ledger = result.ledger
+    assert not result.command_errors and balanced(ledger)
+    assert sum(h.ipstat.ips_fragmented for h in sim.network.hosts.values()) >= fragmented - 20
+    assert sum(ledger["dropped"].values()) == lost_datagrams(result) > 0
+    assert set(ledger["dropped"]) == {"link loss"}  # the reason of the first lost piece
+    assert ledger["fragment_drops"] == result.drops  # every lost piece, each listed
+    assert ledger["fragment_drops"]["link loss"] > ledger["dropped"]["link loss"]
+    assert ledger["in_flight"] == ledger["in_reassembly"] == 0
+    books = sim.network.ledger
+    assert not books.carried or tunnel
+
+
+@pytest.mark.parametrize("link_mtu, size, datagrams", [(576, 1400, 179 + 40), (576, 1300, 193 + 40),
+                                                      (1500, 1400, 179 + 40)], ids=["nested", "outer", "inner"])
+def test_no_loss_no_drop_through_the_tunnel(link_mtu, size, datagrams):
+    """2 s of 1 Mbit/s in 1400 B (179 datagrams) or 1300 B (193), 20 echo requests and replies."""
+    sim = ipsecsim.loads(lossy(link_mtu, tunnel=True, loss="0%", size=size))
+    ledger = sim.run().ledger
+    assert ledger == {"sent": datagrams, "delivered": datagrams, "dropped": {}, "in_flight": 0, "in_reassembly": 0,
+                      "fragment_drops": {}, "unaccounted": 0}
+    books = sim.network.ledger
+    assert not books.carried and not books.lost  # every entry went with its packet
+
+
+def test_stopped_at_any_moment_the_nested_books_balance():
+    """Stopped every 3 ms while inner and outer fragments are on the wire, in B's reassembly
+    queues or lost: each datagram is in exactly one place."""
+    sim = ipsecsim.loads(lossy(576, tunnel=True, size=1400))
+    seen_flying = seen_waiting = 0
+    for step in range(1, 200):
+        ledger = sim.run(until=step * 0.003).ledger
+        assert balanced(ledger), (step, ledger)
+        seen_flying += ledger["in_flight"] > 0
+        seen_waiting += len(sim.network.hosts["B"].inet4.reassembler) > 0
+    assert seen_flying and seen_waiting
+
+
+def test_a_network_built_by_hand_keeps_no_books_unless_asked():
+    net = Network(seed=1)
+    net.add_link("A:em0", "B:em0", LinkParams(bandwidth=10e6, delay=0.001, mtu=576))
+    assert net.ledger is None
+    ledger = net.enable_ledger()
+    assert net.enable_ledger() is ledger and net.ledger is ledger
+    net.sh("A", "ifconfig em0 inet 10.0.0.1/24")
+    net.sh("B", "ifconfig em0 inet 10.0.0.2/24")
+    net.start_ping("A", ipaddress.IPv4Address("10.0.0.2"), count=3, interval=0.5, size=1000)
+    net.run(0.0015)  # the first request's pieces on the wire, or some at B
+    first = ledger.close_books(net)
+    assert first["sent"] == 1 and first["in_flight"] == 1 and balanced(first)
+    net.run(5.0)
+    assert ledger.close_books(net) == {"sent": 6, "delivered": 6, "dropped": {}, "in_flight": 0,
+                                       "in_reassembly": 0, "fragment_drops": {}, "unaccounted": 0}
