@@ -157,3 +157,20 @@ def test_a_network_built_by_hand_keeps_no_books_unless_asked():
     net.run(5.0)
     assert ledger.close_books(net) == {"sent": 6, "delivered": 6, "dropped": {}, "in_flight": 0,
                                        "in_reassembly": 0, "fragment_drops": {}, "unaccounted": 0}
+
+
+@pytest.mark.parametrize("path, size", [("if_ipsec_ipv6_inner.yaml", "size: 500"),
+                                        ("if_ipsec_ipv6_outer.yaml", "size: 1000")], ids=["v6-inner", "v6-outer"])
+def test_ipv6_datagrams_lost_in_pieces(path, size):
+    """3000-byte datagrams cut in IPv6 fragments (inner) or carried in cut ESP-in-IPv6 packets (outer)."""
+    text = (SCENARIOS / path).read_text().replace("delay: 1ms}", "delay: 1ms, loss: 10%}")
+    text = text.replace(size, "size: 3000").split("\nexpect:")[0]
+    sim = ipsecsim.loads(text)
+    result = sim.run()
+    ledger = result.ledger
+    assert not result.command_errors and balanced(ledger)
+    assert sum(h.ipstat.ip6s_fragmented + h.ipstat.ips_fragmented for h in sim.network.hosts.values()) > 100
+    flows = sum(flow["sent"] - flow["received"] for flow in result.flows.values())
+    pings = sum(ping["transmitted"] - ping["received"] for ping in result.pings)
+    assert sum(ledger["dropped"].values()) == flows + pings > 0
+    assert 0 < ledger["fragment_drops"]["link loss"] <= result.drops["link loss"]
