@@ -79,24 +79,26 @@ class DatagramLedger:
 
     def __call__(self, event: str, host, ifname: str | None, pkt: bytes, reason: str | None,
                  related: Any = None) -> None:
-        if event == "output":
-            self.sent += 1
-        elif event == "deliver":
-            proto = pkt[9] if pkt[0] >> 4 == 4 else _upper(pkt)[0]
-            if proto != _ESP:
+        # the common events first, and the common case of each in a few byte tests
+        if event == "deliver":
+            if (pkt[9] if pkt[0] >> 4 == 4 else _upper(pkt)[0]) != _ESP:
                 self.delivered += 1
             elif self.carried:
                 key = _esp_key(pkt)
                 if key is not None:
                     self.carried.pop(key, None)
-        elif event == "drop":
-            self._drop(pkt, reason or "")
+        elif event == "output":
+            self.sent += 1
         elif event == "encap":
+            if related[0] >> 4 == 4 and not (related[6] & 0x3F or related[7]):
+                return  # an IPv4 packet that is no fragment: the ESP packet is simply that datagram
             key = _fragment_key(related)
             if key is not None:
                 esp = _esp_key(pkt)
                 if esp is not None:
                     self.carried[esp] = (self._root(key), self._tidy())
+        elif event == "drop":
+            self._drop(pkt, reason or "")
         elif event == "fragment":
             if self.carried and _fragment_key(pkt) is None:
                 esp = _esp_key(pkt)
