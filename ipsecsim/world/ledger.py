@@ -22,27 +22,36 @@ _IPV6_FRAGMENT = 44
 
 
 def _fragment_key(pkt: bytes) -> bytes | None:
-    """The key of the datagram ``pkt`` is a fragment of (as ip_reass keys it), or None."""
-    if pkt[0] >> 4 == 4:
-        if pkt[6] & 0x3F or pkt[7]:  # MF or an offset
-            return pkt[12:20] + pkt[9:10] + pkt[4:6]
-        return None
-    next_header, off = pkt[6], 40
-    while next_header in IPV6_EXTENSION_HEADERS:
-        next_header, off = pkt[off], off + (pkt[off + 1] + 1) * 8
-    if next_header == _IPV6_FRAGMENT:
-        return pkt[8:40] + pkt[off + 4:off + 8]
+    """The key of the datagram ``pkt`` is a fragment of (as ip_reass keys it), or None (also
+    for a packet too short or too broken to say: the kernel drops those whole)."""
+    try:
+        if pkt[0] >> 4 == 4:
+            if pkt[6] & 0x3F or pkt[7]:  # MF or an offset
+                return pkt[12:20] + pkt[9:10] + pkt[4:6]
+            return None
+        if pkt[0] >> 4 != 6:
+            return None
+        next_header, off = pkt[6], 40
+        while next_header in IPV6_EXTENSION_HEADERS:
+            next_header, off = pkt[off], off + (pkt[off + 1] + 1) * 8
+        if next_header == _IPV6_FRAGMENT and off + 8 <= len(pkt):
+            return pkt[8:40] + pkt[off + 4:off + 8]
+    except IndexError:
+        pass
     return None
 
 
 def _upper(pkt: bytes) -> tuple[int, int]:
-    """(upper protocol, its offset) of a packet that is not a fragment."""
-    if pkt[0] >> 4 == 4:
-        return pkt[9], (pkt[0] & 15) * 4
-    next_header, off = pkt[6], 40
-    while next_header in IPV6_EXTENSION_HEADERS:
-        next_header, off = pkt[off], off + (pkt[off + 1] + 1) * 8
-    return next_header, off
+    """(upper protocol, its offset) of a packet that is not a fragment; -1 if it cannot be told."""
+    try:
+        if pkt[0] >> 4 == 4:
+            return pkt[9], (pkt[0] & 15) * 4
+        next_header, off = pkt[6], 40
+        while next_header in IPV6_EXTENSION_HEADERS:
+            next_header, off = pkt[off], off + (pkt[off + 1] + 1) * 8
+        return next_header, off
+    except IndexError:
+        return -1, 0
 
 
 def _esp_key(pkt: bytes) -> bytes | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import ipsecsim
+from ipsecsim.kernel.drops import DropReason
 from ipsecsim.world import Network
 from ipsecsim.world.link import LinkParams
 
@@ -214,3 +215,16 @@ def test_the_json_keeps_the_books_and_the_docs_list_them(tmp_path):
     again = type(result).from_json(tmp_path / "run.json")
     assert again.ledger == result.ledger and again.summary() == result.summary()
     assert documented_fields()["ledger"] == set(result.ledger)
+
+
+@pytest.mark.parametrize("junk", [b"", b"\x45\x00", b"\x60" + bytes(39) + b"\x00", b"\x70" * 30,
+                                  b"\x60\x00\x00\x00\x00\x08\x2c\x40" + bytes(32) + b"\x11\x00"],
+                         ids=["empty", "short v4", "v6 short hop-by-hop", "version 7", "v6 short fragment header"])
+def test_a_broken_packet_dropped_is_one_dropped_datagram(junk):
+    net = Network(seed=1)
+    ledger = net.enable_ledger()
+    host = net.add_host("A")
+    ledger.sent += 1  # as if it came from a send
+    host.drop(DropReason.IP_TOOSHORT, junk)
+    books = ledger.close_books(net)
+    assert books["dropped"] == {DropReason.IP_TOOSHORT.value: 1} and books["unaccounted"] == 0
