@@ -179,6 +179,8 @@ class Simulation:
         result.scheduler_events = net.engine.scheduled
         result.timeline = [{"time": time, "what": what} for time, what in net.timeline]
         result.topology = topology_snapshot(net, net.now)
+        if net.ledger is not None:
+            result.ledger = net.ledger.close_books(net)
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
         in_file = {ping.name for ping in net.pings}  # the pings of traffic:

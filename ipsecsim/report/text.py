@@ -90,8 +90,6 @@ def _ms(seconds):
     return None if seconds is None else seconds * 1000
 
 
-
-
 def interrupted_note(now: float, planned: float) -> str:
     """The note of an interrupted run; the summary's head repeats it in short."""
     return (f"interrupted (Ctrl-C) at {now:g} s of {planned:g} s: every figure covers the first {now:g} s; "
@@ -100,7 +98,7 @@ def interrupted_note(now: float, planned: float) -> str:
 
 def render_summary(result: Result) -> str:
     head = f"{result.name}: {result.duration:g} s simulated, seed {result.seed}"
-    out = [head, "=" * len(head)]
+    out = [head, "=" * len(head), *_ledger_lines(result.ledger)]
     if result.interrupted:
         planned = result.planned_duration
         out.append(f"interrupted at {result.duration:g} s" + (f" of {planned:g} s" if planned else ""))
@@ -125,6 +123,21 @@ def render_run_output(result: Result, quiet: bool = False) -> str:
         out.append(f"\nCaptures: {directory}/<host>-<interface>.pcap (physical interfaces show ESP, "
                    "ipsecN the plaintext)\n")
     return "".join(out)
+
+
+def _ledger_lines(ledger: dict) -> list[str]:
+    """The run's books in one line (none for a format 2 file), and a loud one if they do not balance."""
+    if not ledger:
+        return []
+    line = (f"Datagrams: {ledger['sent']:,} sent: {ledger['delivered']:,} delivered, "
+            f"{sum(ledger['dropped'].values()):,} dropped, {ledger['in_flight']:,} in flight")
+    if ledger["in_reassembly"]:
+        line += f", {ledger['in_reassembly']:,} waiting in reassembly"
+    lines = [line]
+    if ledger["unaccounted"]:
+        lines.append(f"WARNING: {ledger['unaccounted']:,} datagrams are unaccounted for: "
+                     "this is a bug in ipsecsim; please report it")
+    return lines
 
 
 def render_html(result: Result) -> str:

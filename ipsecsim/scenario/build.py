@@ -55,6 +55,7 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
     """The network of ``scenario`` with its run: blocks done; ``traffic=False`` starts no
     pings or flows (the timeline still happens), for ``check`` and for hands-on work."""
     net = Network(seed=scenario.seed if seed is None else seed)
+    net.enable_ledger()
     if pcap_dir is not None or trace_file is not None:
         net.enable_capture(pcap_dir, trace_file)
     for link in scenario.links:

@@ -21,6 +21,7 @@ from ..userland.shell import CommandError, Shell, ShellResult
 from ..userland.udpflow import FlowSocket, FlowStats, UdpSender, UdpSink
 from .capture import Capture
 from .engine import Engine
+from .ledger import DatagramLedger
 from .link import Link, LinkParams
 
 __all__ = ["Network", "NetworkError"]
@@ -44,6 +45,7 @@ class Network:
         self.notes: list[str] = []  # things the run could not do, told to the user in the summary
         self.timeline: list[tuple[float, str]] = []  # (time, what) of each timeline event done
         self.capture: Capture | None = None
+        self.ledger: DatagramLedger | None = None
         # Called with every host, those already here and those added later (see add_observer).
         self.host_watchers: list = []
         self._ephemeral: dict[str, int] = {}
@@ -161,6 +163,13 @@ class Network:
         self.host_watchers.append(watch)
         for host in self.hosts.values():
             watch(host)
+
+    def enable_ledger(self) -> DatagramLedger:
+        """Keep the books of every datagram the hosts send (``ledger.close_books(net)`` tells them)."""
+        if self.ledger is None:
+            self.ledger = DatagramLedger(self.engine)
+            self.watch_hosts(self.ledger.attach)
+        return self.ledger
 
     def enable_capture(self, pcap_dir: Path | None = None, trace_file: Path | None = None) -> Capture:
         self.capture = Capture(self.engine, pcap_dir, trace_file)
