@@ -1,6 +1,7 @@
 """What is made from a result after the run: report's text, plots, CSV, DataFrames, HTML, topology."""
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 import xml.etree.ElementTree as ET
@@ -163,13 +164,13 @@ def test_a_format_2_file_reports_and_plots(tmp_path):
     result = ipsecsim.load(SCENARIOS / "lossy_link.yaml").run()
     data = result.to_dict()
     data["format"] = 2
-    for field in ("timeline", "ledger", "flow_stats", "timeseries", "topology", "interrupted"):
+    for field in ("timeline", "ledger", "flow_stats", "timeseries", "topology", "interrupted", "planned_duration"):
         del data[field]
     old = tmp_path / "old.json"
     old.write_text(json.dumps(data))
     reported = run("report", old, "--quiet", "--plot", tmp_path / "plots", "--csv", tmp_path / "csv")
     assert reported.exit_code == 0, reported.output
-    assert reported.output == result.summary()
+    assert reported.output == dataclasses.replace(result, ledger={}, timeline=[]).summary()  # no books in format 2
     assert {p.name for p in (tmp_path / "plots").iterdir()} == {"drops.png", "drops.svg", "overhead.png",
                                                                  "overhead.svg"}
     assert (tmp_path / "csv" / "flows.csv").read_text() == ",".join(FLOW_COLUMNS) + "\n"

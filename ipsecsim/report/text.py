@@ -98,10 +98,11 @@ def interrupted_note(now: float, planned: float) -> str:
 
 def render_summary(result: Result) -> str:
     head = f"{result.name}: {result.duration:g} s simulated, seed {result.seed}"
-    out = [head, "=" * len(head), *_ledger_lines(result.ledger)]
+    out = [head, "=" * len(head)]
     if result.interrupted:
         planned = result.planned_duration
         out.append(f"interrupted at {result.duration:g} s" + (f" of {planned:g} s" if planned else ""))
+    out += _ledger_lines(result.ledger)
     for title, lines in _sections(result):
         out += ["", title, *lines]
     if result.expectations:
