@@ -21,6 +21,7 @@ from ..userland.shell import CommandError, Shell, ShellResult
 from ..userland.udpflow import FlowSocket, FlowStats, UdpSender, UdpSink
 from .capture import Capture
 from .engine import Engine
+from .flowmon import DEFAULT_BIN, MAX_PACKET_AGE, FlowMonitor
 from .link import Link, LinkParams
 
 __all__ = ["Network", "NetworkError"]
@@ -44,6 +45,7 @@ class Network:
         self.notes: list[str] = []  # things the run could not do, told to the user in the summary
         self.timeline: list[tuple[float, str]] = []  # (time, what) of each timeline event done
         self.capture: Capture | None = None
+        self.flowmon: FlowMonitor | None = None  # per-flow statistics: enable_flow_monitor()
         # Called with every host, those already here and those added later (see add_observer).
         self.host_watchers: list = []
         self._ephemeral: dict[str, int] = {}
@@ -109,6 +111,8 @@ class Network:
         console = self.consoles[self.host(host).name]
         ping = Ping(self.hosts[host], dst, write=console.write, **options)
         self.pings.append(ping)
+        if self.flowmon is not None:
+            self.flowmon.name_ping(ping.name, host, dst, ping.ident)
         self.engine.call_at(start, ping.start)
         return ping
 
@@ -118,9 +122,11 @@ class Network:
         if name in self.flows:
             raise NetworkError(f"a flow named {name!r} already exists")
         sender_host = self.host(host)
-        stats = self.flows[name] = FlowStats(name)
+        stats = self.flows[name] = FlowStats(name, rate=rate)
         sport = sport or self._ephemeral_port(host)
         flow_id = len(self.flows)  # 1, 2, ...: unique in the network, the same every run
+        if self.flowmon is not None:
+            self.flowmon.name_udp(name, host, dst, sport, dport)
         sender = UdpSender(sender_host, dst, rate=rate, size=size, start=start, stop=stop,
                            sport=sport, dport=dport, stats=stats, flow_id=flow_id, source=source)
 
@@ -161,6 +167,13 @@ class Network:
         self.host_watchers.append(watch)
         for host in self.hosts.values():
             watch(host)
+
+    def enable_flow_monitor(self, bin: float = DEFAULT_BIN, max_age: float = MAX_PACKET_AGE) -> FlowMonitor:
+        """Per-flow statistics and time series sampled every ``bin`` seconds (``flowmon.py``);
+        start it before the traffic, so that flows get their names."""
+        if self.flowmon is None:
+            self.flowmon = FlowMonitor(self, bin, max_age)
+        return self.flowmon
 
     def enable_capture(self, pcap_dir: Path | None = None, trace_file: Path | None = None) -> Capture:
         self.capture = Capture(self.engine, pcap_dir, trace_file)

@@ -1,0 +1,383 @@
+"""Per-flow statistics of a run, in the manner of ns-3's FlowMonitor, and time series in bins.
+
+The monitor listens to every host's events (see ``Observer`` in kernel/host.py). It knows two
+kinds of flow: "ip" flows, keyed by the inner 5-tuple (an ICMP echo's identifier stands in for
+the source port, so two pings are two flows) and seen leaving at ``output`` and arriving at
+``deliver``; and "esp" flows, keyed by (outer source, destination, SPI), seen at ``encap`` and at
+the ``deliver`` of protocol 50. Packets are told apart for their delay by the first bytes of their
+transport header (ports, checksum, and the flow stamp or the ping's id and sequence), ESP packets
+by (SPI, sequence number). Send times older than ``max_age`` are forgotten, so memory stays flat.
+
+Delays go in a log-bucket histogram: bucket k holds delays in [1.01**k, 1.01**(k+1)) seconds, so
+a percentile is known to within 1%; it is reported as the bucket's geometric middle (±0.5%).
+Fragments other than the first carry no ports or SPI: their drops count by place, not per flow.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from ipaddress import ip_address
+import math
+from typing import Any
+
+from .observers import add_observer
+
+__all__ = ["FlowMonitor", "MAX_PACKET_AGE", "DEFAULT_BIN"]
+
+MAX_PACKET_AGE = 10.0  # seconds, like ns-3's maxPacketAge
+DEFAULT_BIN = 0.1
+_LOG_STEP = math.log(1.01)
+_CDF_POINTS = 200
+_PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 50: "esp", 58: "icmp6"}
+_ECHO = {1: (8, 0), 58: (128, 129)}  # echo request and reply types
+_KEY_BYTES = 24  # transport bytes that tell one packet of a flow from another
+
+
+class Flow:
+    """One flow's counters; ``key`` holds raw address bytes until the result is made."""
+
+    __slots__ = ("index", "kind", "key", "name", "tunnel", "tx_packets", "tx_bytes", "rx_packets", "rx_bytes",
+                 "lost", "lost_by_reason", "delay_sum", "delay_min", "delay_max", "delays", "jitter_sum",
+                 "last_delay", "timed", "forwarded", "first_tx", "last_tx", "first_rx", "last_rx", "inner_bytes")
+
+    def __init__(self, index: int, kind: str, key: tuple, name: str | None):
+        self.index = index
+        self.kind = kind
+        self.key = key
+        self.name = name
+        self.tunnel: str | None = None
+        self.tx_packets = self.tx_bytes = self.rx_packets = self.rx_bytes = self.lost = 0
+        self.lost_by_reason: dict[str, int] = {}
+        self.delay_sum = 0.0
+        self.delay_min = math.inf
+        self.delay_max = 0.0
+        self.delays: dict[int, int] = {}  # log bucket -> count
+        self.jitter_sum = 0.0
+        self.last_delay: float | None = None
+        self.timed = 0  # packets received whose send time was known
+        self.forwarded = 0
+        self.first_tx = self.last_tx = self.first_rx = self.last_rx = math.nan
+        self.inner_bytes = 0
+
+    def received(self, size: int, now: float, sent: float | None) -> None:
+        self.rx_packets += 1
+        self.rx_bytes += size
+        if self.rx_packets == 1:
+            self.first_rx = now
+        self.last_rx = now
+        if sent is None:
+            return
+        delay = now - sent
+        self.timed += 1
+        self.delay_sum += delay
+        if delay < self.delay_min:
+            self.delay_min = delay
+        if delay > self.delay_max:
+            self.delay_max = delay
+        bucket = math.floor(math.log(delay) / _LOG_STEP) if delay > 0 else -100000
+        self.delays[bucket] = self.delays.get(bucket, 0) + 1
+        if self.last_delay is not None:
+            self.jitter_sum += abs(delay - self.last_delay)
+        self.last_delay = delay
+
+
+def _parse(pkt: bytes | bytearray) -> tuple | None:
+    """(src, dst, protocol, transport offset, first fragment?) of an IPv4 or IPv6 packet."""
+    if len(pkt) < 20:
+        return None
+    version = pkt[0] >> 4
+    if version == 4:
+        first = not (pkt[6] & 0x1F or pkt[7])
+        return pkt[12:16], pkt[16:20], pkt[9], (pkt[0] & 0x0F) * 4, first
+    if version == 6 and len(pkt) >= 40:
+        proto, offset, first = pkt[6], 40, True
+        while proto in (0, 43, 60, 44) and len(pkt) >= offset + 8:  # hop-by-hop, routing, dstopts, fragment
+            if proto == 44:
+                first = not (pkt[offset + 2] << 8 | pkt[offset + 3]) & 0xFFF8
+                proto, offset = pkt[offset], offset + 8
+            else:
+                proto, offset = pkt[offset], offset + (pkt[offset + 1] + 1) * 8
+        return pkt[8:24], pkt[24:40], proto, offset, first
+    return None
+
+
+class FlowMonitor:
+    """Attach with ``FlowMonitor(net, bin=0.1)``: it watches every host and samples every ``bin``."""
+
+    def __init__(self, net, bin: float = DEFAULT_BIN, max_age: float = MAX_PACKET_AGE):
+        self.net = net
+        self.clock = net.engine
+        self.bin = bin
+        self.max_age = max_age
+        self.flows: dict[tuple, Flow] = {}
+        self.order: list[Flow] = []
+        self.names: dict[tuple, str] = {}  # (origin host, dst, proto, sport, dport) -> name
+        self.reply_names: dict[tuple, str] = {}  # (src, proto, ident) -> ping name
+        self.sent: dict[tuple, float] = {}  # packet -> send time
+        self.sent_order: deque = deque()  # (send time, packet) to forget old ones
+        self.carried: dict[tuple, tuple[Flow, int]] = {}  # (spi, seq) -> ip flow, inner size
+        self.places: dict[tuple, int] = {}  # (reason, host, ifname, spi) -> packets
+        self.samples: list[tuple] = []
+        self.interfaces: list[tuple[str, Any]] = []
+        net.watch_hosts(self._attach)
+        self.samples.append(self._snapshot())  # now, before the run: blocks' first packets
+        self.clock.call_at(bin, self._sample, 1)
+
+    def _attach(self, host) -> None:
+        add_observer(host, self._event)
+
+    # -- naming -------------------------------------------------------------------------
+
+    def name_udp(self, name: str, host: str, dst, sport: int, dport: int) -> None:
+        self.names[(host, dst.packed, 17, sport, dport)] = name
+
+    def name_ping(self, name: str, host: str, dst, ident: int) -> None:
+        proto = 1 if dst.version == 4 else 58
+        self.names[(host, dst.packed, proto, ident, 0)] = name
+        self.reply_names[(dst.packed, proto, ident)] = name + " reply"
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _flow(self, kind: str, key: tuple, host) -> Flow:
+        flow = Flow(len(self.order) + 1, kind, key, None)
+        if kind == "ip":
+            src, dst, proto, sport, dport = key
+            flow.name = self.names.get((host.name, dst, proto, sport, dport))
+            if flow.name is None and dport == 0:
+                flow.name = self.reply_names.get((src, proto, sport))
+        self.flows[key] = flow
+        self.order.append(flow)
+        return flow
+
+    def _ip_key(self, pkt: bytes, header: tuple) -> tuple:
+        src, dst, proto, offset, first = header
+        if not first:
+            return (src, dst, proto, -1, -1)
+        if proto in (6, 17):
+            return (src, dst, proto, pkt[offset] << 8 | pkt[offset + 1], pkt[offset + 2] << 8 | pkt[offset + 3])
+        if proto in _ECHO and pkt[offset] in _ECHO[proto]:
+            return (src, dst, proto, pkt[offset + 4] << 8 | pkt[offset + 5], 0)
+        return (src, dst, proto, 0, 0)
+
+    def _remember(self, key: tuple, now: float) -> None:
+        self.sent[key] = now
+        order = self.sent_order
+        order.append((now, key))
+        if order[0][0] < now - self.max_age:
+            cutoff = now - self.max_age
+            sent = self.sent
+            while order and order[0][0] < cutoff:
+                _, old = order.popleft()
+                sent.pop(old, None)
+                self.carried.pop(old, None)
+
+    def _event(self, event: str, host, ifname: str | None, pkt: bytes, reason: str | None, related: Any) -> None:
+        if event == "fragment" or event == "reassembled":
+            return
+        header = _parse(pkt)
+        if event == "drop":
+            self._drop(host, ifname, pkt, reason or "", header)
+            return
+        if header is None:
+            return
+        now = self.clock.env._now
+        proto = header[2]
+        if proto == 50 and header[4]:
+            offset = header[3]
+            spi = int.from_bytes(pkt[offset:offset + 4], "big")
+            key: tuple = (header[0], header[1], spi)
+            flow = self.flows.get(key) or self._flow("esp", key, host)
+            packet: tuple = (spi, int.from_bytes(pkt[offset + 4:offset + 8], "big"))
+            if event == "encap":
+                self._sent(flow, len(pkt), now)
+                self._remember(packet, now)
+                inner = _parse(related) if isinstance(related, bytes | bytearray) else None
+                if inner is not None:
+                    ip_flow = self.flows.get(self._ip_key(related, inner))
+                    if ip_flow is not None:
+                        self.carried[packet] = (ip_flow, len(related))
+                        if ifname is not None and ip_flow.tunnel is None:
+                            ip_flow.tunnel = f"{host.name}:{ifname}"
+                    flow.inner_bytes += len(related)
+            elif event == "deliver":
+                flow.received(len(pkt), now, self.sent.pop(packet, None))
+            elif event == "forward":
+                flow.forwarded += 1
+            return
+        if not header[4]:  # a later fragment: no ports to tell its flow
+            return
+        key = self._ip_key(pkt, header)
+        flow = self.flows.get(key) or self._flow("ip", key, host)
+        offset = header[3]
+        packet = (key, pkt[offset:offset + _KEY_BYTES])
+        if event == "output":
+            self._sent(flow, len(pkt), now)
+            self._remember(packet, now)
+        elif event == "deliver":
+            flow.received(len(pkt), now, self.sent.pop(packet, None))
+        elif event == "forward":
+            flow.forwarded += 1
+
+    @staticmethod
+    def _sent(flow: Flow, size: int, now: float) -> None:
+        flow.tx_packets += 1
+        flow.tx_bytes += size
+        if flow.tx_packets == 1:
+            flow.first_tx = now
+        flow.last_tx = now
+
+    def _drop(self, host, ifname: str | None, pkt: bytes, reason: str, header: tuple | None) -> None:
+        spi = None
+        flows: list[Flow] = []
+        if header is not None and header[2] == 50 and header[4] and len(pkt) >= header[3] + 8:
+            offset = header[3]
+            spi = int.from_bytes(pkt[offset:offset + 4], "big")
+            esp = self.flows.get((header[0], header[1], spi))
+            if esp is not None:
+                flows.append(esp)
+                carried = self.carried.get((spi, int.from_bytes(pkt[offset + 4:offset + 8], "big")))
+                if carried is not None:
+                    flows.append(carried[0])
+            place_sa = (spi, header[0], header[1]) if esp is not None else None
+        else:
+            place_sa = None
+            if header is not None and header[4]:
+                key = self._ip_key(pkt, header)
+                flow = self.flows.get(key) or self._flow("ip", key, host)
+                flows.append(flow)
+        for flow in flows:
+            flow.lost += 1
+            flow.lost_by_reason[reason] = flow.lost_by_reason.get(reason, 0) + 1
+        place = (reason, host.name, ifname, place_sa)
+        self.places[place] = self.places.get(place, 0) + 1
+
+    # -- time series ----------------------------------------------------------------------
+
+    def _sample(self, k: int) -> None:
+        """One call per bin boundary (k * bin, not a running sum: no drift over a long run)."""
+        self.samples.append(self._snapshot())
+        self.clock.call_at((k + 1) * self.bin, self._sample, k + 1)
+
+    def _snapshot(self) -> tuple:
+        flows = [(f.tx_packets, f.tx_bytes, f.rx_packets, f.rx_bytes, f.lost, f.delay_sum, f.timed)
+                 for f in self.order]
+        interfaces = {f"{host.name}:{ifp.name}": (ifp.data.ibytes, ifp.data.obytes, ifp.data.ipackets,
+                                                   ifp.data.opackets)
+                      for host in self.net.hosts.values() for ifp in host.interfaces.values()}
+        drops: dict[str, int] = {}
+        for host in self.net.hosts.values():
+            for reason, count in host.drops.items():
+                drops[reason] = drops.get(reason, 0) + count
+        return flows, interfaces, drops
+
+    # -- results --------------------------------------------------------------------------
+
+    def flow_stats(self) -> list[dict[str, Any]]:
+        return [_record(flow) for flow in self.order]
+
+    def drops_by_place(self) -> list[dict[str, Any]]:
+        rows = []
+        for (reason, host, ifname, sa), packets in self.places.items():
+            ifp = self.net.hosts[host].interfaces.get(ifname) if ifname else None
+            link = next((l.name for l in self.net.links.values() if ifp is not None and ifp in (l.a, l.b)), None)
+            sa_text = f"spi {sa[0]} {ip_address(sa[1])} -> {ip_address(sa[2])}" if sa else None
+            rows.append({"reason": reason, "host": host, "interface": ifname, "link": link, "sa": sa_text,
+                         "packets": packets})
+        return sorted(rows, key=lambda r: (r["reason"], r["host"], r["interface"] or "", r["sa"] or ""))
+
+    def timeseries(self) -> dict[str, Any]:
+        now = self.clock.env._now
+        samples = self.samples + [self._snapshot()]
+        starts = [k * self.bin for k in range(len(samples) - 1)]
+        if starts and now <= starts[-1]:  # the run ended on a bin boundary: no empty last bin
+            samples.pop()
+            starts.pop()
+        widths = [min(self.bin, now - start) for start in starts]
+        flows: dict[str, dict[str, list]] = {}
+        for flow in self.order:
+            i = flow.index - 1
+            series: dict[str, list] = {k: [] for k in ("tx_packets", "tx_bytes", "rx_packets", "rx_bytes",
+                                                        "throughput", "offered", "delay_mean", "lost")}
+            zero = (0, 0, 0, 0, 0, 0.0, 0)
+            for n, width in enumerate(widths):
+                a = samples[n][0][i] if i < len(samples[n][0]) else zero
+                b = samples[n + 1][0][i] if i < len(samples[n + 1][0]) else zero
+                d = [y - x for x, y in zip(a, b)]
+                series["tx_packets"].append(d[0])
+                series["tx_bytes"].append(d[1])
+                series["rx_packets"].append(d[2])
+                series["rx_bytes"].append(d[3])
+                series["throughput"].append(d[3] * 8 / width if width > 0 else 0.0)
+                series["offered"].append(d[1] * 8 / width if width > 0 else 0.0)
+                series["delay_mean"].append(d[5] / d[6] if d[6] else None)
+                series["lost"].append(d[4])
+            flows[_label(flow)] = series
+        interfaces: dict[str, dict[str, list]] = {}
+        for name in samples[-1][1]:
+            series = {k: [] for k in ("in_rate", "out_rate", "in_packets", "out_packets")}
+            for n, width in enumerate(widths):
+                a = samples[n][1].get(name, (0, 0, 0, 0))
+                b = samples[n + 1][1][name] if name in samples[n + 1][1] else a
+                series["in_rate"].append((b[0] - a[0]) * 8 / width if width > 0 else 0.0)
+                series["out_rate"].append((b[1] - a[1]) * 8 / width if width > 0 else 0.0)
+                series["in_packets"].append(b[2] - a[2])
+                series["out_packets"].append(b[3] - a[3])
+            interfaces[name] = series
+        drops = {reason: [samples[n + 1][2].get(reason, 0) - samples[n][2].get(reason, 0)
+                          for n in range(len(widths))] for reason in sorted(samples[-1][2])}
+        return {"bin": self.bin, "end": now, "times": starts, "flows": flows, "interfaces": interfaces,
+                "drops": drops}
+
+
+def _label(flow: Flow) -> str:
+    return flow.name or f"flow {flow.index}"
+
+
+def _percentiles(flow: Flow) -> tuple[list[float | None], list[list[float]]]:
+    total = flow.timed
+    if not total:
+        return [None, None, None], []
+    buckets = sorted(flow.delays.items())
+    values = []
+    cumulative = []
+    running = 0
+    for bucket, count in buckets:
+        running += count
+        middle = 0.0 if bucket == -100000 else math.exp((bucket + 0.5) * _LOG_STEP)
+        values.append(min(max(middle, flow.delay_min), flow.delay_max))
+        cumulative.append(running / total)
+    result: list[float | None] = []
+    for q in (0.5, 0.9, 0.99):
+        result.append(next(v for v, c in zip(values, cumulative) if c >= q - 1e-12))
+    step = max(1, math.ceil(len(values) / _CDF_POINTS))
+    cdf = [[values[i], cumulative[i]] for i in range(0, len(values), step)]
+    if cdf[-1][0] != values[-1]:
+        cdf.append([values[-1], cumulative[-1]])
+    return result, cdf
+
+
+def _record(flow: Flow) -> dict[str, Any]:
+    if flow.kind == "esp":
+        src, dst, spi = flow.key
+        proto, sport, dport = 50, None, None
+    else:
+        src, dst, proto, sport, dport = flow.key
+        spi = None
+        if sport == -1:
+            sport = dport = None
+    (p50, p90, p99), cdf = _percentiles(flow)
+    timed = flow.timed
+    return {
+        "id": flow.index, "label": _label(flow), "name": flow.name, "kind": flow.kind,
+        "src": str(ip_address(src)), "dst": str(ip_address(dst)), "protocol": _PROTOCOLS.get(proto, str(proto)),
+        "sport": sport, "dport": dport, "spi": spi, "tunnel": flow.tunnel,
+        "tx_packets": flow.tx_packets, "tx_bytes": flow.tx_bytes, "rx_packets": flow.rx_packets,
+        "rx_bytes": flow.rx_bytes, "lost_packets": flow.lost, "lost_by_reason": dict(sorted(flow.lost_by_reason.items())),
+        "delay_min": flow.delay_min if timed else None, "delay_mean": flow.delay_sum / timed if timed else None,
+        "delay_max": flow.delay_max if timed else None, "delay_p50": p50, "delay_p90": p90, "delay_p99": p99,
+        "jitter_mean": flow.jitter_sum / (timed - 1) if timed > 1 else (0.0 if timed else None),
+        "delay_cdf": cdf, "times_forwarded": flow.forwarded,
+        "first_tx": flow.first_tx, "last_tx": flow.last_tx, "first_rx": flow.first_rx, "last_rx": flow.last_rx,
+        "inner_bytes": flow.inner_bytes if flow.kind == "esp" else None,
+        "overhead": (flow.tx_bytes / flow.inner_bytes if flow.inner_bytes else None) if flow.kind == "esp" else None,
+    }
