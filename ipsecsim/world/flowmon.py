@@ -15,7 +15,6 @@ Fragments other than the first carry no ports or SPI: their drops count by place
 
 from __future__ import annotations
 
-from collections import deque
 from ipaddress import ip_address
 import math
 from typing import Any
@@ -81,24 +80,36 @@ class Flow:
         self.last_delay = delay
 
 
-def _parse(pkt: bytes | bytearray) -> tuple | None:
-    """(src, dst, protocol, transport offset, first fragment?) of an IPv4 or IPv6 packet."""
+def _locate(pkt: bytes | bytearray) -> tuple[bytes, int, int] | None:
+    """(source and destination address bytes, protocol, transport offset) of an IPv4 or IPv6
+    packet; None for a later fragment (it has no transport header) or something unreadable."""
     if len(pkt) < 20:
         return None
     version = pkt[0] >> 4
     if version == 4:
-        first = not (pkt[6] & 0x1F or pkt[7])
-        return pkt[12:16], pkt[16:20], pkt[9], (pkt[0] & 0x0F) * 4, first
+        if pkt[6] & 0x1F or pkt[7]:
+            return None
+        return bytes(pkt[12:20]), pkt[9], (pkt[0] & 0x0F) * 4
     if version == 6 and len(pkt) >= 40:
-        proto, offset, first = pkt[6], 40, True
+        proto, offset = pkt[6], 40
         while proto in (0, 43, 60, 44) and len(pkt) >= offset + 8:  # hop-by-hop, routing, dstopts, fragment
             if proto == 44:
-                first = not (pkt[offset + 2] << 8 | pkt[offset + 3]) & 0xFFF8
+                if (pkt[offset + 2] << 8 | pkt[offset + 3]) & 0xFFF8:
+                    return None
                 proto, offset = pkt[offset], offset + 8
             else:
                 proto, offset = pkt[offset], offset + (pkt[offset + 1] + 1) * 8
-        return pkt[8:24], pkt[24:40], proto, offset, first
+        return bytes(pkt[8:40]), proto, offset
     return None
+
+
+def _ip_fkey(pkt: bytes | bytearray, addresses: bytes, proto: int, offset: int) -> tuple:
+    """An ip flow's key: its addresses, ports (an ICMP echo's identifier and 0) and protocol."""
+    if proto == 17 or proto == 6:
+        return addresses, bytes(pkt[offset:offset + 4]), proto
+    if proto in _ECHO and len(pkt) > offset + 6 and pkt[offset] in _ECHO[proto]:
+        return addresses, bytes(pkt[offset + 4:offset + 6]) + b"\0\0", proto
+    return addresses, b"\0\0\0\0", proto
 
 
 class FlowMonitor:
@@ -109,13 +120,19 @@ class FlowMonitor:
         self.clock = net.engine
         self.bin = bin
         self.max_age = max_age
-        self.flows: dict[tuple, Flow] = {}
+        self.ip_flows: dict[tuple, Flow] = {}  # (addresses, ports, protocol) -> flow
+        self.esp_flows: dict[bytes, Flow] = {}  # addresses + SPI -> flow
         self.order: list[Flow] = []
         self.names: dict[tuple, str] = {}  # (origin host, dst, proto, sport, dport) -> name
         self.reply_names: dict[tuple, str] = {}  # (src, proto, ident) -> ping name
-        self.sent: dict[tuple, float] = {}  # packet -> send time
-        self.sent_order: deque = deque()  # (send time, packet) to forget old ones
-        self.carried: dict[tuple, tuple[Flow, int]] = {}  # (spi, seq) -> ip flow, inner size
+        # Send times (and, for ESP, the inner flow carried) in two generations: the older is
+        # let go once a max_age has passed, so memory holds at most two max_ages of packets
+        # without a per-packet expiry queue.
+        self.sent: dict[bytes, float] = {}
+        self.sent_before: dict[bytes, float] = {}
+        self.carried: dict[bytes, Flow] = {}
+        self.carried_before: dict[bytes, Flow] = {}
+        self._turn_at = -1.0
         self.places: dict[tuple, int] = {}  # (reason, host, ifname, spi) -> packets
         self.samples: list[tuple] = []
         self.interfaces: list[tuple[str, Any]] = []
@@ -138,83 +155,94 @@ class FlowMonitor:
 
     # -- events ---------------------------------------------------------------------------
 
-    def _flow(self, kind: str, key: tuple, host) -> Flow:
-        flow = Flow(len(self.order) + 1, kind, key, None)
-        if kind == "ip":
-            src, dst, proto, sport, dport = key
-            flow.name = self.names.get((host.name, dst, proto, sport, dport))
-            if flow.name is None and dport == 0:
-                flow.name = self.reply_names.get((src, proto, sport))
-        self.flows[key] = flow
+    def _ip_flow(self, fkey: tuple, host) -> Flow:
+        addresses, ports, proto = fkey
+        half = len(addresses) // 2
+        src, dst = addresses[:half], addresses[half:]
+        sport, dport = int.from_bytes(ports[:2], "big"), int.from_bytes(ports[2:], "big")
+        flow = Flow(len(self.order) + 1, "ip", (src, dst, proto, sport, dport), None)
+        flow.name = self.names.get((host.name, dst, proto, sport, dport))
+        if flow.name is None and proto in _ECHO:
+            flow.name = self.reply_names.get((src, proto, sport))
+        self.ip_flows[fkey] = flow
         self.order.append(flow)
         return flow
 
-    def _ip_key(self, pkt: bytes, header: tuple) -> tuple:
-        src, dst, proto, offset, first = header
-        if not first:
-            return (src, dst, proto, -1, -1)
-        if proto in (6, 17):
-            return (src, dst, proto, pkt[offset] << 8 | pkt[offset + 1], pkt[offset + 2] << 8 | pkt[offset + 3])
-        if proto in _ECHO and pkt[offset] in _ECHO[proto]:
-            return (src, dst, proto, pkt[offset + 4] << 8 | pkt[offset + 5], 0)
-        return (src, dst, proto, 0, 0)
+    def _esp_flow(self, fkey: bytes) -> Flow:
+        half = (len(fkey) - 4) // 2
+        flow = Flow(len(self.order) + 1, "esp", (fkey[:half], fkey[half:2 * half], int.from_bytes(fkey[-4:], "big")),
+                    None)
+        self.esp_flows[fkey] = flow
+        self.order.append(flow)
+        return flow
 
-    def _remember(self, key: tuple, now: float) -> None:
-        self.sent[key] = now
-        order = self.sent_order
-        order.append((now, key))
-        if order[0][0] < now - self.max_age:
-            cutoff = now - self.max_age
-            sent = self.sent
-            while order and order[0][0] < cutoff:
-                _, old = order.popleft()
-                sent.pop(old, None)
-                self.carried.pop(old, None)
+    def _remember(self, packet: bytes, now: float) -> None:
+        if now >= self._turn_at:
+            self.sent_before, self.sent = self.sent, {}
+            self.carried_before, self.carried = self.carried, {}
+            self._turn_at = now + self.max_age
+        self.sent[packet] = now
+
+    def _sent_at(self, packet: bytes, now: float) -> float | None:
+        sent = self.sent.pop(packet, None)
+        if sent is None:
+            sent = self.sent_before.pop(packet, None)
+            if sent is not None and now - sent > self.max_age:
+                return None
+        return sent
+
+    def pending(self) -> int:
+        """Send times held now (bounded by two max_ages of traffic)."""
+        return len(self.sent) + len(self.sent_before)
 
     def _event(self, event: str, host, ifname: str | None, pkt: bytes, reason: str | None, related: Any) -> None:
+        if event == "drop":
+            self._drop(host, ifname, pkt, reason or "")
+            return
         if event == "fragment" or event == "reassembled":
             return
-        header = _parse(pkt)
-        if event == "drop":
-            self._drop(host, ifname, pkt, reason or "", header)
-            return
-        if header is None:
-            return
+        if pkt[0] == 0x45 and len(pkt) >= 28:  # IPv4 without options: the common case, inline
+            if pkt[6] & 0x1F or pkt[7]:  # a later fragment: no ports to tell its flow
+                return
+            addresses = pkt[12:20]
+            proto = pkt[9]
+            offset = 20
+        else:
+            where = _locate(pkt)
+            if where is None:
+                return
+            addresses, proto, offset = where
         now = self.clock.env._now
-        proto = header[2]
-        if proto == 50 and header[4]:
-            offset = header[3]
-            spi = int.from_bytes(pkt[offset:offset + 4], "big")
-            key: tuple = (header[0], header[1], spi)
-            flow = self.flows.get(key) or self._flow("esp", key, host)
-            packet: tuple = (spi, int.from_bytes(pkt[offset + 4:offset + 8], "big"))
+        if proto == 50:
+            packet = pkt[offset:offset + 8]  # SPI and sequence number
+            ekey = addresses + packet[:4]
+            flow = self.esp_flows.get(ekey) or self._esp_flow(ekey)
             if event == "encap":
                 self._sent(flow, len(pkt), now)
                 self._remember(packet, now)
-                inner = _parse(related) if isinstance(related, bytes | bytearray) else None
-                if inner is not None:
-                    ip_flow = self.flows.get(self._ip_key(related, inner))
+                if related:
+                    flow.inner_bytes += len(related)
+                    inner = _locate(related)
+                    ip_flow = self.ip_flows.get(_ip_fkey(related, *inner)) if inner is not None else None
                     if ip_flow is not None:
-                        self.carried[packet] = (ip_flow, len(related))
+                        self.carried[packet] = ip_flow
                         if ifname is not None and ip_flow.tunnel is None:
                             ip_flow.tunnel = f"{host.name}:{ifname}"
-                    flow.inner_bytes += len(related)
             elif event == "deliver":
-                flow.received(len(pkt), now, self.sent.pop(packet, None))
+                flow.received(len(pkt), now, self._sent_at(packet, now))
             elif event == "forward":
                 flow.forwarded += 1
             return
-        if not header[4]:  # a later fragment: no ports to tell its flow
-            return
-        key = self._ip_key(pkt, header)
-        flow = self.flows.get(key) or self._flow("ip", key, host)
-        offset = header[3]
-        packet = (key, pkt[offset:offset + _KEY_BYTES])
+        if proto == 17 or proto == 6:
+            fkey: tuple = (addresses, pkt[offset:offset + 4], proto)
+        else:
+            fkey = _ip_fkey(pkt, addresses, proto, offset)
+        flow = self.ip_flows.get(fkey) or self._ip_flow(fkey, host)
         if event == "output":
             self._sent(flow, len(pkt), now)
-            self._remember(packet, now)
+            self._remember(addresses + pkt[offset:offset + _KEY_BYTES], now)
         elif event == "deliver":
-            flow.received(len(pkt), now, self.sent.pop(packet, None))
+            flow.received(len(pkt), now, self._sent_at(addresses + pkt[offset:offset + _KEY_BYTES], now))
         elif event == "forward":
             flow.forwarded += 1
 
@@ -226,25 +254,24 @@ class FlowMonitor:
             flow.first_tx = now
         flow.last_tx = now
 
-    def _drop(self, host, ifname: str | None, pkt: bytes, reason: str, header: tuple | None) -> None:
-        spi = None
+    def _drop(self, host, ifname: str | None, pkt: bytes, reason: str) -> None:
         flows: list[Flow] = []
-        if header is not None and header[2] == 50 and header[4] and len(pkt) >= header[3] + 8:
-            offset = header[3]
-            spi = int.from_bytes(pkt[offset:offset + 4], "big")
-            esp = self.flows.get((header[0], header[1], spi))
-            if esp is not None:
-                flows.append(esp)
-                carried = self.carried.get((spi, int.from_bytes(pkt[offset + 4:offset + 8], "big")))
-                if carried is not None:
-                    flows.append(carried[0])
-            place_sa = (spi, header[0], header[1]) if esp is not None else None
-        else:
-            place_sa = None
-            if header is not None and header[4]:
-                key = self._ip_key(pkt, header)
-                flow = self.flows.get(key) or self._flow("ip", key, host)
-                flows.append(flow)
+        place_sa = None
+        where = _locate(pkt) if pkt else None
+        if where is not None:
+            addresses, proto, offset = where
+            if proto == 50 and len(pkt) >= offset + 8:
+                packet = pkt[offset:offset + 8]
+                esp = self.esp_flows.get(addresses + packet[:4])
+                if esp is not None:
+                    flows.append(esp)
+                    carried = self.carried.get(packet) or self.carried_before.get(packet)
+                    if carried is not None:
+                        flows.append(carried)
+                    place_sa = esp.key[2], esp.key[0], esp.key[1]
+            elif proto != 50:
+                fkey = _ip_fkey(pkt, addresses, proto, offset)
+                flows.append(self.ip_flows.get(fkey) or self._ip_flow(fkey, host))
         for flow in flows:
             flow.lost += 1
             flow.lost_by_reason[reason] = flow.lost_by_reason.get(reason, 0) + 1
