@@ -133,6 +133,8 @@ class FlowMonitor:
         self.carried: dict[bytes, Flow] = {}
         self.carried_before: dict[bytes, Flow] = {}
         self._turn_at = -1.0
+        self._last_packet: bytes | None = None  # the last ip packet seen, and its flow
+        self._last_flow: Flow | None = None
         self.places: dict[tuple, int] = {}  # (reason, host, ifname, spi) -> packets
         self.samples: list[tuple] = []
         self.interfaces: list[tuple[str, Any]] = []
@@ -222,8 +224,11 @@ class FlowMonitor:
                 self._remember(packet, now)
                 if related:
                     flow.inner_bytes += len(related)
-                    inner = _locate(related)
-                    ip_flow = self.ip_flows.get(_ip_fkey(related, *inner)) if inner is not None else None
+                    if related == self._last_packet:  # the datagram just seen going out: its flow is known
+                        ip_flow = self._last_flow
+                    else:
+                        inner = _locate(related)
+                        ip_flow = self.ip_flows.get(_ip_fkey(related, *inner)) if inner is not None else None
                     if ip_flow is not None:
                         self.carried[packet] = ip_flow
                         if ifname is not None and ip_flow.tunnel is None:
@@ -238,6 +243,8 @@ class FlowMonitor:
         else:
             fkey = _ip_fkey(pkt, addresses, proto, offset)
         flow = self.ip_flows.get(fkey) or self._ip_flow(fkey, host)
+        self._last_packet = pkt
+        self._last_flow = flow
         if event == "output":
             self._sent(flow, len(pkt), now)
             self._remember(addresses + pkt[offset:offset + _KEY_BYTES], now)
