@@ -184,3 +184,22 @@ def test_the_bin_option(tmp_path):
     assert bad.exit_code == 2 and "bin" in bad.output and "Traceback" not in bad.output
     with pytest.raises(UnitError, match="bin"):
         ipsecsim.load(path, bin="fast")
+
+
+def test_an_esp_packet_dropped_counts_for_its_sa_and_for_the_flow_it_carried():
+    text = (SCENARIOS / "if_ipsec_host_a_b.yaml").read_text()
+    text = text.replace('"VerySecureKey!!1";', '"VerySecureKey!!1" -A hmac-sha2-256 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";')
+    at_b = text.index("  B:")  # B checks SPI 10000 with another key: every packet fails authentication
+    text = text[:at_b] + text[at_b:].replace("AAAAAAAA", "BBBBBBBB").split("expect:")[0]
+    sim = ipsecsim.loads(text)
+    result = sim.run()
+    sim.close()
+    assert result.drops == {"esps_badauth": 15005}
+    assert result.drops_by_place == [{"reason": "esps_badauth", "host": "B", "interface": "em0",
+                                      "link": "A:em0-B:em0", "sa": "spi 10000 192.168.0.3 -> 192.168.0.5",
+                                      "packets": 15005}]
+    bulk, ping = by_label(result, "bulk"), by_label(result, "ping-1")
+    assert (bulk["rx_packets"], bulk["lost_by_reason"]) == (0, {"esps_badauth": 15000})
+    assert ping["lost_by_reason"] == {"esps_badauth": 5}
+    esp = next(f for f in result.flow_stats if f["spi"] == 10000)
+    assert esp["lost_by_reason"] == {"esps_badauth": 15005}
