@@ -118,6 +118,7 @@ class FlowMonitor:
     def __init__(self, net, bin: float = DEFAULT_BIN, max_age: float = MAX_PACKET_AGE):
         self.net = net
         self.clock = net.engine
+        self._env = net.engine.env  # its _now, read once per packet event
         self.bin = bin
         self.max_age = max_age
         self.ip_flows: dict[tuple, Flow] = {}  # (addresses, ports, protocol) -> flow
@@ -214,7 +215,7 @@ class FlowMonitor:
             if where is None:
                 return
             addresses, proto, offset = where
-        now = self.clock.env._now
+        now = self._env._now
         if proto == 50:
             packet = pkt[offset:offset + 8]  # SPI and sequence number
             ekey = addresses + packet[:4]
@@ -246,7 +247,11 @@ class FlowMonitor:
         self._last_packet = pkt
         self._last_flow = flow
         if event == "output":
-            self._sent(flow, len(pkt), now)
+            flow.tx_packets += 1
+            flow.tx_bytes += len(pkt)
+            if flow.tx_packets == 1:
+                flow.first_tx = now
+            flow.last_tx = now
             self._remember(addresses + pkt[offset:offset + _KEY_BYTES], now)
         elif event == "deliver":
             flow.received(len(pkt), now, self._sent_at(addresses + pkt[offset:offset + _KEY_BYTES], now))
