@@ -53,6 +53,18 @@ def _guarded(command):
     return wrapper
 
 
+def _bin(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value)
+    except UnitError as error:
+        raise click.BadParameter(str(error)) from None
+    if not seconds >= 1e-6:
+        raise click.BadParameter(f"'{value}': a bin is at least 1us wide, e.g. 50ms")
+    return seconds
+
+
 def _duration(ctx, param, value):
     if value is None:
         return None
@@ -82,8 +94,9 @@ def main():
 @click.option("--duration", callback=_duration, help="Override the scenario's duration, e.g. 30s.")
 @click.option("--quiet", is_flag=True, help="Print only the summary (no progress bar, no consoles).")
 @click.option("--strict", is_flag=True, help="A failing command in a run: block stops the run (exit 2).")
+@click.option("--bin", "bin_width", callback=_bin, help="Width of the time series' bins, e.g. 50ms (100ms).")
 @_guarded
-def run(scenario, pcap_dir, trace_file, json_file, plot_dir, csv_dir, seed, duration, quiet, strict):
+def run(scenario, pcap_dir, trace_file, json_file, plot_dir, csv_dir, seed, duration, quiet, strict, bin_width):
     """Run SCENARIO and print the summary."""
     from . import simulation
 
@@ -94,7 +107,7 @@ def run(scenario, pcap_dir, trace_file, json_file, plot_dir, csv_dir, seed, dura
         click.echo(problem, err=True)
         sys.exit(EXIT_BAD_INPUT)
     sim = simulation.load(path, seed=seed, duration=duration, pcap=pcap_dir, trace=trace_file,
-                          strict=strict)
+                          strict=strict, bin=bin_width)
     for warning in sim.warnings:
         click.echo(warning, err=True)
     failure = None

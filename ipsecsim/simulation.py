@@ -23,11 +23,14 @@ from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
 from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
 from .scenario.limits import MAX_HOST_SECONDS, limit_problems
-from .scenario.units import UnitError, format_duration, format_rate
+from .scenario.units import UnitError, format_duration, format_rate, parse_duration
 from .userland.ping import Ping
 from .world import Network
+from .world.flowmon import DEFAULT_BIN
 
 __all__ = ["Simulation", "HostHandle", "load", "loads"]
+
+MAX_RTTS = 100_000  # a ping's [time sent, rtt] pairs kept in the results
 
 
 class HostHandle:
@@ -153,6 +156,7 @@ class Simulation:
         for ping in self._all_pings():
             entry = ping.stats.as_dict()
             entry["name"] = ping.name
+            entry["rtts"] = [[sent, rtt] for sent, rtt in zip(ping.stats.sent_times[:MAX_RTTS], ping.stats.rtts)]
             result.pings.append(entry)
         result.flows = {name: stats.as_dict() for name, stats in net.flows.items()}
         for host in net.hosts.values():
@@ -181,6 +185,10 @@ class Simulation:
         result.topology = topology_snapshot(net, net.now)
         if net.ledger is not None:
             result.ledger = net.ledger.close_books(net)
+        if net.flowmon is not None:
+            result.flow_stats = net.flowmon.flow_stats()
+            result.timeseries = net.flowmon.timeseries()
+            result.drops_by_place = net.flowmon.drops_by_place()
         if net.capture is not None:
             result.files = [str(p) for p in net.capture.files()]
         in_file = {ping.name for ping in net.pings}  # the pings of traffic:
@@ -312,30 +320,32 @@ def _check(expectation, result: Result, in_file: set[str]) -> list[ExpectationRe
 
 def load(path: str | Path, *, seed: int | None = None, duration: float | None = None,
          pcap: str | Path | None = None, trace: str | Path | None = None, strict: bool = False,
-         traffic: bool = True) -> Simulation:
+         traffic: bool = True, bin: float | str | None = None) -> Simulation:
     """Read a scenario file, build its network and run every host's ``run:`` block at time 0.
 
     ``traffic=False`` leaves out the scenario's pings and flows: the hosts are configured
-    and the timeline happens, and only what you type yourself makes packets.
+    and the timeline happens, and only what you type yourself makes packets. ``bin`` is the
+    width of the time series' bins (seconds or a duration such as ``"50ms"``; 100 ms by default).
     """
     scenario = load_scenario(path)
-    return _build(scenario, seed, duration, pcap, trace, strict, traffic)
+    return _build(scenario, seed, duration, pcap, trace, strict, traffic, bin)
 
 
 def loads(text: str, filename: str = "<string>", **options) -> Simulation:
     """Like :func:`load`, from YAML text (handy in notebooks and tests)."""
     return _build(parse_scenario(text, filename), options.get("seed"), options.get("duration"),
                   options.get("pcap"), options.get("trace"), options.get("strict", False),
-                  options.get("traffic", True))
+                  options.get("traffic", True), options.get("bin"))
 
 
-def _build(scenario, seed, duration, pcap, trace, strict, traffic=True) -> Simulation:
+def _build(scenario, seed, duration, pcap, trace, strict, traffic=True, bin=None) -> Simulation:
     _check_options(seed, duration)
+    width = _bin_width(bin)
     problems = limit_problems(scenario, duration)  # before any file is opened
     if problems:
         raise ScenarioError(problems)
     network = build_network(scenario, seed=seed, pcap_dir=Path(pcap) if pcap else None,
-                            trace_file=Path(trace) if trace else None, strict=strict, traffic=traffic)
+                            trace_file=Path(trace) if trace else None, strict=strict, traffic=traffic, bin=width)
     running = [(name, program) for name, shell in network.shells.items() for program in shell.programs
                if isinstance(program, Ping) and program.started and not program.done]
     problems = limit_problems(scenario, duration, running) if running else []  # pings the run: blocks started
@@ -343,6 +353,22 @@ def _build(scenario, seed, duration, pcap, trace, strict, traffic=True) -> Simul
         network.close()
         raise ScenarioError(problems)
     return Simulation(scenario, network, duration=duration)
+
+
+def _bin_width(value) -> float:
+    """``bin=`` as seconds or a duration text; UnitError says why not."""
+    if value is None:
+        return DEFAULT_BIN
+    if isinstance(value, str):
+        try:
+            value = parse_duration(value)
+        except UnitError as error:
+            raise UnitError(f"bin={value!r}: {error}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not value > 0:
+        raise UnitError(f"bin={value!r} is not a bin width; write a duration greater than 0, e.g. 50ms")
+    if value < 1e-6:
+        raise UnitError(f"bin={value!r}: bins shorter than 1us would be more samples than packets; write 1us or more")
+    return float(value)
 
 
 def _check_options(seed, duration) -> None:

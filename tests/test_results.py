@@ -82,7 +82,7 @@ def documented_fields() -> dict[str, set[str]]:
         if line.startswith("### "):
             current = sections.setdefault(line[4:].strip(), set())
         elif current is not None and line.startswith("| `"):
-            current.update(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
+            current.update(re.findall(r"`([a-z_0-9]+)`", line.split("|")[1]))
     return sections
 
 
@@ -101,6 +101,10 @@ def test_docs_results_lists_every_field_and_no_other(routed):
     interface = next(iter(topology["hosts"]["A"]["interfaces"].values()))
     assert documented["topology"] == (set(topology) | set(interface) | set(topology["links"][0])
                                       | set(topology["tunnels"][0]))
+    assert documented["flow_stats"] == set(data["flow_stats"][0])
+    assert documented["timeseries"] == set(data["timeseries"])
+    lossy = ipsecsim.load(SCENARIOS / "lossy_link.yaml").run().to_dict()
+    assert documented["drops_by_place"] == set(lossy["drops_by_place"][0])
 
 
 def test_json_names_its_layout_first_and_report_prints_the_same_summary(routed, tmp_path):

@@ -57,6 +57,7 @@ class Result:
     ledger: dict[str, Any] = field(default_factory=dict)  # every datagram sent, and where it ended
     flow_stats: list[dict[str, Any]] = field(default_factory=list)  # FlowMonitor-style records
     timeseries: dict[str, Any] = field(default_factory=dict)  # per-bin figures of flows, interfaces, drops
+    drops_by_place: list[dict[str, Any]] = field(default_factory=list)  # reason, host, interface, link, SA
     topology: dict[str, Any] = field(default_factory=dict)  # hosts, interfaces, links and tunnels at the end
     interrupted: bool = False  # stopped early (Ctrl-C): the figures cover up to `duration` only
     planned_duration: float | None = None  # where the run was to stop (set when interrupted)

@@ -56,6 +56,8 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
             rows.append([name, str(f["sent"]), str(f["received"]), f"{f['loss'] * 100:.2f}%",
                          format_rate(f["throughput"]), delay, format_ms(_ms(f.get("jitter"))), str(f["reordered"])])
         sections.append(("UDP flows", _table(rows)))
+    if result.flow_stats:
+        sections.append(("Flow statistics", _flow_stats_table(result.flow_stats)))
     if result.counters:
         rows = [["interface", *COUNTER_HEADERS]]
         for name, data in result.counters.items():
@@ -83,6 +85,18 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
         lines = [f"  {'ok  ' if e.holds else 'FAIL'}  {e.text}  (got {e.actual})" for e in result.expectations]
         sections.append(("Expectations", lines))
     return sections
+
+
+def _flow_stats_table(flow_stats: list[dict]) -> list[str]:
+    """One row per flow the monitor saw: inner (ip) flows and the ESP flows that carried them."""
+    rows = [["flow", "kind", "src -> dst", "tx", "rx", "lost", "delay avg/p99 (ms)", "jitter (ms)", "overhead"]]
+    for f in flow_stats:
+        ends = f"{f['src']} -> {f['dst']}" + (f" spi {f['spi']}" if f["spi"] is not None else "")
+        delay = f"{format_ms(_ms(f['delay_mean']))}/{format_ms(_ms(f['delay_p99']))}"
+        overhead = "-" if f["overhead"] is None else f"{f['overhead']:.3f}"
+        rows.append([f["label"], f["kind"], ends, str(f["tx_packets"]), str(f["rx_packets"]), str(f["lost_packets"]),
+                     delay, format_ms(_ms(f["jitter_mean"])), overhead])
+    return _table(rows, right_from=3)
 
 
 def _ms(seconds):

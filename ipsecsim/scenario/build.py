@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from ..world.flowmon import DEFAULT_BIN
 from ..world import Bernoulli, GilbertElliott, LinkParams, Network
 from .errors import Diagnostic, ScenarioError
 from .models import GilbertElliott as GilbertElliottSpec
@@ -51,11 +52,13 @@ def _changes(changes) -> dict:
 
 
 def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path | None = None,
-                  trace_file: Path | None = None, strict: bool = False, traffic: bool = True) -> Network:
+                  trace_file: Path | None = None, strict: bool = False, traffic: bool = True,
+                  bin: float = DEFAULT_BIN) -> Network:
     """The network of ``scenario`` with its run: blocks done; ``traffic=False`` starts no
     pings or flows (the timeline still happens), for ``check`` and for hands-on work."""
     net = Network(seed=scenario.seed if seed is None else seed)
     net.enable_ledger()
+    net.enable_flow_monitor(bin)
     if pcap_dir is not None or trace_file is not None:
         net.enable_capture(pcap_dir, trace_file)
     for link in scenario.links:

@@ -77,6 +77,7 @@ class PingStats:
     duplicates: int = 0
     errors: int = 0
     rtts: list[float] = field(default_factory=list)
+    sent_times: list[float] = field(default_factory=list)  # when each reply's request left, as rtts
 
     @property
     def loss(self) -> float:
@@ -237,6 +238,7 @@ class Ping:
             self._seen.add(seq)
             self.stats.received += 1
             self.stats.rtts.append(rtt)
+            self.stats.sent_times.append(sent)
         if not self.quiet:
             length = 8 + len(icmp.payload)
             time = f" time={rtt * 1000.0:.3f} ms" if self.size >= 8 else ""  # timing needs the 8-byte stamp

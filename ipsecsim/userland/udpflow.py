@@ -39,6 +39,7 @@ class FlowStats:
     jitter: float = 0.0  # RFC 3550 interarrival jitter estimate, seconds
     first_arrival: float | None = None
     last_arrival: float | None = None
+    rate: float = 0.0  # offered, bit/s, as configured
 
     @property
     def loss(self) -> float:
@@ -64,7 +65,7 @@ class FlowStats:
             "bytes_sent": self.bytes_sent, "bytes_received": self.bytes_received,
             "throughput": self.throughput, "delay_avg": self.delay_avg, "delay_max": self.delay_max,
             "jitter": self.jitter, "reordered": self.reordered, "duplicates": self.duplicates,
-            "send_errors": self.send_errors,
+            "send_errors": self.send_errors, "rate": self.rate,
         }
 
 

@@ -22,6 +22,7 @@ from ..userland.udpflow import FlowSocket, FlowStats, UdpSender, UdpSink
 from .capture import Capture
 from .engine import Engine
 from .ledger import DatagramLedger
+from .flowmon import DEFAULT_BIN, MAX_PACKET_AGE, FlowMonitor
 from .link import Link, LinkParams
 
 __all__ = ["Network", "NetworkError"]
@@ -46,6 +47,7 @@ class Network:
         self.timeline: list[tuple[float, str]] = []  # (time, what) of each timeline event done
         self.capture: Capture | None = None
         self.ledger: DatagramLedger | None = None
+        self.flowmon: FlowMonitor | None = None  # per-flow statistics: enable_flow_monitor()
         # Called with every host, those already here and those added later (see add_observer).
         self.host_watchers: list = []
         self._ephemeral: dict[str, int] = {}
@@ -111,6 +113,8 @@ class Network:
         console = self.consoles[self.host(host).name]
         ping = Ping(self.hosts[host], dst, write=console.write, **options)
         self.pings.append(ping)
+        if self.flowmon is not None:
+            self.flowmon.name_ping(ping.name, host, dst, ping.ident)
         self.engine.call_at(start, ping.start)
         return ping
 
@@ -120,9 +124,11 @@ class Network:
         if name in self.flows:
             raise NetworkError(f"a flow named {name!r} already exists")
         sender_host = self.host(host)
-        stats = self.flows[name] = FlowStats(name)
+        stats = self.flows[name] = FlowStats(name, rate=rate)
         sport = sport or self._ephemeral_port(host)
         flow_id = len(self.flows)  # 1, 2, ...: unique in the network, the same every run
+        if self.flowmon is not None:
+            self.flowmon.name_udp(name, host, dst, sport, dport)
         sender = UdpSender(sender_host, dst, rate=rate, size=size, start=start, stop=stop,
                            sport=sport, dport=dport, stats=stats, flow_id=flow_id, source=source)
 
@@ -170,6 +176,13 @@ class Network:
             self.ledger = DatagramLedger(self.engine)
             self.watch_hosts(self.ledger.attach)
         return self.ledger
+
+    def enable_flow_monitor(self, bin: float = DEFAULT_BIN, max_age: float = MAX_PACKET_AGE) -> FlowMonitor:
+        """Per-flow statistics and time series sampled every ``bin`` seconds (``flowmon.py``);
+        start it before the traffic, so that flows get their names."""
+        if self.flowmon is None:
+            self.flowmon = FlowMonitor(self, bin, max_age)
+        return self.flowmon
 
     def enable_capture(self, pcap_dir: Path | None = None, trace_file: Path | None = None) -> Capture:
         self.capture = Capture(self.engine, pcap_dir, trace_file)
