@@ -111,9 +111,10 @@ def test_figures_carry_the_scenario_name_axis_labels_and_one_line_per_flow():
         assert ax.get_xlabel() and ax.get_ylabel()
         assert ax.get_legend() is not None
     throughput = result.plot_throughput().axes[0]
-    assert [line.get_label() for line in data_lines(throughput)] == ["bulk", "bulk offered", "esp 0x3e8", "esp 0x3e8 offered"]
-    assert list(data_lines(throughput)[0].get_ydata()) == [0.08, 0.072, 0.08, 0.08, 0.08]  # Mbit/s, held to the end
-    assert list(data_lines(throughput)[0].get_xdata()) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert [line.get_label() for line in data_lines(throughput)] == ["bulk offered", "bulk received",
+                                                                    "esp 0x3e8 offered", "esp 0x3e8 received"]
+    assert list(data_lines(throughput)[1].get_ydata()) == [0.08, 0.072, 0.08, 0.08, 0.08]  # Mbit/s, held to the end
+    assert list(data_lines(throughput)[1].get_xdata()) == [0.0, 1.0, 2.0, 3.0, 4.0]
     delay = result.plot_delay().axes[0]
     assert len(data_lines(delay)) == 2 and list(data_lines(delay)[0].get_xdata()) == [0.0, 2.0, 3.0]  # the empty bin skipped
     assert [line.get_label() for line in result.plot_delay_cdf().axes[0].lines] == ["bulk", "esp 0x3e8"]

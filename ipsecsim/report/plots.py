@@ -74,8 +74,13 @@ def _steps(times: list[float], values: list, end: float | None) -> tuple[list[fl
 
 
 def _series(result: Result) -> tuple[list[float], dict[str, Any]]:
+    """The bins' start times and the series of the flows worth a line: the scenario's UDP flows
+    when it has any (pings have their own plot, ESP flows repeat them with overhead), else every
+    flow the monitor saw."""
     ts = result.timeseries or {}
-    return list(ts.get("times") or []), dict(ts.get("flows") or {})
+    flows = dict(ts.get("flows") or {})
+    chosen = {label: series for label, series in flows.items() if label in result.flows}
+    return list(ts.get("times") or []), chosen or flows
 
 
 def throughput_figure(result: Result) -> Figure | None:
@@ -89,11 +94,12 @@ def throughput_figure(result: Result) -> Figure | None:
     ax = fig.add_subplot()
     for index, (label, f) in enumerate(flows.items()):
         colour = f"C{index % 10}"
-        x, y = _steps(times, [v / 1e6 for v in f["throughput"]], end)
-        ax.plot(x, y, color=colour, label=label, drawstyle="steps-post")
-        if f.get("offered"):
+        if f.get("offered"):  # wide and pale underneath, so that a flow getting all it offers shows both
             x, y = _steps(times, [v / 1e6 for v in f["offered"]], end)
-            ax.plot(x, y, color=colour, linestyle="--", linewidth=0.9, label=f"{label} offered", drawstyle="steps-post")
+            ax.plot(x, y, color=colour, linestyle="--", linewidth=3, alpha=0.35, label=f"{label} offered",
+                    drawstyle="steps-post")
+        x, y = _steps(times, [v / 1e6 for v in f["throughput"]], end)
+        ax.plot(x, y, color=colour, label=f"{label} received", drawstyle="steps-post")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("throughput (Mbit/s)")
     ax.set_ylim(bottom=0)

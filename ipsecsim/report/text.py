@@ -77,6 +77,11 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
             where = ", ".join(f"{host} {by[reason]}" for host, by in result.drops_by_host.items() if by.get(reason))
             rows.append([reason, str(count), where])
         sections.append(("Drops by reason", _table(rows, right_from=1)))
+    if result.timeline:
+        times = [f"{event['time']:.3f} s" for event in result.timeline]
+        width = max(map(len, times))
+        rows = [["time".rjust(width), "what"]] + [[t.rjust(width), e["what"]] for t, e in zip(times, result.timeline)]
+        sections.append(("Timeline", _table(rows, right_from=2)))
     if result.command_errors:
         sections.append(("Command errors", ["  " + e for e in result.command_errors]))
     if result.notes:

@@ -106,7 +106,13 @@ def time_series(samples: list, order: list[Flow], bin: float, now: float) -> dic
 
 
 def label(flow: Flow) -> str:
-    return flow.name or f"flow {flow.index}"
+    """The flow's name; an SA's flow by its SPI and destination, which FreeBSD's SAD looks it up by."""
+    if flow.name:
+        return flow.name
+    if flow.kind == "esp":
+        _, dst, spi = flow.key
+        return f"esp spi {spi} to {ip_address(dst)}"
+    return f"flow {flow.index}"
 
 
 def _percentiles(flow: Flow) -> tuple[list[float | None], list[list[float]]]:

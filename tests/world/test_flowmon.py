@@ -126,7 +126,7 @@ def test_the_inner_and_outer_flows_of_the_host_a_b_tunnel_agree():
     assert bulk["tunnel"] == ping["tunnel"] == "A:ipsec0" and reply["tunnel"] == "B:ipsec0"
     out = next(f for f in result.flow_stats if f["kind"] == "esp" and f["spi"] == 10000)
     back = next(f for f in result.flow_stats if f["kind"] == "esp" and f["spi"] == 10001)
-    assert (out["src"], out["dst"], out["protocol"], out["label"]) == ("192.168.0.3", "192.168.0.5", "esp", f"flow {out['id']}")
+    assert (out["src"], out["dst"], out["protocol"], out["label"]) == ("192.168.0.3", "192.168.0.5", "esp", "esp spi 10000 to 192.168.0.5")
     assert out["tx_packets"] == out["rx_packets"] == bulk["tx_packets"] + ping["tx_packets"] == 15005
     assert back["tx_packets"] == reply["rx_packets"] == 5
     assert out["inner_bytes"] == bulk["tx_bytes"] + ping["tx_bytes"]
