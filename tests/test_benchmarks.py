@@ -19,6 +19,7 @@ SMOKE_ARGS = {
     "tunnel.py": ["--packets", "200"],
     "hop_parts.py": [],
     "memory.py": ["--packets", "2000"],
+    "accounting.py": ["--seconds", "2.5", "--rounds", "1"],
 }
 
 

@@ -85,6 +85,8 @@ class FlowMonitor:
         self._turn_at = -1.0
         self._last_packet: bytes | None = None  # the last ip packet seen, and its flow
         self._last_flow: Flow | None = None
+        self._delivered: bytes | None = None  # the last ESP packet delivered (SPI, sequence), and its inner flow
+        self._delivered_flow: Flow | None = None
         self.places: dict[tuple, int] = {}  # (reason, host, ifname, spi) -> packets
         self.samples: list[tuple] = []
         self.interfaces: list[tuple[str, Any]] = []
@@ -185,6 +187,10 @@ class FlowMonitor:
                             ip_flow.tunnel = f"{host.name}:{ifname}"
             elif event == "deliver":
                 flow.received(len(pkt), now, self._sent_at(packet, now))
+                # ESP input runs next and may drop the packet (esps_badauth): that drop is told at
+                # once, so only the last delivered packet's inner flow needs keeping.
+                self._delivered = packet
+                self._delivered_flow = self.carried.pop(packet, None) or self.carried_before.pop(packet, None)
             elif event == "forward":
                 flow.forwarded += 1
             return
@@ -226,7 +232,10 @@ class FlowMonitor:
                 esp = self.esp_flows.get(addresses + packet[:4])
                 if esp is not None:
                     flows.append(esp)
-                    carried = self.carried.get(packet) or self.carried_before.get(packet)
+                    if packet == self._delivered:
+                        carried = self._delivered_flow
+                    else:
+                        carried = self.carried.get(packet) or self.carried_before.get(packet)
                     if carried is not None:
                         flows.append(carried)
                     place_sa = esp.key[2], esp.key[0], esp.key[1]

@@ -134,6 +134,9 @@ def test_the_inner_and_outer_flows_of_the_host_a_b_tunnel_agree():
     assert out["overhead"] == out["tx_bytes"] / out["inner_bytes"]
     assert bulk["overhead"] is None and bulk["inner_bytes"] is None
     assert result.pings[0]["rtts"] == [[float(t), pytest.approx(0.0020224)] for t in range(5)]
+    # Every packet arrived: nothing is left in the tables that wait for packets (memory stays flat).
+    monitor = sim.network.flowmon
+    assert not (monitor.sent or monitor.sent_before or monitor.carried or monitor.carried_before)
 
 
 def test_two_pings_between_the_same_hosts_are_two_flows_and_replies_their_own():
