@@ -70,6 +70,11 @@ class Host:
         self.address_listeners: list[Callable[[IPv4Address | IPv6Address], None]] = []
         # Called with each interface added later (cloned ones too): captures attach here.
         self.interface_listeners: list[Callable[[Ifnet], None]] = []
+        # Called with an interface whose `operational` state changed (up/down, carrier, if_ipsec
+        # RUNNING): the RTM_IFINFO message routing daemons read from the routing socket.
+        self.link_state_listeners: list[Callable[[Ifnet], None]] = []
+        # Programs that keep running (ospfd), by name: vtysh finds them here.
+        self.daemons: dict[str, Any] = {}
         # Local addresses by packed bytes: the input path's "is this for me?" test.
         self.local4: dict[bytes, Ifnet] = {}
         self.broadcast4: set[bytes] = {_ALL_ONES}
@@ -126,6 +131,10 @@ class Host:
         for listener in self.interface_listeners:
             listener(ifp)
         return ifp
+
+    def link_state_changed(self, ifp: Ifnet) -> None:
+        for listener in list(self.link_state_listeners):
+            listener(ifp)
 
     def new_index(self) -> int:
         """The next ifindex, for interface types created elsewhere (cloned interfaces)."""

@@ -161,7 +161,7 @@ class IpsecIf(Ifnet):
 
     def delete_tunnel(self) -> None:
         """SIOCDIFPHYADDR (``-tunnel``) [S3.7]: policies gone, RUNNING cleared, reqid kept."""
-        self.flags &= ~IFF_RUNNING
+        self._set_running(False)
         if self.family:
             if self.src is not None:
                 self._softcs.unhash_src(self, self.src)
@@ -171,10 +171,13 @@ class IpsecIf(Ifnet):
 
     def set_running(self) -> None:
         """ipsec_set_running [S3.5] [S3.6]: RUNNING exactly when the outer source is local."""
-        if self.family and self.src is not None and self.host.is_local(self.src):
-            self.flags |= IFF_RUNNING
-        else:
-            self.flags &= ~IFF_RUNNING
+        self._set_running(bool(self.family and self.src is not None and self.host.is_local(self.src)))
+
+    def _set_running(self, running: bool) -> None:
+        was = self.operational
+        self.flags = self.flags | IFF_RUNNING if running else self.flags & ~IFF_RUNNING
+        if self.operational != was:
+            self.host.link_state_changed(self)
 
     def set_tunnel_fib(self, fib: int) -> None:
         if not 0 <= fib < len(self.host.fibs):  # [S3.9] fib >= rt_numfibs

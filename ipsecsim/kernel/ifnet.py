@@ -134,6 +134,8 @@ class Ifnet:
             0 if flags & IFF_LOOPBACK else ND6_IFF_IFDISABLED)
         # BPF tap: called as bpf(pkt, outbound) for every packet seen, when a capture is on.
         self.bpf: Callable[[bytes, bool], None] | None = None
+        # IPv4 multicast groups joined on this interface (IP_ADD_MEMBERSHIP), packed addresses.
+        self.multicast4: set[bytes] = set()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.host.name}:{self.name}>"
@@ -146,9 +148,17 @@ class Ifnet:
     def is_running(self) -> bool:
         return bool(self.flags & IFF_RUNNING)
 
+    @property
+    def operational(self) -> bool:
+        """Up, running and (for a cable) with carrier: what a routing daemon calls "up"."""
+        return self.flags & (IFF_UP | IFF_RUNNING) == IFF_UP | IFF_RUNNING
+
     def set_up(self, up: bool) -> None:
         # No ifaddr event: the local addresses and if_ipsec's RUNNING do not depend on IFF_UP [S3.5].
+        was = self.operational
         self.flags = self.flags | IFF_UP if up else self.flags & ~IFF_UP
+        if self.operational != was:
+            self.host.link_state_changed(self)
 
     def set_mtu(self, mtu: int) -> None:
         """SIOCSIFMTU: ifhwioctl's IF_MINMTU/IF_MAXMTU check, then the driver's (ether_ioctl)."""
@@ -211,6 +221,17 @@ class EtherIf(Ifnet):
         self.baudrate = baudrate
         self.flags |= IFF_RUNNING
         self.link_active = True
+
+    @property
+    def operational(self) -> bool:
+        return self.link_active and super().operational
+
+    def set_carrier(self, active: bool) -> None:
+        """The cable's carrier came or went (if_link_state_change): listeners hear of it."""
+        was = self.operational
+        self.link_active = active
+        if self.operational != was:
+            self.host.link_state_changed(self)
 
     def output(self, pkt: bytes, family: IpVersion, tags: "PacketTags | None" = None) -> str | None:
         data = self.data

@@ -7,7 +7,7 @@ every hop.
 """
 
 from functools import partial
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 import struct
 from typing import TYPE_CHECKING, Callable, Final
 
@@ -22,7 +22,7 @@ from .drops import DropReason
 from .frag import Reassembler
 from ..packet.ipversion import IPV4
 from .ifnet import IFF_LOOPBACK, Ifnet
-from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT
+from .route import RTF_BLACKHOLE, RTF_HOST, RTF_REJECT, Route
 from .sockets import SendError
 from .tags import PacketTags
 from .stats import ICMP_MAXTYPE
@@ -110,6 +110,10 @@ class Inet4:
             pkt = pkt[:total]
         dst = pkt[16:20]
         if dst in host.local4 or dst in host.broadcast4:
+            self._local_input(ifp, pkt, hlen, tags)
+        elif 224 <= dst[0] < 240:
+            # ip_input takes every multicast datagram as ours (no multicast routing here): the
+            # protocol's sockets check group membership on the receiving interface.
             self._local_input(ifp, pkt, hlen, tags)
         else:
             self._forward(ifp, pkt, hlen, tags)
@@ -249,6 +253,26 @@ class Inet4:
         if error is not None:
             raise SendError(error)
         return src
+
+    def output_on(self, ifp: Ifnet, dst: IPv4Address, proto: int, payload: bytes, *, ttl: int = 1,
+                  tos: int = 0) -> None:
+        """ip_output with IP_MULTICAST_IF: out of ``ifp`` to ``dst`` whatever the routing table
+        says, from the interface's first address (a routing daemon's multicast Hellos)."""
+        host = self.host
+        src = ifp.first_address(IPV4)
+        if src is None:
+            raise SendError("EADDRNOTAVAIL")
+        header = bytearray(20)
+        IPV4_HEADER.pack_into(header, 0, 0x45, tos, 20 + len(payload), self.next_ident(False), 0,
+                              ttl, proto, 0, src.packed, dst.packed)
+        _WORD.pack_into(header, 10, internet_checksum(header))
+        host.ipstat.ips_localout += 1
+        pkt = bytes(header) + payload
+        if host.observer is not None:
+            host.note("output", None, pkt)
+        error = self.transmit(Route(IPv4Network(dst), ifp, source=src), pkt, None)
+        if error is not None:
+            raise SendError(error)
 
     def next_ident(self, df: bool) -> int:
         """ip_fillid [S6.1]: 0 for atomic datagrams under RFC 6864, else random or a counter."""

@@ -184,7 +184,8 @@ class Link:
         return f"<Link {self.name} {'up' if self.up else 'down'}>"
 
     def _set_carrier(self, up: bool) -> None:
-        self.a.link_active = self.b.link_active = up
+        self.a.set_carrier(up)
+        self.b.set_carrier(up)
 
     def set_state(self, up: bool) -> None:
         if up == self.up:
