@@ -116,6 +116,24 @@ class DropReason(str, Enum):
     ESP_OUTPUT_ERROR = "esp output error", (), "EINVAL"  # an EspDrop naming no counter, on output
     ESP_DUMMY = "esp next header none (dummy)"  # RFC 4303 2.6: next header 59, silently
 
+    # -- OSPF (ospfd) -------------------------------------------------------------------
+    # What FRR's ospfd discards (ospfd/ospf_packet.c) and the RFC 2328 8.2 / 10.5 / 10.6 checks.
+    # ospfd reads from a raw socket, so none of these is a kernel counter.
+    OSPF_TOOSHORT = "OSPF packet too short"
+    OSPF_BADVERS = "OSPF bad version"
+    OSPF_BADLEN = "OSPF bad length"  # the header's length past the bytes, or under 24
+    OSPF_BADSUM = "OSPF bad checksum"
+    OSPF_BADTYPE = "OSPF unknown packet type"
+    OSPF_BADBODY = "OSPF bad body"  # a list or an LSA that does not fit the packet
+    OSPF_LSA_BADSUM = "OSPF LSA bad checksum"  # the Fletcher checksum of an LSA in an LS Update
+    OSPF_AUTH = "OSPF authentication not supported"  # AuType 1 (password) and 2 (cryptographic)
+    OSPF_AREA_MISMATCH = "OSPF area mismatch"
+    OSPF_HELLO_MISMATCH = "OSPF hello mismatch"  # HelloInterval, RouterDeadInterval or mask differ
+    OSPF_NOT_ENABLED = "OSPF not enabled on interface"
+    OSPF_UNKNOWN_NEIGHBOR = "OSPF unknown neighbor"
+    OSPF_OWN_PACKET = "OSPF own packet"
+    OSPF_MTU_MISMATCH = "OSPF MTU mismatch"  # a DD's interface MTU above ours (10.6)
+
     @classmethod
     def _missing_(cls, value):
         return _ALIASES.get(value) if isinstance(value, str) else None
