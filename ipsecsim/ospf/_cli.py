@@ -181,8 +181,11 @@ class Matcher(Generic[H]):
             values.append(found[1])
         return _Attempt(template, scores, values, None, len(words) == len(tokens))
 
-    def match(self, line: str, words: list[Word] | None = None) -> tuple[H, list[Any]]:
-        """The handler and argument values of the one command ``line`` names, or CliError."""
+    def match(self, line: str, words: list[Word] | None = None, *, hint: bool = True) -> tuple[H, list[Any]]:
+        """The handler and argument values of the one command ``line`` names, or CliError.
+
+        ``hint`` adds what was expected to an unknown-command message (FRR's vtysh does not).
+        """
         if words is None:
             words = split_words(line)
         shown = " ".join(w.text for w in words)
@@ -192,13 +195,13 @@ class Matcher(Generic[H]):
             if any(a.failed_at is None for a in attempts):
                 raise CliError(f"% Command incomplete: {shown}", words[-1].column if words else 1)
             furthest = max(a.failed_at or 0 for a in attempts)
-            hint = ""
-            if furthest > 0:
+            extra = ""
+            if hint and furthest > 0:
                 expected = sorted({a.template.tokens[furthest].describe() for a in attempts
                                    if a.failed_at == furthest and furthest < len(a.template.tokens)})
                 if 0 < len(expected) <= 4:
-                    hint = "; expected " + " or ".join(expected)
-            raise CliError(f"% Unknown command: {shown}{hint}", words[furthest].column)
+                    extra = "; expected " + " or ".join(expected)
+            raise CliError(f"% Unknown command: {shown}{extra}", words[furthest].column)
         # Keep, position by position, only the most specific matches (command_match.c disambiguate).
         for i in range(len(words)):
             best = max((a.scores[i] for a in complete if i < len(a.scores)), default=0)
