@@ -245,9 +245,8 @@ class _Parser:
     def passive_interface(self, *values: Any) -> None:
         name = values[-1]
         if name == "default":
+            # Per-interface settings stay: they override the default (OSPF_IF_PASSIVE_STATUS).
             self.config.passive_default = True
-            self.config.passive.clear()
-            self.config.not_passive.clear()
         else:
             self.config.passive.add(name)
             self.config.not_passive.discard(name)
@@ -256,12 +255,9 @@ class _Parser:
         name = values[-1]
         if name == "default":
             self.config.passive_default = False
-            self.config.passive.clear()
-            self.config.not_passive.clear()
         else:
             self.config.passive.discard(name)
-            if self.config.passive_default:
-                self.config.not_passive.add(name)
+            self.config.not_passive.add(name)
 
     def reference_bandwidth(self, *values: Any) -> None:
         self.config.reference_bandwidth = values[-1]

@@ -63,6 +63,8 @@ def show_neighbors(neighbors: Iterable[NeighborView]) -> str:
     lines = ["", f"{'Neighbor ID':<15} {'Pri':>3} {'State':<15} {'Up Time':<15} {'Dead Time':>9} "
                  f"{'Address':<15} {'Interface':<32} {'RXmtL':>5} {'RqstL':>5} {'DBsmL':>5}"]
     for n in neighbors:
+        if n.state == "Down":
+            continue  # ospf_vty.c show_ip_ospf_neighbor_sub leaves Down neighbors out
         state = f"{n.state}/{n.role}"
         interface = f"{n.interface}:{n.local_address}"
         lines.append(f"{str(n.router_id):<15} {n.priority:>3} {state:<15} {ospf_timeval(n.up_time):<15} "
@@ -86,39 +88,54 @@ class KernelIf:
 
 
 def show_interfaces(views: Iterable[OspfInterfaceView], kernel: dict[str, KernelIf], *,
-                    mtu_ignore: Iterable[str] = ()) -> str:
-    """``show ip ospf interface [NAME]`` for ``views`` (already filtered by NAME)."""
+                    mtu_ignore: Iterable[str] = (), name: str | None = None) -> str:
+    """``show ip ospf interface [NAME]``: each OSPF interface in name order, then a blank line.
+
+    With ``name``, an interface the kernel has but OSPF does not run on says so,
+    and a name the kernel does not know is "No such interface name"
+    (ospf_vty.c show_ip_ospf_interface_common).
+    """
     ignored = set(mtu_ignore)
+    chosen = sorted((v for v in views if name is None or v.name == name), key=lambda v: _natural(v.name))
     out: list[str] = []
-    for v in views:
-        k = kernel.get(v.name, KernelIf(0, v.mtu, 0, "<>"))
-        out.append(f"{v.name} is {'up' if v.up else 'down'}")
-        out.append(f"  ifindex {k.index}, MTU {k.mtu} bytes, BW {k.bandwidth} Mbit {k.flags}")
+    if name is not None and not chosen:
+        k = kernel.get(name)
+        if k is None:
+            out.append("No such interface name")
+        else:
+            out += _ifindex_lines(name, "RUNNING" in k.flags and "UP" in k.flags, k)
+            out.append("  OSPF not enabled on this interface")
+    for v in chosen:
+        out += _ifindex_lines(v.name, v.up, kernel.get(v.name, KernelIf(0, v.mtu, 0, "<>")))
         if not v.up:
             out.append("  OSPF is enabled, but not running on this interface")
             continue
         if v.peer is not None:
-            where = f", Peer {v.peer}"
-        elif v.address.network.prefixlen < 31:
-            where = f", Broadcast {v.address.network.broadcast_address}"
+            where = f" Peer {v.peer},"
         else:
-            where = ""
-        out.append(f"  Internet Address {v.address.with_prefixlen}{where}, Area {v.area}")
+            where = f" Broadcast {v.address.network.broadcast_address},"
+        out.append(f"  Internet Address {v.address.with_prefixlen},{where} Area {v.area}")
         out.append(f"  MTU mismatch detection: {'disabled' if v.name in ignored else 'enabled'}")
         out.append(f"  Router ID {v.router_id}, Network Type {v.network_type}, Cost: {v.cost}")
         out.append(f"  Transmit Delay is {v.transmit_delay} sec, State {v.state}, Priority {v.priority}")
         # ospf_vty.c prints this one line whenever no DR is known (point-to-point included).
         out.append("  No backup designated router on this network")
-        groups = "<None>" if v.passive or not v.up else "OSPFAllRouters"
+        groups = " <None>" if v.passive else " OSPFAllRouters"
         if v.state in ("DR", "Backup") and not v.passive:
             groups += " OSPFDesignatedRouters"
-        out.append(f"  Multicast group memberships: {groups}")
+        out.append(f"  Multicast group memberships:{groups}")
         out.append(f"  Timer intervals configured, Hello {v.hello}s, Dead {v.dead}s, Wait {v.dead}s, "
                    f"Retransmit {v.retransmit}")
         out.append("    No Hellos (Passive interface)" if v.passive else f"    Hello due in {ospf_timeval(v.hello_due)}")
         out.append(f"  Neighbor Count is {v.neighbors}, Adjacent neighbor count is {v.adjacent}")
-        out.append(f"  Graceful Restart hello delay: {v.hello}s")
+        out.append("  Graceful Restart hello delay: 10s")  # OSPF_HELLO_DELAY_DEFAULT: not configurable here
+    out.append("")
     return "".join(line + "\n" for line in out)
+
+
+def _ifindex_lines(name: str, up: bool, k: KernelIf) -> list[str]:
+    return [f"{name} is {'up' if up else 'down'}",
+            f"  ifindex {k.index}, MTU {k.mtu} bytes, BW {k.bandwidth} Mbit {k.flags}"]
 
 
 # -- show ip ospf route -----------------------------------------------------------------------------
@@ -179,6 +196,8 @@ ROUTE_CODES = (
     "       t - trapped, o - offload failure\n"
 )
 _CODE = {"kernel": "K", "connected": "C", "static": "S", "ospf": "O", "local": "L"}
+# A nexthop (None, "blackhole") or (None, "reject") is a route with no way out (RTF_BLACKHOLE, RTF_REJECT).
+_UNREACHABLE = {"blackhole": "unreachable (blackhole)", "reject": "unreachable (ICMP unreachable)"}
 
 
 def show_routes(routes: Iterable[RouteView]) -> str:
@@ -189,6 +208,8 @@ def show_routes(routes: Iterable[RouteView]) -> str:
     """
     out = [ROUTE_CODES]
     ordered = sorted(routes, key=lambda r: (int(r.prefix.network_address), r.prefix.prefixlen, r.age, r.selected))
+    if not ordered:
+        return ""  # zebra prints the codes only above a first route
     for r in ordered:
         code = _CODE.get(r.protocol, "?") + (">" if r.selected else " ")
         head = f"{code}{'*' if r.installed else ' '} {r.prefix}"
@@ -197,7 +218,12 @@ def show_routes(routes: Iterable[RouteView]) -> str:
         weight = ", weight 1" if r.protocol in ("ospf", "static") else ""
         age = zebra_uptime(r.age)
         for i, (gateway, ifname) in enumerate(r.nexthops or ((None, ""),)):
-            where = f"via {gateway}, {ifname}" if gateway is not None else f"is directly connected, {ifname}"
+            if gateway is not None:
+                where = f"via {gateway}, {ifname}"
+            elif ifname in _UNREACHABLE:
+                where = _UNREACHABLE[ifname]
+            else:
+                where = f"is directly connected, {ifname}"
             if i == 0:
                 out.append(f"{head} {where}{weight}, {age}\n")
             else:
@@ -213,10 +239,18 @@ def _area(config: OspfConfig, area: IPv4Address) -> str:
     return str(int(area)) if area in config.decimal_areas else str(area)
 
 
-def show_running_config(config: OspfConfig, *, version: str = "8.4", hostname: str | None = None) -> str:
-    """``show running-config``: the parsed configuration as FRR writes it back (non-defaults only)."""
+def show_running_config(config: OspfConfig, *, version: str = "8.4", hostname: str | None = None,
+                        point_to_point: Iterable[str] = ()) -> str:
+    """``show running-config``: the parsed configuration as FRR writes it back.
+
+    Only what differs from the defaults is written, in the order of ospf_vty.c's
+    config_write_interface_one and ospf_config_write_one. ``point_to_point`` names
+    the interfaces whose kernel type is point-to-point: ``ip ospf network`` is
+    written only where it differs from the interface's own type.
+    """
+    ptp = set(point_to_point)
     out: list[str | None] = ["Building configuration...", "", "Current configuration:", "!",
-           f"frr version {config.frr_version or version}", f"frr defaults {config.frr_defaults}"]
+                             f"frr version {config.frr_version or version}", f"frr defaults {config.frr_defaults}"]
     name = config.hostname or hostname
     if name:
         out.append(f"hostname {name}")
@@ -230,14 +264,14 @@ def show_running_config(config: OspfConfig, *, version: str = "8.4", hostname: s
         out.append(f"interface {ifname}")
         if i.description:
             out.append(f" description {i.description}")
+        if i.network is not None and i.network != ("point-to-point" if ifname in ptp else "broadcast"):
+            out.append(f" ip ospf network {i.network}")
         if i.cost is not None:
             out.append(f" ip ospf cost {i.cost}")
-        if i.dead_interval is not None:
-            out.append(f" ip ospf dead-interval {i.dead_interval}")
         if i.hello_interval != 10:
             out.append(f" ip ospf hello-interval {i.hello_interval}")
-        if i.network is not None:
-            out.append(f" ip ospf network {i.network}")
+        if i.dead_interval is not None and i.dead_interval != 40:
+            out.append(f" ip ospf dead-interval {i.dead_interval}")
         if i.retransmit_interval != 5:
             out.append(f" ip ospf retransmit-interval {i.retransmit_interval}")
         if i.transmit_delay != 1:
@@ -246,7 +280,10 @@ def show_running_config(config: OspfConfig, *, version: str = "8.4", hostname: s
             out.append(f" ip ospf area {_area(config, i.area)}")
         if i.mtu_ignore:
             out.append(" ip ospf mtu-ignore")
-        out.append(_passive_line(config, ifname))
+        if ifname in config.passive:
+            out.append(" ip ospf passive")
+        elif ifname in config.not_passive:
+            out.append(" no ip ospf passive")
         out.append("exit")
         out.append("!")
     if config.ospf_enabled:
@@ -279,11 +316,3 @@ def show_running_config(config: OspfConfig, *, version: str = "8.4", hostname: s
 
 def _natural(name: str) -> list[tuple[int, int | str]]:
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", name)]
-
-
-def _passive_line(config: OspfConfig, ifname: str) -> str | None:
-    if ifname in config.passive and not config.passive_default:
-        return " ip ospf passive"
-    if ifname in config.not_passive and config.passive_default:
-        return " no ip ospf passive"
-    return None

@@ -52,8 +52,14 @@ class _Session:
         self.now = ctx.host.clock.now
 
     def need_ospfd(self) -> Any:
+        """The running ospfd with a ``router ospf``, or None having said why (as vtysh would)."""
         if self.ospfd is None:
             self.ctx.out("ospfd is not running")
+            return None
+        config = getattr(self.ospfd, "config", None)
+        if config is not None and not config.ospf_enabled:
+            self.ctx.out("% OSPF instance not found")  # ospfd runs, but no `router ospf`
+            return None
         return self.ospfd
 
     # -- the commands --------------------------------------------------------------------------
@@ -65,15 +71,10 @@ class _Session:
     def interfaces(self, *values: Any) -> None:
         if (ospfd := self.need_ospfd()) is None:
             return
-        name = values[4] if len(values) > 4 else None
-        views = [v for v in ospfd.interfaces() if name is None or v.name == name]
-        if name is not None and not views:
-            # ospf_vty.c show_ip_ospf_interface_common: the name is not an OSPF interface.
-            self.ctx.out("No such interface name")
-            return
         config = getattr(ospfd, "config", None)
         ignore = [n for n, i in config.interfaces.items() if i.mtu_ignore] if config is not None else []
-        self.write(show_interfaces(views, self.kernel_interfaces(), mtu_ignore=ignore))
+        name = values[4] if len(values) > 4 else None
+        self.write(show_interfaces(ospfd.interfaces(), self.kernel_interfaces(), mtu_ignore=ignore, name=name))
 
     def ospf_routes(self, *values: Any) -> None:
         if (ospfd := self.need_ospfd()) is not None:
@@ -95,7 +96,8 @@ class _Session:
         if config is None:
             from ..ospf.config import OspfConfig
             config = OspfConfig()
-        self.write(show_running_config(config, hostname=self.host.name))
+        ptp = [ifp.name for ifp in self.host.interfaces.values() if ifp.flags & IFF_POINTOPOINT]
+        self.write(show_running_config(config, hostname=self.host.name, point_to_point=ptp))
 
     # -- helpers -------------------------------------------------------------------------------
 
