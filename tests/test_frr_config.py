@@ -115,7 +115,8 @@ def test_router_id_forms_and_areas_in_both_notations():
     assert c.router_id == IPv4Address("9.9.9.9")
     assert c.networks == [(IPv4Network("10.0.0.0/24"), IPv4Address("255.255.255.255")),
                           (IPv4Network("10.0.1.0/24"), IPv4Address(7)), (IPv4Network("10.0.2.0/24"), IPv4Address(7))]
-    assert c.decimal_areas == {IPv4Address("255.255.255.255")}  # area 7 was first written dotted
+    # FRR keeps each statement's own notation (area_id_fmt) to write it back
+    assert c.decimal_networks == {IPv4Network("10.0.0.0/24"), IPv4Network("10.0.2.0/24")}
 
 
 def test_passive_interfaces():

@@ -73,8 +73,10 @@ class OspfConfig:
     ospf_enabled: bool = False
     frr_version: str | None = None
     frr_defaults: str = "traditional"
-    # Areas first written as a decimal number (``area 0``): echoed back that way, as FRR does.
-    decimal_areas: set[IPv4Address] = field(default_factory=set)
+    # Where an area was written as a decimal number (``area 0``): FRR keeps each statement's
+    # format (area_id_fmt) and writes it back the same way.
+    decimal_networks: set[IPv4Network] = field(default_factory=set)
+    decimal_if_areas: set[str] = field(default_factory=set)
 
     def interface(self, name: str) -> OspfInterfaceConfig:
         """The ``interface name`` block, or FRR's defaults for an interface without one."""
@@ -129,17 +131,10 @@ class _Parser:
     def fail(self, message: str, word: int = 0) -> None:
         raise FrrConfigError(self.line, self.words[word].column, message)
 
-    def area(self, value: Any, word: int) -> IPv4Address:
-        if isinstance(value, int):
-            address = IPv4Address(value)
-            if address not in self.config.decimal_areas and not self._area_known(address):
-                self.config.decimal_areas.add(address)
-            return address
-        return value
-
-    def _area_known(self, area: IPv4Address) -> bool:
-        cfg = self.config
-        return any(a == area for _, a in cfg.networks) or any(i.area == area for i in cfg.interfaces.values())
+    @staticmethod
+    def area(value: Any) -> IPv4Address:
+        """An area ID given dotted or as a number (str2area_id)."""
+        return IPv4Address(value) if isinstance(value, int) else value
 
     # top level
     def ignore(self, *values: Any) -> None:
@@ -205,7 +200,11 @@ class _Parser:
         if self.config.networks:
             # ospf_vty.c ip_ospf_area: the two ways of enabling OSPF exclude each other.
             self.fail("Please remove all network commands first.")
-        self.iface.area = self.area(values[-1], 3)
+        self.iface.area = self.area(values[-1])
+        if isinstance(values[-1], int):
+            self.config.decimal_if_areas.add(self.ifname)
+        else:
+            self.config.decimal_if_areas.discard(self.ifname)
         self.if_area_line = self.if_area_line or self.line
 
     def mtu_ignore(self, *values: Any) -> None:
@@ -230,17 +229,20 @@ class _Parser:
     def network(self, *values: Any) -> None:
         if any(i.area is not None for i in self.config.interfaces.values()):
             self.fail("Please remove all ip ospf area x.x.x.x commands first.")
-        prefix, area = values[1], self.area(values[3], 3)
+        prefix, area = values[1], self.area(values[3])
         for existing, old_area in self.config.networks:
             if existing == prefix:
                 if old_area != area:  # ospf_vty.c ospf_network_area: one area per prefix
                     self.fail("There is already same network statement.")
                 return
         self.config.networks.append((prefix, area))
+        if isinstance(values[3], int):
+            self.config.decimal_networks.add(prefix)
 
     def no_network(self, *values: Any) -> None:
         prefix = values[2]
         self.config.networks = [(p, a) for p, a in self.config.networks if p != prefix]
+        self.config.decimal_networks.discard(prefix)
 
     def passive_interface(self, *values: Any) -> None:
         name = values[-1]

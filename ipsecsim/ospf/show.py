@@ -235,8 +235,8 @@ def show_routes(routes: Iterable[RouteView]) -> str:
 # -- show running-config ----------------------------------------------------------------------------
 
 
-def _area(config: OspfConfig, area: IPv4Address) -> str:
-    return str(int(area)) if area in config.decimal_areas else str(area)
+def _area(area: IPv4Address, decimal: bool) -> str:
+    return str(int(area)) if decimal else str(area)
 
 
 def show_running_config(config: OspfConfig, *, version: str = "8.4", hostname: str | None = None,
@@ -277,7 +277,7 @@ def show_running_config(config: OspfConfig, *, version: str = "8.4", hostname: s
         if i.transmit_delay != 1:
             out.append(f" ip ospf transmit-delay {i.transmit_delay}")
         if i.area is not None:
-            out.append(f" ip ospf area {_area(config, i.area)}")
+            out.append(f" ip ospf area {_area(i.area, ifname in config.decimal_if_areas)}")
         if i.mtu_ignore:
             out.append(" ip ospf mtu-ignore")
         if ifname in config.passive:
@@ -307,7 +307,7 @@ def show_running_config(config: OspfConfig, *, version: str = "8.4", hostname: s
         if config.passive_default:
             out.append(" passive-interface default")
         for network, area in sorted(config.networks, key=lambda n: (int(n[0].network_address), n[0].prefixlen)):
-            out.append(f" network {network} area {_area(config, area)}")
+            out.append(f" network {network} area {_area(area, network in config.decimal_networks)}")
         out.append("exit")
         out.append("!")
     out.append("end")

@@ -20,7 +20,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any, Callable
 
 from ..kernel.ifnet import IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_SIMPLEX, IFF_UP
-from ..kernel.route import RTF_GATEWAY, RTF_HOST, RTF_PROTO1, RTF_STATIC
+from ..kernel.route import RTF_BLACKHOLE, RTF_GATEWAY, RTF_HOST, RTF_PROTO1, RTF_REJECT, RTF_STATIC
 from ..ospf._cli import CliError, Matcher
 from ..ospf.show import (KernelIf, show_database, show_interfaces, show_neighbors, show_ospf_routes, show_routes,
                          show_running_config)
@@ -102,7 +102,8 @@ class _Session:
     # -- helpers -------------------------------------------------------------------------------
 
     def write(self, text: str) -> None:
-        self.ctx.out(text[:-1] if text.endswith("\n") else text)
+        if text:  # ctx.out ends each write with a newline of its own
+            self.ctx.out(text[:-1] if text.endswith("\n") else text)
 
     def kernel_interfaces(self) -> dict[str, KernelIf]:
         found = {}
@@ -166,12 +167,12 @@ def zebra_rib(host: Any, ospfd: Any, now: float) -> list[RouteView]:
             rib.append(RouteView(prefix, "connected", 0, 0, ((None, ifp.name),),
                                  _selected(fib_routes.get(prefix), ospf=False), True, now - started))
     for dest, route in fib_routes.items():
+        nexthop = _nexthop(route)
         if route.flags & RTF_PROTO1:
             age = now - installed_at.get(dest, started)
-            rib.append(RouteView(dest, "ospf", 110, _ospf_metric(ospfd, dest), ((route.gateway, route.ifp.name),),
-                                 True, True, age))
+            rib.append(RouteView(dest, "ospf", 110, _ospf_metric(ospfd, dest), (nexthop,), True, True, age))
         elif route.flags & (RTF_STATIC | RTF_GATEWAY) and not _is_local(host, route):
-            rib.append(RouteView(dest, "kernel", 0, 0, ((route.gateway, route.ifp.name),), True, True, now - started))
+            rib.append(RouteView(dest, "kernel", 0, 0, (nexthop,), True, True, now - started))
     if ospfd is not None:
         for r in ospfd.ospf_routes():
             found = fib_routes.get(r.prefix)
@@ -180,6 +181,15 @@ def zebra_rib(host: Any, ospfd: Any, now: float) -> list[RouteView]:
             age = now - installed_at.get(r.prefix, started)
             rib.append(RouteView(r.prefix, "ospf", 110, r.cost, r.nexthops, False, False, age))
     return rib
+
+
+def _nexthop(route: Any) -> tuple[Any, str]:
+    """A FIB route's way out as a RouteView nexthop; blackhole and reject routes have none."""
+    if route.flags & RTF_BLACKHOLE:
+        return None, "blackhole"
+    if route.flags & RTF_REJECT:
+        return None, "reject"
+    return route.gateway, route.ifp.name
 
 
 def _selected(route: Any, *, ospf: bool) -> bool:
