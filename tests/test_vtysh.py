@@ -6,6 +6,7 @@ same values, so they check our column widths and time formats against FRR itself
 """
 
 import random
+from types import SimpleNamespace
 from ipaddress import IPv4Address as A
 from ipaddress import IPv4Interface as I
 from ipaddress import IPv4Network as N
@@ -320,7 +321,7 @@ class StubOspfd:
 
 
 @pytest.fixture
-def host():
+def bench():
     clock = ManualClock(100.0)
     h = Host("site-a", clock=clock, rng=random.Random(1))
     h.create_ether("em0")
@@ -334,52 +335,51 @@ def host():
     for name in ("em0", "em1"):
         h.interface(name).flags |= 0x40  # IFF_RUNNING: cabled (the lab wires nothing here)
     h.fibs[0].add(Route(N("10.2.0.0/24"), h.interface("ipsec0"), A("172.16.0.5"), RTF_UP | RTF_GATEWAY | RTF_PROTO1))
-    h.shell = shell
-    return h
+    return SimpleNamespace(host=h, shell=shell)
 
 
-def vtysh(host, *commands, ok=True):
-    result = host.shell.run("vtysh " + " ".join(f"-c '{c}'" for c in commands))
+def vtysh(bench, *commands, ok=True):
+    result = bench.shell.run("vtysh " + " ".join(f"-c '{c}'" for c in commands))
     assert (result.status == 0) == ok, result.output
     return result
 
 
-def test_vtysh_needs_a_daemon(host):
-    result = vtysh(host, "show ip route", ok=False)
+def test_vtysh_needs_a_daemon(bench):
+    result = vtysh(bench, "show ip route", ok=False)
     assert result.output == "Exiting: failed to connect to any daemons.\n"
     assert [e.message for e in result.errors] == ["Exiting: failed to connect to any daemons."]
 
 
-def test_vtysh_without_ospfd_still_has_zebra(host):
-    host.daemons = {"zebra": object()}
-    assert vtysh(host, "show ip ospf neighbor").output == "ospfd is not running\n"
-    assert vtysh(host, "show ip route kernel").output.endswith("K>* 10.9.0.0/16 [0/0] via 192.168.0.1, em0, "
+def test_vtysh_without_ospfd_still_has_zebra(bench):
+    bench.host.daemons = {"zebra": object()}
+    assert vtysh(bench, "show ip ospf neighbor").output == "ospfd is not running\n"
+    assert vtysh(bench, "show ip route kernel").output.endswith("K>* 10.9.0.0/16 [0/0] via 192.168.0.1, em0, "
                                                                "00:01:40\n")
 
 
-def test_vtysh_without_router_ospf(host):
-    host.daemons = {"ospfd": StubOspfd("interface ipsec0\n ip ospf cost 5\n")}
-    assert vtysh(host, "show ip ospf neighbor").output == "% OSPF instance not found\n"
+def test_vtysh_without_router_ospf(bench):
+    bench.host.daemons = {"ospfd": StubOspfd("interface ipsec0\n ip ospf cost 5\n")}
+    assert vtysh(bench, "show ip ospf neighbor").output == "% OSPF instance not found\n"
 
 
-def test_vtysh_shows_what_the_daemon_reports(host):
-    host.daemons = {"ospfd": StubOspfd()}
-    out = vtysh(host, "sh ip os nei").output
-    assert out == vtysh(host, "show ip ospf neighbor").output
+def test_vtysh_shows_what_the_daemon_reports(bench):
+    bench.host.daemons = {"ospfd": StubOspfd()}
+    out = vtysh(bench, "sh ip os nei").output
+    assert out == vtysh(bench, "show ip ospf neighbor").output
     assert out.splitlines()[2] == ("10.255.0.2        1 Full/-          1m17s             31.250s 172.16.0.5"
                                    "      ipsec0:172.16.0.3                    0     0     0")
-    assert vtysh(host, "show ip ospf interface ipsec0").output.splitlines()[:3] == [
+    assert vtysh(bench, "show ip ospf interface ipsec0").output.splitlines()[:3] == [
         "ipsec0 is up", "  ifindex 4, MTU 1400 bytes, BW 0 Mbit <UP,POINTOPOINT,RUNNING,MULTICAST>",
         "  Internet Address 172.16.0.3/16, Peer 172.16.0.5, Area 0.0.0.0"]
-    assert vtysh(host, "show ip ospf interface em0").output.splitlines()[-2:] == [
+    assert vtysh(bench, "show ip ospf interface em0").output.splitlines()[-2:] == [
         "  OSPF not enabled on this interface", ""]
-    assert "N    10.2.0.0/24           [20] area: 0.0.0.0" in vtysh(host, "sh ip ospf ro").output
-    assert "10.255.0.1      10.255.0.1        30 0x80000002 0x1234 2" in vtysh(host, "show ip ospf data").output
+    assert "N    10.2.0.0/24           [20] area: 0.0.0.0" in vtysh(bench, "sh ip ospf ro").output
+    assert "10.255.0.1      10.255.0.1        30 0x80000002 0x1234 2" in vtysh(bench, "show ip ospf data").output
 
 
-def test_vtysh_show_ip_route_is_zebra_view_of_the_fib(host):
-    host.daemons = {"ospfd": StubOspfd()}
-    assert vtysh(host, "show ip route").output == ROUTE_CODES + "\n" + "\n".join([
+def test_vtysh_show_ip_route_is_zebra_view_of_the_fib(bench):
+    bench.host.daemons = {"ospfd": StubOspfd()}
+    assert vtysh(bench, "show ip route").output == ROUTE_CODES + "\n" + "\n".join([
         "O   10.1.0.0/24 [110/10] is directly connected, em1, weight 1, 00:01:30",
         "C>* 10.1.0.0/24 is directly connected, em1, 00:01:30",
         "O>* 10.2.0.0/24 [110/20] via 172.16.0.5, ipsec0, weight 1, 00:00:12",
@@ -389,49 +389,49 @@ def test_vtysh_show_ip_route_is_zebra_view_of_the_fib(host):
         "C>* 172.16.0.5/32 is directly connected, ipsec0, 00:01:30",
         "C>* 192.168.0.0/24 is directly connected, em0, 00:01:30",
     ]) + "\n"
-    assert vtysh(host, "show ip route ospf").output.splitlines()[-2:] == [
+    assert vtysh(bench, "show ip route ospf").output.splitlines()[-2:] == [
         "O   10.1.0.0/24 [110/10] is directly connected, em1, weight 1, 00:01:30",
         "O>* 10.2.0.0/24 [110/20] via 172.16.0.5, ipsec0, weight 1, 00:00:12"]
-    assert vtysh(host, "show ip route static").output == ""  # nothing: zebra prints no header either
+    assert vtysh(bench, "show ip route static").output == ""  # nothing: zebra prints no header either
 
 
-def test_vtysh_connected_route_goes_with_its_interface(host):
-    host.daemons = {"ospfd": StubOspfd()}
-    host.shell.run("ifconfig em1 down")
-    assert "10.1.0.0/24 is directly connected, em1" not in vtysh(host, "show ip route connected").output
+def test_vtysh_connected_route_goes_with_its_interface(bench):
+    bench.host.daemons = {"ospfd": StubOspfd()}
+    bench.shell.run("ifconfig em1 down")
+    assert "10.1.0.0/24 is directly connected, em1" not in vtysh(bench, "show ip route connected").output
 
 
-def test_vtysh_running_config(host):
-    host.daemons = {"ospfd": StubOspfd("interface ipsec0\n ip ospf network point-to-point\n ip ospf cost 5\n"
+def test_vtysh_running_config(bench):
+    bench.host.daemons = {"ospfd": StubOspfd("interface ipsec0\n ip ospf network point-to-point\n ip ospf cost 5\n"
                                        "router ospf\n network 10.1.0.0/24 area 0\n")}
-    assert vtysh(host, "show running-config").output.splitlines()[4:13] == [
+    assert vtysh(bench, "show running-config").output.splitlines()[4:13] == [
         "frr version 8.4", "frr defaults traditional", "hostname site-a", "service integrated-vtysh-config", "!",
         "interface ipsec0", " ip ospf cost 5", "exit", "!"]  # point-to-point is ipsec0's own type: not written
 
 
-def test_vtysh_unknown_command_stops_the_run(host):
-    host.daemons = {"ospfd": StubOspfd()}
-    result = vtysh(host, "show ip foo", "show ip ospf neighbor", ok=False)
+def test_vtysh_unknown_command_stops_the_run(bench):
+    bench.host.daemons = {"ospfd": StubOspfd()}
+    result = vtysh(bench, "show ip foo", "show ip ospf neighbor", ok=False)
     assert result.output == "% Unknown command: show ip foo\n"
     assert [str(e) for e in result.errors] == ["<stdin>:1:1: % Unknown command: show ip foo"]
-    assert vtysh(host, "show ip ospf", ok=False).output == "% Command incomplete: show ip ospf\n"
+    assert vtysh(bench, "show ip ospf", ok=False).output == "% Command incomplete: show ip ospf\n"
 
 
-def test_vtysh_echo_and_several_commands(host):
-    host.daemons = {"ospfd": StubOspfd()}
-    result = host.shell.run("vtysh -E -c 'show ip route static' -c 'sh ip ospf nei'")
+def test_vtysh_echo_and_several_commands(bench):
+    bench.host.daemons = {"ospfd": StubOspfd()}
+    result = bench.shell.run("vtysh -E -c 'show ip route static' -c 'sh ip ospf nei'")
     assert result.status == 0
     assert result.output.splitlines()[:3] == ["site-a# show ip route static", "site-a# sh ip ospf nei", ""]
 
 
-def test_vtysh_usage(host):
-    host.daemons = {"ospfd": StubOspfd()}
-    result = host.shell.run("vtysh")
+def test_vtysh_usage(bench):
+    bench.host.daemons = {"ospfd": StubOspfd()}
+    result = bench.shell.run("vtysh")
     assert result.status == 1 and "non-interactive" in result.output
-    result = host.shell.run("vtysh -x")
+    result = bench.shell.run("vtysh -x")
     assert result.status == 1 and result.output.startswith("vtysh: illegal option -- x\n")
 
 
-def test_static_blackhole_flags_are_kernel_routes(host):
-    found = host.fibs[0].find(N("10.6.0.0/16"))
+def test_static_blackhole_flags_are_kernel_routes(bench):
+    found = bench.host.fibs[0].find(N("10.6.0.0/16"))
     assert found is not None and found.flags & RTF_BLACKHOLE and found.flags & RTF_STATIC
