@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from ..ospf.config import parse_frr_config
+from ..ospf.daemon import Ospfd
 from ..world.flowmon import DEFAULT_BIN
 from ..world import Bernoulli, GilbertElliott, LinkParams, Network
 from .errors import Diagnostic, ScenarioError
@@ -19,7 +21,7 @@ from .models import LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFl
 from .tunnels import host_scripts, join_scripts
 from .units import format_duration, format_rate
 
-__all__ = ["build_network", "late_timeline_events", "link_params", "loss_model"]
+__all__ = ["build_network", "late_timeline_events", "link_params", "loss_model", "start_ospfd"]
 
 
 def loss_model(loss):
@@ -74,6 +76,9 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
             problems += _duplicate_addresses(net, name, join_scripts(p.script for p in parts), owners)
     if problems:
         raise ScenarioError(problems)
+    for name, spec in scenario.hosts.items():
+        if spec.frr is not None:
+            start_ospfd(net, name, spec.frr)
     for item in scenario.traffic if traffic else ():
         if isinstance(item, PingTraffic):
             net.start_ping(item.from_host, item.to, start=item.start, count=item.count, interval=item.interval,
@@ -92,6 +97,20 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
             net.at(event.at, _happens, net, describe_timeline_event(event),
                    partial(net.link(event.link).set, **_changes(event.changes)))
     return net
+
+
+def start_ospfd(net: Network, name: str, frr) -> None:
+    """ospfd on host ``name`` from its frr.conf text (checked when the scenario was loaded), if
+    the text has a ``router ospf`` block; an interface it cannot run on is a scenario error."""
+    config = parse_frr_config(frr.text)
+    if not config.ospf_enabled:
+        return
+    daemon = Ospfd(net.host(name), config)
+    unsupported = daemon.unsupported_interfaces()
+    if unsupported:
+        line, col = frr.position(0)
+        raise ScenarioError([Diagnostic(frr.file, line, col, f"hosts.{name}.frr", unsupported[0])])
+    daemon.start()
 
 
 def describe_timeline_event(event) -> str:

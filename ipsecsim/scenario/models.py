@@ -91,10 +91,13 @@ class LinkChanges(Node):
 
 
 class HostSpec(Node):
-    """A host's ``run:`` script, run at time 0 (``None``: the host only has what links give it)."""
+    """A host's ``run:`` script, run at time 0 (``None``: the host only has what links give it),
+    and its ``frr:`` configuration (an frr.conf text): with a ``router ospf`` block, ospfd starts
+    once the ``run:`` script is done."""
 
-    _scripts = ("run",)
+    _scripts = ("run", "frr")
     run: ScriptText | None = None
+    frr: ScriptText | None = None
 
     @model_validator(mode="before")
     @classmethod
