@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..kernel.if_ipsec import IPSEC_REQID_TRYCNT
+from ..ospf.config import FrrConfigError, parse_frr_config
 from .errors import Diagnostic, PathPart, format_path
 from .expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
 from .fields import Endpoint
@@ -62,6 +63,18 @@ class _Checker:
             self.problem(node, path, key, f"{format_duration(t)} is after the end of the scenario (duration: {format_duration(end)})")
 
     # --- sections ----------------------------------------------------------------------------
+
+    def frr(self, hosts: dict[str, HostSpec]) -> None:
+        """Each ``frr:`` text parses as an frr.conf; an error points at its line and column."""
+        for name, spec in hosts.items():
+            if spec.frr is None:
+                continue
+            try:
+                parse_frr_config(spec.frr.text)
+            except FrrConfigError as error:
+                line, col = spec.frr.position(error.line - 1)
+                self.diagnostics.append(Diagnostic(spec.frr.file, line, col + error.column - 1,
+                                                   f"hosts.{name}.frr", error.message))
 
     def links(self) -> list[Link]:
         out: list[Link] = []
@@ -441,5 +454,6 @@ def complete(scn: Scenario) -> tuple[Scenario, list[Diagnostic]]:
     traffic = checker.traffic(hosts)
     checker.timeline(hosts, links)
     checker.expect(hosts, traffic)
+    checker.frr(hosts)
     done = scn.model_copy(update={"links": links, "hosts": hosts, "tunnels": tunnels, "traffic": traffic})
     return done, checker.diagnostics
