@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..ospf.config import parse_frr_config
 from ..ospf.daemon import Ospfd
+from ..packet.ospf import ALL_SPF_ROUTERS, OSPF_PROTO
 from ..world.flowmon import DEFAULT_BIN
 from ..world import Bernoulli, GilbertElliott, LinkParams, Network
 from .errors import Diagnostic, ScenarioError
@@ -110,6 +111,11 @@ def start_ospfd(net: Network, name: str, frr) -> None:
     if unsupported:
         line, col = frr.position(0)
         raise ScenarioError([Diagnostic(frr.file, line, col, f"hosts.{name}.frr", unsupported[0])])
+    if net.flowmon is not None:
+        for ifp in net.host(name).interfaces.values():
+            if ifp.addrs4 and ifp.name != "lo0":
+                net.flowmon.name_protocol(f"ospf {name} {ifp.name}", name, ifp.addrs4[0].address, ALL_SPF_ROUTERS,
+                                          OSPF_PROTO)
     daemon.start()
 
 

@@ -75,6 +75,7 @@ class FlowMonitor:
         self.order: list[Flow] = []
         self.names: dict[tuple, str] = {}  # (origin host, dst, proto, sport, dport) -> name
         self.reply_names: dict[tuple, str] = {}  # (src, proto, ident) -> ping name
+        self.protocol_names: dict[tuple, str] = {}  # (origin host, src, dst, proto) -> name
         # Send times (and, for ESP, the inner flow carried) in two generations: the older is
         # let go once a max_age has passed, so memory holds at most two max_ages of packets
         # without a per-packet expiry queue.
@@ -102,6 +103,11 @@ class FlowMonitor:
     def name_udp(self, name: str, host: str, dst, sport: int, dport: int) -> None:
         self.names[(host, dst.packed, 17, sport, dport)] = name
 
+    def name_protocol(self, name: str, host: str, src, dst, proto: int) -> None:
+        """Name what ``host`` sends from ``src`` to ``dst`` with protocol ``proto`` (no ports):
+        OSPF's flows, one per interface."""
+        self.protocol_names[(host, src.packed, dst.packed, proto)] = name
+
     def name_ping(self, name: str, host: str, dst, ident: int) -> None:
         proto = 1 if dst.version == 4 else 58
         self.names[(host, dst.packed, proto, ident, 0)] = name
@@ -118,6 +124,8 @@ class FlowMonitor:
         flow.name = self.names.get((host.name, dst, proto, sport, dport))
         if flow.name is None and proto in _ECHO:
             flow.name = self.reply_names.get((src, proto, sport))
+        if flow.name is None and self.protocol_names:
+            flow.name = self.protocol_names.get((host.name, src, dst, proto))
         self.ip_flows[fkey] = flow
         self.order.append(flow)
         return flow
