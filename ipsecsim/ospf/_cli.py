@@ -18,9 +18,9 @@ simulator's catch-alls for commands it does not model must not swallow abbreviat
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["Word", "split_words", "Template", "CliError", "Matcher"]
+__all__ = ["Word", "split_words", "Template", "expand", "CliError", "Matcher"]
 
 H = TypeVar("H")
 
@@ -212,5 +212,3 @@ class Matcher(Generic[H]):
         chosen = complete[0]
         return chosen.template.handler, chosen.values
 
-
-Handler = Callable[..., None]
