@@ -170,6 +170,8 @@ def test_area_for():
      "Please remove all ip ospf area x.x.x.x commands first."),
     ("router ospf\n network 10.0.0.0/8 area 1\ninterface em0\n ip ospf area 1", "4:2",
      "Please remove all network commands first."),
+    ("interface em0\n ip ospf area 1\n ip ospf area 0.0.0.2", "3:2",
+     "Must remove previous area config before changing ospf area"),
     ("router ospf\n network 10.0.0.0/8 area 1\n network 10.0.0.0/8 area 2", "3:2",
      "There is already same network statement."),
 ])

@@ -123,8 +123,6 @@ class _Parser:
         self.ifname = ""
         self.line = 0
         self.words: list[Word] = []
-        self.network_line = 0  # first `network` line, for FRR's mutual exclusion with `ip ospf area`
-        self.if_area_line = 0
 
     # Each handler takes the matched values (keywords and typed arguments, in order).
 
@@ -200,12 +198,14 @@ class _Parser:
         if self.config.networks:
             # ospf_vty.c ip_ospf_area: the two ways of enabling OSPF exclude each other.
             self.fail("Please remove all network commands first.")
-        self.iface.area = self.area(values[-1])
+        area = self.area(values[-1])
+        if self.iface.area is not None and self.iface.area != area:
+            self.fail("Must remove previous area config before changing ospf area")
+        self.iface.area = area
         if isinstance(values[-1], int):
             self.config.decimal_if_areas.add(self.ifname)
         else:
             self.config.decimal_if_areas.discard(self.ifname)
-        self.if_area_line = self.if_area_line or self.line
 
     def mtu_ignore(self, *values: Any) -> None:
         self.iface.mtu_ignore = True
