@@ -183,6 +183,17 @@ def test_errors_name_line_and_column(text, where, message):
     assert (caught.value.line, caught.value.column, caught.value.message) == (int(line), int(col), message)
 
 
+def test_other_scripts_digits_are_not_numbers():
+    for text in ("interface em0\n ip ospf cost \u00b2", "interface em0\n ip ospf cost \u0663",
+                 "router ospf\n network 10.0.0.\u0661/8 area 0"):
+        with pytest.raises(FrrConfigError, match="Unknown command"):
+            parse_frr_config(text)
+
+
+def test_crlf_line_ends():
+    assert parse_frr_config("interface em0\r\n ip ospf cost 7\r\n").interface("em0").cost == 7
+
+
 def test_comments_and_blank_lines():
     c = parse_frr_config("! comment\n# another\n\n   \n  ! indented comment\nhostname h\n")
     assert c.hostname == "h"

@@ -379,6 +379,7 @@ def parse_frr_config(text: str) -> OspfConfig:
     """Parse an frr.conf; FrrConfigError names the first line (and word) FRR would refuse."""
     parser = _Parser()
     for number, line in enumerate(text.split("\n"), 1):
+        line = line.removesuffix("\r")
         stripped = line.strip()
         if not stripped or stripped[0] in "!#":
             continue
