@@ -13,7 +13,7 @@ See docs/frr.md.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Any
+from typing import Any, NoReturn
 
 from ._cli import CliError, Matcher, Word, split_words
 
@@ -126,8 +126,9 @@ class _Parser:
 
     # Each handler takes the matched values (keywords and typed arguments, in order).
 
-    def fail(self, message: str, word: int = 0) -> None:
-        raise FrrConfigError(self.line, self.words[word].column, message)
+    def fail(self, message: str) -> NoReturn:
+        """Refuse the current line, pointing at its first word (FRR names the command)."""
+        raise FrrConfigError(self.line, self.words[0].column, message)
 
     @staticmethod
     def area(value: Any) -> IPv4Address:
