@@ -170,6 +170,8 @@ def test_area_for():
      "Please remove all ip ospf area x.x.x.x commands first."),
     ("router ospf\n network 10.0.0.0/8 area 1\ninterface em0\n ip ospf area 1", "4:2",
      "Please remove all network commands first."),
+    ("interface em0\n ip ospf area 1\n ip ospf area 0.0.0.2", "3:2",
+     "Must remove previous area config before changing ospf area"),
     ("router ospf\n network 10.0.0.0/8 area 1\n network 10.0.0.0/8 area 2", "3:2",
      "There is already same network statement."),
 ])
@@ -179,6 +181,17 @@ def test_errors_name_line_and_column(text, where, message):
     assert str(caught.value) == f"line {where}: {message}"
     line, col = where.split(":")
     assert (caught.value.line, caught.value.column, caught.value.message) == (int(line), int(col), message)
+
+
+def test_other_scripts_digits_are_not_numbers():
+    for text in ("interface em0\n ip ospf cost \u00b2", "interface em0\n ip ospf cost \u0663",
+                 "router ospf\n network 10.0.0.\u0661/8 area 0"):
+        with pytest.raises(FrrConfigError, match="Unknown command"):
+            parse_frr_config(text)
+
+
+def test_crlf_line_ends():
+    assert parse_frr_config("interface em0\r\n ip ospf cost 7\r\n").interface("em0").cost == 7
 
 
 def test_comments_and_blank_lines():

@@ -18,9 +18,9 @@ simulator's catch-alls for commands it does not model must not swallow abbreviat
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["Word", "split_words", "Template", "CliError", "Matcher"]
+__all__ = ["Word", "split_words", "Template", "expand", "CliError", "Matcher"]
 
 H = TypeVar("H")
 
@@ -50,16 +50,21 @@ def split_words(line: str) -> list[Word]:
     return words
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²' and other scripts' digits."""
+    return text.isascii() and text.isdigit()
+
+
 def _ipv4(text: str) -> IPv4Address | None:
     parts = text.split(".")
-    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts):
+    if len(parts) != 4 or not all(_digits(p) and len(p) <= 3 and int(p) <= 255 for p in parts):
         return None
     return IPv4Address(text)
 
 
 def _prefix(text: str) -> IPv4Network | None:
     address, slash, length = text.partition("/")
-    if not slash or not length.isdigit() or int(length) > 32 or _ipv4(address) is None:
+    if not slash or not _digits(length) or int(length) > 32 or _ipv4(address) is None:
         return None
     return IPv4Network(text, strict=False)
 
@@ -104,7 +109,7 @@ class _Token:
             network = _prefix(word)
             return None if network is None else (_TYPED, network)
         if kind == "range":
-            if word.isdigit() and self.lo <= int(word) <= self.hi:
+            if _digits(word) and self.lo <= int(word) <= self.hi:
                 return _TYPED, int(word)
             return None
         if kind == "alt":
@@ -212,5 +217,3 @@ class Matcher(Generic[H]):
         chosen = complete[0]
         return chosen.template.handler, chosen.values
 
-
-Handler = Callable[..., None]

@@ -13,7 +13,7 @@ See docs/frr.md.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Any
+from typing import Any, NoReturn
 
 from ._cli import CliError, Matcher, Word, split_words
 
@@ -123,13 +123,12 @@ class _Parser:
         self.ifname = ""
         self.line = 0
         self.words: list[Word] = []
-        self.network_line = 0  # first `network` line, for FRR's mutual exclusion with `ip ospf area`
-        self.if_area_line = 0
 
     # Each handler takes the matched values (keywords and typed arguments, in order).
 
-    def fail(self, message: str, word: int = 0) -> None:
-        raise FrrConfigError(self.line, self.words[word].column, message)
+    def fail(self, message: str) -> NoReturn:
+        """Refuse the current line, pointing at its first word (FRR names the command)."""
+        raise FrrConfigError(self.line, self.words[0].column, message)
 
     @staticmethod
     def area(value: Any) -> IPv4Address:
@@ -200,12 +199,14 @@ class _Parser:
         if self.config.networks:
             # ospf_vty.c ip_ospf_area: the two ways of enabling OSPF exclude each other.
             self.fail("Please remove all network commands first.")
-        self.iface.area = self.area(values[-1])
+        area = self.area(values[-1])
+        if self.iface.area is not None and self.iface.area != area:
+            self.fail("Must remove previous area config before changing ospf area")
+        self.iface.area = area
         if isinstance(values[-1], int):
             self.config.decimal_if_areas.add(self.ifname)
         else:
             self.config.decimal_if_areas.discard(self.ifname)
-        self.if_area_line = self.if_area_line or self.line
 
     def mtu_ignore(self, *values: Any) -> None:
         self.iface.mtu_ignore = True
@@ -379,6 +380,7 @@ def parse_frr_config(text: str) -> OspfConfig:
     """Parse an frr.conf; FrrConfigError names the first line (and word) FRR would refuse."""
     parser = _Parser()
     for number, line in enumerate(text.split("\n"), 1):
+        line = line.removesuffix("\r")
         stripped = line.strip()
         if not stripped or stripped[0] in "!#":
             continue

@@ -126,7 +126,10 @@ def show_interfaces(views: Iterable[OspfInterfaceView], kernel: dict[str, Kernel
         out.append(f"  Multicast group memberships:{groups}")
         out.append(f"  Timer intervals configured, Hello {v.hello}s, Dead {v.dead}s, Wait {v.dead}s, "
                    f"Retransmit {v.retransmit}")
-        out.append("    No Hellos (Passive interface)" if v.passive else f"    Hello due in {ospf_timeval(v.hello_due)}")
+        if v.passive:
+            out.append("    No Hellos (Passive interface)")
+        else:
+            out.append(f"    Hello due in {ospf_timeval(v.hello_due)}")
         out.append(f"  Neighbor Count is {v.neighbors}, Adjacent neighbor count is {v.adjacent}")
         out.append("  Graceful Restart hello delay: 10s")  # OSPF_HELLO_DELAY_DEFAULT: not configurable here
     out.append("")

@@ -13,7 +13,8 @@ unselected ``O`` entries (its directly connected networks, lost to C).
 As vtysh does, a command that does not parse prints ``% Unknown command: ...``
 and ends the run with exit status 1; with no FRR daemon on the host it prints
 ``Exiting: failed to connect to any daemons.``; with zebra but no ospfd, an
-OSPF command prints ``ospfd is not running``.
+OSPF command prints ``ospfd is not running``, and with an ospfd that has no
+``router ospf``, ``% OSPF instance not found``.
 """
 
 from ipaddress import IPv4Address, IPv4Network
@@ -22,6 +23,7 @@ from typing import Any, Callable
 from ..kernel.ifnet import IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFF_POINTOPOINT, IFF_RUNNING, IFF_SIMPLEX, IFF_UP
 from ..kernel.route import RTF_BLACKHOLE, RTF_GATEWAY, RTF_HOST, RTF_PROTO1, RTF_REJECT, RTF_STATIC
 from ..ospf._cli import CliError, Matcher
+from ..ospf.config import OspfConfig
 from ..ospf.show import (KernelIf, show_database, show_interfaces, show_neighbors, show_ospf_routes, show_routes,
                          show_running_config)
 from ..ospf.views import RouteView
@@ -94,7 +96,6 @@ class _Session:
     def running_config(self, *values: Any) -> None:
         config = getattr(self.ospfd, "config", None) if self.ospfd is not None else None
         if config is None:
-            from ..ospf.config import OspfConfig
             config = OspfConfig()
         ptp = [ifp.name for ifp in self.host.interfaces.values() if ifp.flags & IFF_POINTOPOINT]
         self.write(show_running_config(config, hostname=self.host.name, point_to_point=ptp))
