@@ -1,4 +1,6 @@
-"""The dependency direction of DESIGN.md: packet <- netipsec <- kernel <- userland <- world <- scenario/report/cli.
+"""The dependency direction of DESIGN.md: packet <- netipsec <- kernel <- ospf <- userland <- world <- scenario/report/cli.
+
+ospf/ (the routing daemon) sits on the kernel it talks to; userland's vtysh talks to it.
 
 Only world/ and above may import simpy; lower layers never import upper ones.
 Checked by reading import statements, so a lazy import inside a function counts too.
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ipsecsim"
-ORDER = ["packet", "netipsec", "kernel", "userland", "world"]
+ORDER = ["packet", "netipsec", "kernel", "ospf", "userland", "world"]
 FORBIDDEN_BELOW_WORLD = {"simpy", "time", "os", "secrets"}
 
 

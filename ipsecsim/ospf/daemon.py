@@ -57,6 +57,7 @@ class Ospfd:
         self.ifaces: dict[str, OspfInterface] = {}
         self.lsdb: dict[tuple, tuple[Lsa, float]] = {}  # key -> (LSA as received, when installed)
         self.installed: dict[IPv4Network, tuple[IPv4Address, str, int]] = {}  # prefix -> (gw, ifname, cost)
+        self.route_times: dict[IPv4Network, float] = {}  # prefix -> when its route was installed
         self.spf: SpfResult | None = None
         self.log: list[tuple[float, str]] = []
         self.running = False
@@ -652,11 +653,13 @@ class Ospfd:
         reply = route_request(self.host, RouteMessage(RTM_ADD, prefix, RTF_GATEWAY | RTF_PROTO1, gateway))
         if reply.errno is None:
             self.installed[prefix] = route
+            self.route_times[prefix] = self.clock.now
         else:  # a route the administrator added wins, as a kernel route wins in zebra
             self._note(f"route {prefix} via {gateway} not installed: {reply.errno}")
 
     def _uninstall(self, prefix: IPv4Network) -> None:
         gateway, _, _ = self.installed.pop(prefix)
+        self.route_times.pop(prefix, None)
         route_request(self.host, RouteMessage(RTM_DELETE, prefix, RTF_GATEWAY | RTF_PROTO1, gateway))
 
     # -- what vtysh shows ------------------------------------------------------------------
@@ -696,10 +699,13 @@ class Ospfd:
         views = []
         for oi in sorted(self.ifaces.values(), key=lambda o: o.ifp.index):
             nbr = oi.neighbor
+            # Only a passive Ethernet interface can be of the broadcast type here (it elects
+            # itself DR, alone on its network).
+            ptp = bool(oi.ifp.flags & IFF_POINTOPOINT) or self.config.interface(oi.name).network == "point-to-point"
             views.append(OspfInterfaceView(
                 name=oi.name, up=oi.up, address=oi.address, peer=oi.peer, area=oi.area, router_id=self.router_id,
-                network_type="POINTOPOINT", cost=oi.cost, transmit_delay=oi.transmit_delay,
-                state="Point-To-Point" if oi.up else "Down", priority=1, hello=oi.hello_interval,
+                network_type="POINTOPOINT" if ptp else "BROADCAST", cost=oi.cost, transmit_delay=oi.transmit_delay,
+                state=("Point-To-Point" if ptp else "DR") if oi.up else "Down", priority=1, hello=oi.hello_interval,
                 dead=oi.dead_interval, retransmit=oi.retransmit_interval,
                 hello_due=max(0.0, oi.hello_due - now) if oi.hello_timer is not None else 0.0,
                 neighbors=int(nbr is not None), adjacent=int(nbr is not None and nbr.state == NeighborState.FULL),
