@@ -182,6 +182,8 @@ class Simulation:
         result.notes = list(net.notes) + _ignored_datagrams(net) + _explain_missing_sas(net)
         result.scheduler_events = net.engine.scheduled
         result.timeline = [{"time": time, "what": what} for time, what in net.timeline]
+        result.route_changes = list(net.route_changes)
+        result.outages = net.outages()
         result.topology = topology_snapshot(net, net.now)
         if net.ledger is not None:
             result.ledger = net.ledger.close_books(net)
