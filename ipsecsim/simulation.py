@@ -21,7 +21,7 @@ from .report.topology import snapshot as topology_snapshot
 from .report.text import interrupted_note
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
-from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
+from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect
 from .scenario.limits import MAX_HOST_SECONDS, limit_problems
 from .scenario.units import UnitError, format_duration, format_rate, parse_duration
 from .userland.ping import Ping
@@ -303,7 +303,30 @@ def _format(value: float, unit_kind: str) -> str:
     return f"{value:g}"
 
 
+def _check_outages(expectation: OutageExpect, result: Result) -> list[ExpectationResult]:
+    """``count`` compares the number of outages; ``duration`` and ``lost`` must hold for each."""
+    outages = [o for o in result.outages if o["flow"] == expectation.outage]
+    checks = []
+    for measure, comparison in expectation.checks():
+        where, text = expectation.where(measure), expectation.describe(measure)
+        if measure == "count":
+            checks.append(ExpectationResult(text, comparison.holds(len(outages)), str(len(outages)), where))
+            continue
+        if measure == "duration":
+            values = [result.duration - o["start"] if o["end"] is None else o["duration"] for o in outages]
+            shown = [format_duration(v) + (" (still out at the end)" if o["end"] is None else "")
+                     for v, o in zip(values, outages)]
+        else:
+            values = [o["lost"] for o in outages]
+            shown = [f"{v:g}" for v in values]
+        holds = all(comparison.holds(v) for v in values)
+        checks.append(ExpectationResult(text, holds, ", ".join(shown) if shown else "no outage", where))
+    return checks
+
+
 def _check(expectation, result: Result, in_file: set[str]) -> list[ExpectationResult]:
+    if isinstance(expectation, OutageExpect):
+        return _check_outages(expectation, result)
     checks = []
     for measure, comparison in expectation.checks():
         actual = _measured(expectation, measure, result, in_file)

@@ -16,7 +16,8 @@ from .comparison import Comparison
 from .fields import Address, BytesCmp, CountCmp, DurationCmp, HostName, InterfaceRef, PercentCmp, RateCmp, Text, bad
 from .node import Node
 
-__all__ = ["CounterExpect", "DropsExpect", "Expect", "Expectation", "FlowExpect", "PingExpect", "PingSubject"]
+__all__ = ["CounterExpect", "DropsExpect", "Expect", "Expectation", "FlowExpect", "OutageExpect", "PingExpect",
+           "PingSubject"]
 
 
 class Expectation(Node):
@@ -127,7 +128,27 @@ class DropsExpect(Expectation):
         return f"drops '{self.drops}'" + (f" on {self.host}" if self.host else "")
 
 
-SUBJECTS: dict[str, type[Expectation]] = {c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect)}
+class OutageExpect(Expectation):
+    """The outages of a UDP flow or a ping (world/outages.py): how many, and how long each.
+
+    ``duration`` and ``lost`` must hold for every outage (and hold when there is none: add
+    ``count: '>= 1'`` to require one); an outage still going at the end of the run lasts,
+    for ``duration``, until the end."""
+
+    subject_key = "outage"
+    _example = "duration: '<= 6s'"
+    outage: Text  # the name of a udp flow or a ping
+    count: CountCmp | None = None
+    duration: DurationCmp | None = None
+    lost: CountCmp | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"outages of {self.outage}"
+
+
+SUBJECTS: dict[str, type[Expectation]] = {
+    c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect, OutageExpect)}
 
 
 def _subject(value: object) -> str | None:
@@ -144,6 +165,7 @@ Expect = Annotated[
     Annotated[PingExpect, Tag("ping-expect")]
     | Annotated[FlowExpect, Tag("flow-expect")]
     | Annotated[CounterExpect, Tag("counter-expect")]
-    | Annotated[DropsExpect, Tag("drops-expect")],
+    | Annotated[DropsExpect, Tag("drops-expect")]
+    | Annotated[OutageExpect, Tag("outage-expect")],
     Discriminator(_subject, custom_error_type="expect_subject", custom_error_message="no subject"),
 ]
