@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from ..kernel.if_ipsec import IPSEC_REQID_TRYCNT
 from .errors import Diagnostic, PathPart, format_path
-from .expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect
+from .expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect, RouteExpect
 from .fields import Endpoint
 from .models import HostSpec, HostState, InterfaceState, Link, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
 from .node import Node
@@ -160,6 +160,8 @@ class _Checker:
                 self.host_exists(exp, path, "counter", exp.counter.host, hosts)
             elif isinstance(exp, DropsExpect) and exp.host is not None:
                 self.host_exists(exp, path, "host", exp.host, hosts)
+            elif isinstance(exp, RouteExpect):
+                self.host_exists(exp.route, (*path, "route"), "host", exp.route.host, hosts)
             elif isinstance(exp, OutageExpect):
                 names = flows + [p.name for p in pings]
                 if exp.outage not in names:

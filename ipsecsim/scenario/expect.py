@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import Discriminator, Field, Tag, model_validator
+import ipaddress
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from .comparison import Comparison
 from .fields import Address, BytesCmp, CountCmp, DurationCmp, HostName, InterfaceRef, PercentCmp, RateCmp, Text, bad
 from .node import Node
 
 __all__ = ["CounterExpect", "DropsExpect", "Expect", "Expectation", "FlowExpect", "OutageExpect", "PingExpect",
-           "PingSubject"]
+           "PingSubject", "RouteExpect", "RouteSubject"]
 
 
 class Expectation(Node):
@@ -147,8 +149,54 @@ class OutageExpect(Expectation):
         return f"outages of {self.outage}"
 
 
+class RouteSubject(Node):
+    """A route of ``host``'s table at the end of the run: to an address, the route a packet to
+    it takes (longest prefix match, as ``route -n get`` answers); to a prefix, that very entry."""
+
+    host: HostName
+    to: Text
+
+    @field_validator("to")
+    @classmethod
+    def _destination(cls, to: str) -> str:
+        try:
+            ipaddress.ip_network(to, strict=False)
+        except ValueError:
+            raise bad(f"'{to}' is not an address or a prefix; write it like 10.2.0.0/24 or 10.2.0.1") from None
+        return to
+
+
+class RouteExpect(Expectation):
+    """Where a host's route points at the end of the run: its interface (``via``), its next hop
+    (``gateway``). A route that is not there fails, saying so."""
+
+    subject_key = "route"
+    _example = "via: ipsec0"
+    route: RouteSubject
+    via: Text | None = None  # the interface, as netstat -rn's Netif
+    gateway: Address | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"route {self.route.host} to {self.route.to}"
+
+    def route_checks(self) -> tuple[tuple[str, str], ...]:
+        """``(measure, wanted)``: the interface and gateway written, as text."""
+        return tuple((name, str(value)) for name, value in (("via", self.via), ("gateway", self.gateway))
+                     if value is not None)
+
+    def describe(self, measure: str) -> str:
+        return f"{self.subject} {measure} {getattr(self, measure)}"
+
+    @model_validator(mode="after")
+    def _measures_something(self) -> RouteExpect:
+        if not self.route_checks():
+            raise bad(f"nothing to check; add a measure, e.g. {self._example}")
+        return self
+
+
 SUBJECTS: dict[str, type[Expectation]] = {
-    c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect, OutageExpect)}
+    c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect, OutageExpect, RouteExpect)}
 
 
 def _subject(value: object) -> str | None:
@@ -166,6 +214,7 @@ Expect = Annotated[
     | Annotated[FlowExpect, Tag("flow-expect")]
     | Annotated[CounterExpect, Tag("counter-expect")]
     | Annotated[DropsExpect, Tag("drops-expect")]
-    | Annotated[OutageExpect, Tag("outage-expect")],
+    | Annotated[OutageExpect, Tag("outage-expect")]
+    | Annotated[RouteExpect, Tag("route-expect")],
     Discriminator(_subject, custom_error_type="expect_subject", custom_error_message="no subject"),
 ]

@@ -340,3 +340,34 @@ def test_results_without_the_new_fields_still_read():
     old = Result.from_dict(data)
     assert old.outages == [] and old.route_changes == []
     assert Result.from_dict(result.to_dict()).outages == result.outages
+
+
+def test_route_expectations_are_checked_at_the_end():
+    expect = ("expect:\n"
+              "  - {route: {host: A, to: 10.0.2.1}, via: em0, gateway: 10.0.1.2}\n"
+              "  - {route: {host: A, to: 10.9.0.0/16}, via: em0}\n"
+              "  - {route: {host: A, to: 10.0.1.0/24}, gateway: 10.0.1.2}\n"
+              "  - {route: {host: B, to: 10.7.0.0/16}, via: em0}\n")
+    _, result = run("  - {at: 1s, host: A, run: route add 10.9.0.0/16 10.0.1.2}\n"
+                    "  - {at: 2s, host: A, run: route delete 10.9.0.0/16}", duration="3s", expect=expect)
+    assert [(e.text, e.holds, e.actual) for e in result.expectations] == [
+        ("route A to 10.0.2.1 via em0", True, "em0"),
+        ("route A to 10.0.2.1 gateway 10.0.1.2", True, "10.0.1.2"),
+        ("route A to 10.9.0.0/16 via em0", False, "no route"),
+        ("route A to 10.0.1.0/24 gateway 10.0.1.2", False, "link#2"),
+        ("route B to 10.7.0.0/16 via em0", False, "no route"),
+    ]
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("{route: {host: A, to: 10.0.300.0/24}, via: em0}",
+     "t.yaml:26:27: expect[0].route.to: '10.0.300.0/24' is not an address or a prefix; write it like 10.2.0.0/24 or 10.2.0.1"),
+    ("{route: {host: Q, to: 10.0.0.0/24}, via: em0}",
+     "t.yaml:26:20: expect[0].route.host: no host 'Q'; hosts are: A, R, B"),
+    ("{route: {host: A, to: 10.0.0.0/24}}",
+     "t.yaml:26:5: expect[0]: nothing to check; add a measure, e.g. via: ipsec0"),
+])
+def test_bad_route_expectations_are_placed(entry, message):
+    with pytest.raises(ScenarioError) as exc:
+        parse_scenario(ROUTED.format(duration="8s", timeline="", expect=f"expect:\n  - {entry}"), "t.yaml")
+    assert str(exc.value.diagnostics[0]) == message
