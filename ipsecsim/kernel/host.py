@@ -314,6 +314,10 @@ class Host:
         run's report and Wireshark's key file. Programs (daemons) are the caller's to stop.
         """
         self.powered = False
+        for stack in (self.inet4, self.inet6):  # datagrams waiting for their fragments are lost
+            for fragments in stack.reassembler.flush():
+                for fragment in fragments:
+                    self.drop(DropReason.HOST_DOWN, fragment)
         for ifp in [i for i in self.interfaces.values() if i.kind not in ("ether", "loop")]:
             destroy = getattr(ifp, "destroy", None)
             if destroy is not None:

@@ -371,3 +371,31 @@ def test_bad_route_expectations_are_placed(entry, message):
     with pytest.raises(ScenarioError) as exc:
         parse_scenario(ROUTED.format(duration="8s", timeline="", expect=f"expect:\n  - {entry}"), "t.yaml")
     assert str(exc.value.diagnostics[0]) == message
+
+
+def test_a_host_powered_off_loses_the_fragments_it_held_and_the_books_balance():
+    text = """\
+name: fragments
+duration: 3s
+links:
+  - {a: A:em0, b: B:em0, bandwidth: 1Mbit/s, delay: 1ms}
+hosts:
+  A:
+    run: ifconfig em0 inet 10.0.0.1/24
+  B:
+    run: ifconfig em0 inet 10.0.0.2/24
+traffic:
+  - {udp: {name: big, from: A, to: 10.0.0.2, rate: 400kbit/s, size: 4000}}
+timeline:
+  - {at: 0.98s, host: B, state: down}
+  - {at: 2s, host: B, state: up}
+"""
+    sim = ipsecsim.loads(text, "fragments.yaml")
+    held = []
+    sim.network.at(0.9799, lambda: held.append(len(sim.network.host("B").inet4.reassembler)))
+    result = sim.run()
+    # The datagram sent at 0.96 s (three fragments, 12 ms each at 1 Mbit/s) was half there at 0.98 s.
+    assert held == [1]
+    assert result.ledger["unaccounted"] == 0 and result.ledger["in_reassembly"] == 0
+    assert result.ledger["dropped"] == {"host down": 13}
+    assert outages(result, "big") == [(0.96, 2.0, 13)]
