@@ -207,7 +207,8 @@ class Network:
         for ping in self.pings:
             if ping.host is host and ping.started and not ping.done:
                 stack = host.inet6 if ping.dst.version == 6 else host.inet4
-                stack.icmp_listeners.append(ping._on_icmp)
+                if ping._on_icmp not in stack.icmp_listeners:  # not if it started while the host was down
+                    stack.icmp_listeners.append(ping._on_icmp)
         for link in self._links_of(host):
             end = link.a if link.a.host is host else link.b
             end.mtu = link.params.mtu

@@ -399,3 +399,13 @@ timeline:
     assert result.ledger["unaccounted"] == 0 and result.ledger["in_reassembly"] == 0
     assert result.ledger["dropped"] == {"host down": 13}
     assert outages(result, "big") == [(0.96, 2.0, 13)]
+
+
+def test_a_ping_started_while_its_host_is_down_counts_each_reply_once():
+    sim = ipsecsim.loads(ROUTED.format(duration="4s", expect="", timeline=(
+        "  - {at: 0.01s, host: A, state: down}\n  - {at: 1s, host: A, state: up}")), "routed.yaml")
+    result = sim.run()
+    probe = next(p for p in result.pings if p["name"] == "probe")
+    # Requests every 100 ms from 50 ms: 0.05 .. 0.95 s fail; the rest are answered, once each.
+    assert (probe["transmitted"], probe["errors"], probe["received"], probe["duplicates"]) == (40, 10, 30, 0)
+    assert outages(result, "probe") == [(0.05, 1.05, 10)]
