@@ -342,7 +342,10 @@ class Host:
         old._timer.cancel()  # the old key engine's clock stops: its SAs are gone with it
         self.sysctl = Sysctl()
         self.sysctl.set("kern.hostname", self.name)
-        self.ipsec_softcs = None
+        if self.ipsec_softcs is not None:  # if_ipsec's tables go with the kernel that made them
+            if self.ipsec_softcs.srcaddr in self.address_listeners:
+                self.address_listeners.remove(self.ipsec_softcs.srcaddr)
+            self.ipsec_softcs = None
         self.inet4 = Inet4(self)
         self.inet6 = Inet6(self)
         self.ipsec = IpsecStack(self)
