@@ -14,7 +14,9 @@ from ..netipsec.errnos import KernelError
 from ..packet.ipversion import IPV4, IPV6
 from .clock import Clock
 from .drops import DropReason
-from .ifnet import IFF_UP, ND6_IFF_AUTO_LINKLOCAL, ND6_IFF_IFDISABLED, ND6_IFF_PERFORMNUD, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
+from .ifnet import (
+    IFF_UP, ND6_IFF_AUTO_LINKLOCAL, ND6_IFF_IFDISABLED, ND6_IFF_PERFORMNUD, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf,
+)  # fmt: skip
 from .inet import Inet4
 from .inet6 import Inet6
 from .ipsec import IpsecStack

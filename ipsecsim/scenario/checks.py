@@ -18,7 +18,9 @@ from ..kernel.if_ipsec import IPSEC_REQID_TRYCNT
 from .errors import Diagnostic, PathPart, format_path
 from .expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect, RouteExpect
 from .fields import Endpoint
-from .models import HostSpec, HostState, InterfaceState, Link, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
+from .models import (
+    HostSpec, HostState, InterfaceState, Link, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow,
+)  # fmt: skip
 from .node import Node
 from .tunnels import (
     DIRECTIONS, SIDES, Tunnel, TunnelKeys, TunnelSpis, cipher_key_bits, default_spis, enc_key_sizes, kernel_reqids,
