@@ -409,3 +409,18 @@ def test_a_ping_started_while_its_host_is_down_counts_each_reply_once():
     # Requests every 100 ms from 50 ms: 0.05 .. 0.95 s fail; the rest are answered, once each.
     assert (probe["transmitted"], probe["errors"], probe["received"], probe["duplicates"]) == (40, 10, 30, 0)
     assert outages(result, "probe") == [(0.05, 1.05, 10)]
+
+
+def test_traffic_to_a_host_that_is_down_is_dropped_there():
+    _, result = run("  - {at: 2s, host: B, state: down}\n  - {at: 3s, host: B, state: up}", duration="4s")
+    # R forwards A's datagrams and echo requests into the cable; B, off, drops them.
+    assert result.drops_by_host == {"B": {"host down": 110}}
+    assert outages(result, "main") == [(2.0, 3.0, 100)]
+
+
+def test_packets_still_on_their_way_at_the_end_are_no_outage():
+    text = ROUTED.format(duration="3s", expect="", timeline="").replace("delay: 1ms}", "delay: 50ms}")
+    result = ipsecsim.loads(text, "slow.yaml").run()
+    # 100 ms of path delay at 100 datagrams a second: ten are in flight when the run ends.
+    assert result.flows["main"]["sent"] - result.flows["main"]["received"] == 10
+    assert result.outages == []
