@@ -181,14 +181,21 @@ class Network:
         self.host(host).interface(interface).set_up(up)
 
     def host_down(self, name: str) -> None:
-        """Power ``name`` off: its programs stop, its cables lose carrier at both ends, what
-        reaches it is dropped ("host down"), and its kernel state is gone (Host.power_off)."""
+        """Power ``name`` off: its programs stop (daemons, and what its scripts started in the
+        background; the scenario's traffic keeps its schedule and its sends fail), its cables
+        lose carrier at both ends, what reaches it is dropped ("host down"), and its kernel
+        state is gone (Host.power_off)."""
         host = self.host(name)
         if not host.powered:
             return
         for daemon in list(host.daemons.values()):
             daemon.stop()
         host.daemons.clear()
+        for program in self.shells[name].programs:  # what its scripts started: ping, setkey -x
+            if isinstance(program, Ping):
+                program.kill()
+            elif hasattr(program, "stop"):
+                program.stop()
         host.powered = False  # before the carrier goes: nothing the host does from here is sent
         for link in self._links_of(host):
             link.set_end_power(link.a if link.a.host is host else link.b, False)

@@ -424,3 +424,21 @@ def test_packets_still_on_their_way_at_the_end_are_no_outage():
     # 100 ms of path delay at 100 datagrams a second: ten are in flight when the run ends.
     assert result.flows["main"]["sent"] - result.flows["main"]["received"] == 10
     assert result.outages == []
+
+
+def test_programs_a_script_started_die_with_the_host_and_start_again_at_boot():
+    text = ROUTED.format(duration="4s", expect="", timeline=(
+        "  - {at: 1s, host: A, state: down}\n  - {at: 2s, host: A, state: up}"))
+    text = text.replace("      route add default 10.0.1.2\n", "      route add default 10.0.1.2\n"
+                        "      ping -c 100 -i 0.5 10.0.2.1\n", 1)
+    sim = ipsecsim.loads(text, "typed.yaml")
+    result = sim.run()
+    typed = [p for p in result.pings if p["name"] != "probe"]
+    # The first ping sent at 0, 0.5 s and died at 1 s, printing nothing; the boot started another.
+    assert [(p["transmitted"], p["received"]) for p in typed] == [(2, 2), (4, 4)]
+    lines = [line for _, line in result.console["A"]]
+    assert lines.count("PING 10.0.2.1 (10.0.2.1): 56 data bytes") == 3  # with the traffic ping, probe
+    sim.close()  # pings still running print their statistics; the one that died does not
+    first, second = sim.network.shells["A"].programs
+    assert first.done and not any("ping statistics" in line for line in first.lines)
+    assert any("ping statistics" in line for line in second.lines)
