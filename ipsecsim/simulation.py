@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from ipaddress import ip_address, ip_network
 import math
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from .report.topology import snapshot as topology_snapshot
 from .report.text import interrupted_note
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
-from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
+from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect, RouteExpect
 from .scenario.limits import MAX_HOST_SECONDS, limit_problems
 from .scenario.units import UnitError, format_duration, format_rate, parse_duration
 from .userland.ping import Ping
@@ -182,6 +183,8 @@ class Simulation:
         result.notes = list(net.notes) + _ignored_datagrams(net) + _explain_missing_sas(net)
         result.scheduler_events = net.engine.scheduled
         result.timeline = [{"time": time, "what": what} for time, what in net.timeline]
+        result.route_changes = list(net.route_changes)
+        result.outages = net.outages()
         result.topology = topology_snapshot(net, net.now)
         if net.ledger is not None:
             result.ledger = net.ledger.close_books(net)
@@ -193,7 +196,8 @@ class Simulation:
             result.files = [str(p) for p in net.capture.files()]
         in_file = {ping.name for ping in net.pings}  # the pings of traffic:
         result.expectations = [check for expectation in self.scenario.expect
-                               for check in _check(expectation, result, in_file)]
+                               for check in (_check_route(expectation, net) if isinstance(expectation, RouteExpect)
+                                             else _check(expectation, result, in_file))]
         if self.interrupted:
             result.interrupted = True
             result.planned_duration = self.planned
@@ -301,7 +305,46 @@ def _format(value: float, unit_kind: str) -> str:
     return f"{value:g}"
 
 
+def _check_route(expectation: RouteExpect, net: Network) -> list[ExpectationResult]:
+    """The route at the end of the run: by longest prefix match for an address, exactly for a prefix."""
+    fib = net.host(expectation.route.host).fibs[0]
+    to = expectation.route.to
+    route = fib.find(ip_network(to, strict=False)) if "/" in to else fib.lookup(ip_address(to).packed)
+    checks = []
+    for measure, wanted in expectation.route_checks():
+        where, text = expectation.where(measure), expectation.describe(measure)
+        if route is None:
+            checks.append(ExpectationResult(text, False, "no route", where))
+            continue
+        actual = route.ifp.name if measure == "via" else (str(route.gateway) if route.gateway else route.gateway_text)
+        checks.append(ExpectationResult(text, actual == wanted, actual, where))
+    return checks
+
+
+def _check_outages(expectation: OutageExpect, result: Result) -> list[ExpectationResult]:
+    """``count`` compares the number of outages; ``duration`` and ``lost`` must hold for each."""
+    outages = [o for o in result.outages if o["flow"] == expectation.outage]
+    checks = []
+    for measure, comparison in expectation.checks():
+        where, text = expectation.where(measure), expectation.describe(measure)
+        if measure == "count":
+            checks.append(ExpectationResult(text, comparison.holds(len(outages)), str(len(outages)), where))
+            continue
+        if measure == "duration":
+            values = [result.duration - o["start"] if o["end"] is None else o["duration"] for o in outages]
+            shown = [format_duration(v) + (" (still out at the end)" if o["end"] is None else "")
+                     for v, o in zip(values, outages)]
+        else:
+            values = [o["lost"] for o in outages]
+            shown = [f"{v:g}" for v in values]
+        holds = all(comparison.holds(v) for v in values)
+        checks.append(ExpectationResult(text, holds, ", ".join(shown) if shown else "no outage", where))
+    return checks
+
+
 def _check(expectation, result: Result, in_file: set[str]) -> list[ExpectationResult]:
+    if isinstance(expectation, OutageExpect):
+        return _check_outages(expectation, result)
     checks = []
     for measure, comparison in expectation.checks():
         actual = _measured(expectation, measure, result, in_file)

@@ -42,6 +42,9 @@ class DropReason(str, Enum):
     LINK_LOSS = "link loss"  # lost on the wire: the sender counted it sent
     LINK_MTU = "larger than link MTU", ("oerrors",), "ENETDOWN"
     QUEUE_FULL = "queue full", ("oqdrops",), "ENOBUFS"  # if_transmit -> ENOBUFS, IFCOUNTER_OQDROPS
+    # A host powered off (timeline "state: down"): what reaches it, or was still in its own
+    # transmit queues, is lost; no counter is bumped, the host is not running.
+    HOST_DOWN = "host down"
 
     # -- interfaces (net/if_ethersubr.c, net/if_loop.c, net/if_ipsec.c) ---------------
     # One name for an interface that is down, whichever interface type refuses the packet.

@@ -38,6 +38,13 @@ class Reassembler:
         """The fragments of each datagram still incomplete, as they came (for the run's accounting)."""
         return [queue.fragments for queue in self._queues.values()]
 
+    def flush(self) -> list[list[bytes]]:
+        """Give up every incomplete datagram now (the host stops); returns their fragments."""
+        flushed = self.pending()
+        for key in list(self._queues):
+            self._discard(key)
+        return flushed
+
     def add(self, key: Hashable, offset: int, more: bool, data: bytes, context: Any, fragment: bytes):
         """Add one fragment (``data``, its payload at ``offset``; ``fragment``, the whole packet).
 

@@ -14,7 +14,9 @@ from ..netipsec.errnos import KernelError
 from ..packet.ipversion import IPV4, IPV6
 from .clock import Clock
 from .drops import DropReason
-from .ifnet import ND6_IFF_IFDISABLED, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf
+from .ifnet import (
+    IFF_UP, ND6_IFF_AUTO_LINKLOCAL, ND6_IFF_IFDISABLED, ND6_IFF_PERFORMNUD, EtherIf, Ifnet, In6Addr, InAddr, LoopbackIf,
+)  # fmt: skip
 from .inet import Inet4
 from .inet6 import Inet6
 from .ipsec import IpsecStack
@@ -88,10 +90,17 @@ class Host:
         self.ipsec_softcs: IpsecSoftcs | None = None
         self.ipstat = IpStat()
         self._next_pid = 1000 + rng.randrange(1000)
+        # False from power_off() to boot(): the host sends nothing and its stacks are fresh ones.
+        self.powered = True
         self.inet4 = Inet4(self)
         self.inet6 = Inet6(self)
         self.ipsec = IpsecStack(self)
         self.lo0 = self.add_interface(LoopbackIf(self, "lo0", self._take_index()))
+        self._configure_loopback()
+
+    def _configure_loopback(self) -> None:
+        # What rc's network_common does for lo0 at boot (rc.d/netif, ifconfig_lo0="inet 127.0.0.1").
+        self.lo0.flags |= IFF_UP
         self.add_address(self.lo0, IPv4Interface("127.0.0.1/8"))
         self.add_address(self.lo0, IPv6Interface("::1/128"))
 
@@ -293,6 +302,65 @@ class Host:
                     loopback.link = heir.index
         self._address_deleted(ifp, entry)
 
+    # -- power ----------------------------------------------------------------
+
+    def power_off(self) -> None:
+        """The host stops (timeline ``state: down``): all its kernel state is gone.
+
+        Cloned interfaces (ipsecN) are destroyed, every address and route removed (route
+        listeners hear each deletion), the physical interfaces are left down, and the
+        sysctls, the IP stacks (sockets, reassembly queues) and the key engine (SAD, SPD)
+        are new ones, as after a reboot. The Host object and its physical interfaces stay:
+        links, captures and monitors hold them. Counters (ipstat, espstat, if_data, drops)
+        are the run's and keep counting; the SAs that carried traffic stay listed for the
+        run's report and Wireshark's key file. Programs (daemons) are the caller's to stop.
+        """
+        self.powered = False
+        for stack in (self.inet4, self.inet6):  # datagrams waiting for their fragments are lost
+            for fragments in stack.reassembler.flush():
+                for fragment in fragments:
+                    self.drop(DropReason.HOST_DOWN, fragment)
+        for ifp in [i for i in self.interfaces.values() if i.kind not in ("ether", "loop")]:
+            destroy = getattr(ifp, "destroy", None)
+            if destroy is not None:
+                destroy()
+            else:
+                self.remove_interface(ifp)
+        for ifp in self.interfaces.values():
+            for addr in list(ifp.addrs4) + list(ifp.addrs6):
+                self.delete_address(ifp, addr.interface)
+        for fib in self.fibs:
+            fib.delete_where(lambda r: True)
+        del self.fibs[1:]
+        for ifp in self.interfaces.values():
+            ifp.set_up(False)
+            ifp.fib = 0
+            ifp.description = ""
+            ifp.multicast4.clear()
+            ifp.nd6_flags = ND6_IFF_PERFORMNUD | ND6_IFF_AUTO_LINKLOCAL | (0 if ifp is self.lo0 else ND6_IFF_IFDISABLED)
+        self._next_index = max(ifp.index for ifp in self.interfaces.values()) + 1
+        self.broadcast4 = {_ALL_ONES}
+        old = self.ipsec
+        old._timer.cancel()  # the old key engine's clock stops: its SAs are gone with it
+        self.sysctl = Sysctl()
+        self.sysctl.set("kern.hostname", self.name)
+        if self.ipsec_softcs is not None:  # if_ipsec's tables go with the kernel that made them
+            if self.ipsec_softcs.srcaddr in self.address_listeners:
+                self.address_listeners.remove(self.ipsec_softcs.srcaddr)
+            self.ipsec_softcs = None
+        self.inet4 = Inet4(self)
+        self.inet6 = Inet6(self)
+        self.ipsec = IpsecStack(self)
+        self.ipsec.espstat = old.espstat
+        self.ipsec.used_sas = old.used_sas
+        self.ipsec.nosa.records = old.nosa.records
+
+    def boot(self) -> None:
+        """The host runs again after :meth:`power_off`: lo0 is configured, nothing else yet
+        (the caller runs the host's configuration scripts, as rc does)."""
+        self.powered = True
+        self._configure_loopback()
+
     # -- packets --------------------------------------------------------------
 
     def ip_input(self, ifp: Ifnet, pkt: bytes) -> None:
@@ -328,6 +396,8 @@ class Host:
         covers a pseudo-header. Raises :class:`SendError` with the errno the
         sender sees (EHOSTUNREACH, ENETDOWN, EMSGSIZE, ENOBUFS).
         """
+        if not self.powered:  # a powered-off host runs no program; the sender counts a failed send
+            raise SendError("ENETDOWN")
         if isinstance(dst, IPv4Address):
             return self.inet4.output(dst, proto, payload, src=src, ttl=ttl, tos=tos, df=df, fib=fib)
         return self.inet6.output(dst, proto, payload, src=src, ttl=ttl, tos=tos, df=df, fib=fib)

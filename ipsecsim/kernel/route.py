@@ -6,7 +6,7 @@ the forwarding path pays one dict lookup per packet in the steady state.
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Callable, Final
 
 from ..netipsec.errnos import KernelError
 
@@ -81,6 +81,9 @@ class Fib:
         # addresses looks only at its own routes, not the whole table (a hub has thousands).
         self._via: dict[object, dict[tuple[int, int, int], Route]] = {}
         self.generation = 0
+        # Called with ("add" | "delete", route) after each change, as a routing socket reader
+        # sees RTM_ADD/RTM_DELETE (route -n monitor); the world logs route changes here.
+        self.listeners: list[Callable[[str, Route], None]] = []
 
     def _changed(self, family: int) -> None:
         self._lengths[family] = sorted(self._tables[family], reverse=True)
@@ -96,6 +99,8 @@ class Fib:
         by_net[key] = route
         self._via.setdefault(route.ifp, {})[(family, route.dest.prefixlen, key)] = route
         self._changed(family)
+        for listener in self.listeners:
+            listener("add", route)
 
     def find(self, dest: IPv4Network | IPv6Network) -> Route | None:
         """The route for exactly ``dest`` (not a longest-prefix match)."""
@@ -114,6 +119,8 @@ class Fib:
         if not via:
             del self._via[route.ifp]
         self._changed(family)
+        for listener in self.listeners:
+            listener("delete", route)
         return route
 
     def delete_where(self, predicate, *, via=None) -> list[Route]:

@@ -15,7 +15,8 @@ from typing import Any
 __all__ = ["Result", "ExpectationResult", "ResultFormatError", "FORMAT"]
 
 # The JSON layout. 2: every number in SI units. 3: adds the timeline, the ledger, flow
-# statistics, time series, the topology and ``interrupted``; a format 2 file reads with those
+# statistics, time series, the topology and ``interrupted`` (later also route changes and
+# outages, read as empty from a file written before them); a format 2 file reads with those
 # empty. Files without "format" are older (1), with ping round-trip times in milliseconds:
 # read as seconds they would be 1000 times too long.
 FORMAT = 3
@@ -61,6 +62,10 @@ class Result:
     topology: dict[str, Any] = field(default_factory=dict)  # hosts, interfaces, links and tunnels at the end
     interrupted: bool = False  # stopped early (Ctrl-C): the figures cover up to `duration` only
     planned_duration: float | None = None  # where the run was to stop (set when interrupted)
+    # Every routing table change after time 0: [{"time", "host", "change", "destination", "gateway",
+    # "interface", "flags"}]; and each flow's or ping's outages: [{"flow", "start", "end", "duration", "lost"}].
+    route_changes: list[dict[str, Any]] = field(default_factory=list)
+    outages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

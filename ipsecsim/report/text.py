@@ -82,6 +82,10 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
         width = max(map(len, times))
         rows = [["time".rjust(width), "what"]] + [[t.rjust(width), e["what"]] for t, e in zip(times, result.timeline)]
         sections.append(("Timeline", _table(rows, right_from=2)))
+    if result.route_changes:
+        sections.append(("Route changes", _route_change_lines(result.route_changes)))
+    if result.outages:
+        sections.append(("Outages", [f"  {_outage_line(o)}" for o in result.outages]))
     if result.command_errors:
         sections.append(("Command errors", ["  " + e for e in result.command_errors]))
     if result.notes:
@@ -90,6 +94,33 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
         lines = [f"  {'ok  ' if e.holds else 'FAIL'}  {e.text}  (got {e.actual})" for e in result.expectations]
         sections.append(("Expectations", lines))
     return sections
+
+
+MAX_ROUTE_CHANGES = 20  # lines of the summary's "Route changes"; the result holds them all
+
+
+def _route_change_lines(changes: list[dict]) -> list[str]:
+    """``20.004 s  A  delete  10.2.0.0/24  gw 172.16.0.5  ipsec0  UG1``: the first twenty."""
+    shown = changes[:MAX_ROUTE_CHANGES]
+    times = [f"{c['time']:.3f} s" for c in shown]
+    width = max(map(len, times))
+    rows = [["time".rjust(width), "host", "change", "destination", "gateway", "interface", "flags"]]
+    for c, time in zip(shown, times):
+        rows.append([time.rjust(width), c["host"], c["change"], c["destination"], c["gateway"] or "-",
+                     c["interface"], c["flags"]])
+    lines = _table(rows, right_from=7)
+    if len(changes) > MAX_ROUTE_CHANGES:
+        lines.append(f"  ... and {len(changes) - MAX_ROUTE_CHANGES} more")
+    return lines
+
+
+def _outage_line(outage: dict) -> str:
+    """``main: 20.000s -> 24.512s, 4.512s, 451 datagrams lost`` (ping: echo requests)."""
+    noun = "echo requests" if outage.get("kind") == "ping" else "datagrams"
+    lost = f"{outage['lost']} {noun[:-1] if outage['lost'] == 1 else noun} lost"
+    if outage["end"] is None:
+        return f"{outage['flow']}: {outage['start']:.3f}s -> still out at the end, {lost}"
+    return f"{outage['flow']}: {outage['start']:.3f}s -> {outage['end']:.3f}s, {outage['duration']:.3f}s, {lost}"
 
 
 def _flow_stats_table(flow_stats: list[dict]) -> list[str]:

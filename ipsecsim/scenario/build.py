@@ -18,7 +18,7 @@ from ..world.flowmon import DEFAULT_BIN
 from ..world import Bernoulli, GilbertElliott, LinkParams, Network
 from .errors import Diagnostic, ScenarioError
 from .models import GilbertElliott as GilbertElliottSpec
-from .models import LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
+from .models import HostState, InterfaceState, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
 from .tunnels import host_scripts, join_scripts
 from .units import format_duration, format_rate
 
@@ -75,6 +75,8 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
             _run(net, name, part.script, strict, part.path)
         if parts:
             problems += _duplicate_addresses(net, name, join_scripts(p.script for p in parts), owners)
+        # A host booting again after a timeline "state: down" runs the same lines, in order.
+        net.startup[name] = partial(_run_all, net, name, parts, strict)
     if problems:
         raise ScenarioError(problems)
     for name, spec in scenario.hosts.items():
@@ -90,7 +92,13 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
     for index, event in enumerate(scenario.timeline):
         if isinstance(event, RunCommand):
             net.at(event.at, _happens, net, describe_timeline_event(event),
-                   partial(_run, net, event.host, event.run, strict, f"timeline[{index}].run"))
+                   partial(_run_if_up, net, event.host, event.run, strict, f"timeline[{index}].run"))
+        elif isinstance(event, InterfaceState):
+            net.at(event.at, _happens, net, describe_timeline_event(event),
+                   partial(_set_interface, net, event, index))
+        elif isinstance(event, HostState):
+            net.at(event.at, _happens, net, describe_timeline_event(event),
+                   partial(net.host_up if event.up else net.host_down, event.host))
         elif isinstance(event, LinkState):
             net.at(event.at, _happens, net, describe_timeline_event(event),
                    partial(net.link(event.link).set_state, event.up))
@@ -127,6 +135,10 @@ def describe_timeline_event(event) -> str:
         return f"{event.host}: {lines[0] if lines else ''}{more}"
     if isinstance(event, LinkState):
         return f"link {event.link} {event.state}"
+    if isinstance(event, InterfaceState):
+        return f"{event.host}: interface {event.interface} {event.state}"
+    if isinstance(event, HostState):
+        return f"host {event.host} {'boots' if event.up else 'powered off'}"
     changes = ", ".join(f"{key} {_shown(key, value)}" for key, value in event.changes.changed().items())
     return f"link {event.link} set {changes}"
 
@@ -175,6 +187,31 @@ def _duplicate_addresses(net: Network, name: str, script, owners: dict) -> list[
                                            f"{address} is already an address of host {owners[address]}"))
             owners.setdefault(address, name)
     return problems
+
+
+def _run_all(net: Network, host: str, parts, strict: bool) -> None:
+    for part in parts:
+        _run(net, host, part.script, strict, part.path)
+
+
+def _run_if_up(net: Network, host: str, script, strict: bool, path: str) -> None:
+    if not net.host(host).powered:
+        net.notes.append(f"{script.where(0)}: {path}: host {host} is down at {format_duration(net.now)}; "
+                         "the commands did not run")
+        return
+    _run(net, host, script, strict, path)
+
+
+def _set_interface(net: Network, event: InterfaceState, index: int) -> None:
+    """ifconfig IF up|down; an interface that does not exist then (a script did not make it,
+    or the host is down) is told in the notes, with where the timeline entry is."""
+    host = net.host(event.host)
+    if event.interface not in host.interfaces:
+        state = " (the host is down)" if not host.powered else ""
+        net.notes.append(f"{event.where('interface')}: timeline[{index}]: host {event.host} has no interface "
+                         f"{event.interface} at {format_duration(net.now)}{state}; nothing changed")
+        return
+    net.set_interface(event.host, event.interface, event.up)
 
 
 class ScriptFailed(ScenarioError):

@@ -17,9 +17,11 @@ from collections.abc import Iterable, Sequence
 from ..kernel.if_ipsec import IPSEC_REQID_TRYCNT
 from ..ospf.config import FrrConfigError, parse_frr_config
 from .errors import Diagnostic, PathPart, format_path
-from .expect import CounterExpect, DropsExpect, FlowExpect, PingExpect
+from .expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect, RouteExpect
 from .fields import Endpoint
-from .models import HostSpec, Link, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow
+from .models import (
+    HostSpec, HostState, InterfaceState, Link, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow,
+)  # fmt: skip
 from .node import Node
 from .tunnels import (
     DIRECTIONS, SIDES, Tunnel, TunnelKeys, TunnelSpis, cipher_key_bits, default_spis, enc_key_sizes, kernel_reqids,
@@ -145,8 +147,14 @@ class _Checker:
         for i, event in enumerate(self.scn.timeline):
             path = ("timeline", i)
             self.within(event, path, "at", event.at)
-            if isinstance(event, RunCommand):
+            if isinstance(event, RunCommand | HostState):
                 self.host_exists(event, path, "host", event.host, hosts)
+            elif isinstance(event, InterfaceState):
+                self.host_exists(event, path, "host", event.host, hosts)
+                cabled = [end.ifname for link in links for end in (link.a, link.b) if end.host == event.host]
+                if event.host in hosts and not _CLONED.fullmatch(event.interface) and event.interface not in cabled:
+                    self.problem(event, path, "interface", f"host {event.host} has no interface '{event.interface}'"
+                                 + _choices(event.interface, cabled + ["lo0"], "interface"))
             elif isinstance(event, LinkState | LinkSet) and event.link not in link_names:
                 self.problem(event, path, "link", f"no link named '{event.link}'" + _choices(event.link, link_names, "link"))
 
@@ -167,6 +175,13 @@ class _Checker:
                 self.host_exists(exp, path, "counter", exp.counter.host, hosts)
             elif isinstance(exp, DropsExpect) and exp.host is not None:
                 self.host_exists(exp, path, "host", exp.host, hosts)
+            elif isinstance(exp, RouteExpect):
+                self.host_exists(exp.route, (*path, "route"), "host", exp.route.host, hosts)
+            elif isinstance(exp, OutageExpect):
+                names = flows + [p.name for p in pings]
+                if exp.outage not in names:
+                    self.problem(exp, path, "outage", f"no udp flow or ping named '{exp.outage}'"
+                                 + _choices(exp.outage, names, "flow or ping"))
 
     def _ping_subject(self, exp: PingExpect, path: tuple[PathPart, ...], pings: list[PingTraffic],
                       flows: list[str], hosts: dict[str, HostSpec]) -> None:
@@ -423,6 +438,7 @@ class _Checker:
                                      f"tunnels[{j}].{other} (host {host}); every interface address is unique")
 
 
+_CLONED = re.compile(r"lo0|ipsec[0-9]+")  # interfaces a host has without a link (ipsecN once a script makes it)
 _CREATES = re.compile(r"\bifconfig\s+(ipsec[0-9]+)\s+create\b")
 
 

@@ -34,15 +34,19 @@ EXAMPLES = {
 # the message for an entry that has none of the keys that say what it is
 NO_KIND = {
     "timeline_action": "a timeline entry needs an action: {at: 5s, host: A, run: ...}, "
-    "{at: 5s, link: NAME, state: down} or {at: 5s, link: NAME, set: {loss: 5%}}",
+    "{at: 5s, link: NAME, state: down}, {at: 5s, link: NAME, set: {loss: 5%}}, "
+    "{at: 5s, host: A, interface: em0, state: down} or {at: 5s, host: A, state: down}",
     "expect_subject": "an expectation needs a subject: ping: {from: A, to: ADDRESS}, flow: NAME, "
-    "counter: HOST:IFNAME or drops: REASON",
+    "counter: HOST:IFNAME, drops: REASON, outage: NAME or route: {host: A, to: PREFIX}",
 }
 
 # keys that say what kind of entry a list item is; one entry has one kind
 KIND_KEYS = {
-    "timeline": ({"host", "run", "link", "state", "set"}, "a timeline entry does one thing (host + run, link + state, or link + set)"),
-    "expect": ({"ping", "flow", "counter", "drops"}, "an expectation checks one subject (ping, flow, counter or drops)"),
+    "timeline": ({"host", "run", "link", "state", "set", "interface"},
+                 "a timeline entry does one thing (host + run, link + state, link + set, "
+                 "host + interface + state, or host + state)"),
+    "expect": ({"ping", "flow", "counter", "drops", "outage", "route"},
+               "an expectation checks one subject (ping, flow, counter, drops, outage or route)"),
 }
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import Discriminator, Field, Tag, model_validator
+import ipaddress
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from .comparison import Comparison
 from .fields import Address, BytesCmp, CountCmp, DurationCmp, HostName, InterfaceRef, PercentCmp, RateCmp, Text, bad
 from .node import Node
 
-__all__ = ["CounterExpect", "DropsExpect", "Expect", "Expectation", "FlowExpect", "PingExpect", "PingSubject"]
+__all__ = ["CounterExpect", "DropsExpect", "Expect", "Expectation", "FlowExpect", "OutageExpect", "PingExpect",
+           "PingSubject", "RouteExpect", "RouteSubject"]
 
 
 class Expectation(Node):
@@ -127,7 +130,73 @@ class DropsExpect(Expectation):
         return f"drops '{self.drops}'" + (f" on {self.host}" if self.host else "")
 
 
-SUBJECTS: dict[str, type[Expectation]] = {c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect)}
+class OutageExpect(Expectation):
+    """The outages of a UDP flow or a ping (world/outages.py): how many, and how long each.
+
+    ``duration`` and ``lost`` must hold for every outage (and hold when there is none: add
+    ``count: '>= 1'`` to require one); an outage still going at the end of the run lasts,
+    for ``duration``, until the end."""
+
+    subject_key = "outage"
+    _example = "duration: '<= 6s'"
+    outage: Text  # the name of a udp flow or a ping
+    count: CountCmp | None = None
+    duration: DurationCmp | None = None
+    lost: CountCmp | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"outages of {self.outage}"
+
+
+class RouteSubject(Node):
+    """A route of ``host``'s table at the end of the run: to an address, the route a packet to
+    it takes (longest prefix match, as ``route -n get`` answers); to a prefix, that very entry."""
+
+    host: HostName
+    to: Text
+
+    @field_validator("to")
+    @classmethod
+    def _destination(cls, to: str) -> str:
+        try:
+            ipaddress.ip_network(to, strict=False)
+        except ValueError:
+            raise bad(f"'{to}' is not an address or a prefix; write it like 10.2.0.0/24 or 10.2.0.1") from None
+        return to
+
+
+class RouteExpect(Expectation):
+    """Where a host's route points at the end of the run: its interface (``via``), its next hop
+    (``gateway``). A route that is not there fails, saying so."""
+
+    subject_key = "route"
+    _example = "via: ipsec0"
+    route: RouteSubject
+    via: Text | None = None  # the interface, as netstat -rn's Netif
+    gateway: Address | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"route {self.route.host} to {self.route.to}"
+
+    def route_checks(self) -> tuple[tuple[str, str], ...]:
+        """``(measure, wanted)``: the interface and gateway written, as text."""
+        return tuple((name, str(value)) for name, value in (("via", self.via), ("gateway", self.gateway))
+                     if value is not None)
+
+    def describe(self, measure: str) -> str:
+        return f"{self.subject} {measure} {getattr(self, measure)}"
+
+    @model_validator(mode="after")
+    def _measures_something(self) -> RouteExpect:
+        if not self.route_checks():
+            raise bad(f"nothing to check; add a measure, e.g. {self._example}")
+        return self
+
+
+SUBJECTS: dict[str, type[Expectation]] = {
+    c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect, OutageExpect, RouteExpect)}
 
 
 def _subject(value: object) -> str | None:
@@ -144,6 +213,8 @@ Expect = Annotated[
     Annotated[PingExpect, Tag("ping-expect")]
     | Annotated[FlowExpect, Tag("flow-expect")]
     | Annotated[CounterExpect, Tag("counter-expect")]
-    | Annotated[DropsExpect, Tag("drops-expect")],
+    | Annotated[DropsExpect, Tag("drops-expect")]
+    | Annotated[OutageExpect, Tag("outage-expect")]
+    | Annotated[RouteExpect, Tag("route-expect")],
     Discriminator(_subject, custom_error_type="expect_subject", custom_error_message="no subject"),
 ]

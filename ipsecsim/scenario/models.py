@@ -26,8 +26,8 @@ from .yamlmarks import MarkedMap
 from .units import format_duration
 
 __all__ = [
-    "GilbertElliott", "HostSpec", "Link", "LinkChanges", "LinkSet", "LinkState", "PingTraffic", "RunCommand",
-    "Scenario", "TimelineEvent", "UdpFlow",
+    "GilbertElliott", "HostSpec", "HostState", "InterfaceState", "Link", "LinkChanges", "LinkSet", "LinkState",
+    "PingTraffic", "RunCommand", "Scenario", "TimelineEvent", "UdpFlow",
 ]  # fmt: skip
 
 IPV4_MAX_PAYLOAD = 65535 - 20 - 8  # IPv4 total length minus IP and ICMP/UDP headers
@@ -191,7 +191,8 @@ Traffic = Annotated[
 
 
 class TimelineEvent(Node):
-    """Something that happens at time ``at``: one of :class:`RunCommand`, :class:`LinkState`, :class:`LinkSet`."""
+    """Something that happens at time ``at``: one of :class:`RunCommand`, :class:`LinkState`,
+    :class:`LinkSet`, :class:`InterfaceState`, :class:`HostState`."""
 
     at: Duration
 
@@ -222,11 +223,42 @@ class LinkSet(TimelineEvent):
     changes: LinkChanges = Field(alias="set")
 
 
+class InterfaceState(TimelineEvent):
+    """Take an interface down or up, as ``ifconfig IF down|up`` does (IFF_UP)."""
+
+    host: HostName
+    interface: Text
+    state: Literal["up", "down"]
+
+    @property
+    def up(self) -> bool:
+        return self.state == "up"
+
+
+class HostState(TimelineEvent):
+    """Power a host off (``down``) or boot it again (``up``): see docs/scenario.md "Timeline"."""
+
+    host: HostName
+    state: Literal["up", "down"]
+
+    @property
+    def up(self) -> bool:
+        return self.state == "up"
+
+
+_ACTIONS: dict[type, str] = {RunCommand: "run-command", LinkState: "link-state", LinkSet: "link-set",
+                             InterfaceState: "interface-state", HostState: "host-state"}
+
+
 def _timeline_action(value: object) -> str | None:
     if isinstance(value, TimelineEvent):  # serializing
-        return {RunCommand: "run-command", LinkState: "link-state", LinkSet: "link-set"}[type(value)]
+        return _ACTIONS[type(value)]
     if not isinstance(value, dict):
         return None
+    if "interface" in value and "run" not in value:
+        return "interface-state"
+    if "host" in value and "state" in value and "run" not in value:
+        return "host-state"
     if "run" in value or "host" in value:
         return "run-command"
     if "set" in value:
@@ -237,7 +269,9 @@ def _timeline_action(value: object) -> str | None:
 Timeline = Annotated[
     Annotated[RunCommand, Tag("run-command")]
     | Annotated[LinkState, Tag("link-state")]
-    | Annotated[LinkSet, Tag("link-set")],
+    | Annotated[LinkSet, Tag("link-set")]
+    | Annotated[InterfaceState, Tag("interface-state")]
+    | Annotated[HostState, Tag("host-state")],
     Discriminator(_timeline_action, custom_error_type="timeline_action", custom_error_message="no action"),
 ]
 

@@ -21,6 +21,8 @@ flow never wraps and the window needs no extended (ESN-style) numbering.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = ["SeqWindow", "WINDOW", "IN_ORDER", "REORDERED", "LATE", "DUPLICATE"]
 
 WINDOW = 1 << 14  # sequence numbers remembered, the highest included: a power of two
@@ -37,11 +39,13 @@ class SeqWindow:
     up, the slots it passes are cleared: they now stand for numbers not seen yet.
     """
 
-    __slots__ = ("top", "seen")
+    __slots__ = ("top", "seen", "on_skip")
 
-    def __init__(self) -> None:
+    def __init__(self, on_skip: Callable[[int, int], None] | None = None) -> None:
         self.top = -1  # nothing seen yet
         self.seen = bytearray(WINDOW)
+        # Told (start, stop) when numbers start .. stop - 1 are jumped over: only gaps pay for it.
+        self.on_skip = on_skip
 
     def mark(self, seq: int) -> int:
         """Record ``seq``: :data:`IN_ORDER` when it is the highest yet, :data:`REORDERED` when it
@@ -64,6 +68,8 @@ class SeqWindow:
 
     def _skip(self, start: int, stop: int) -> None:
         """Numbers ``start`` .. ``stop`` - 1 were jumped over (lost, or late): not seen yet."""
+        if self.on_skip is not None:
+            self.on_skip(start, stop)
         seen = self.seen
         if stop - start >= WINDOW:
             seen[:] = _ZEROS

@@ -282,6 +282,17 @@ class Ping:
         for line in text.split("\n")[:-1]:
             self._print(line)
 
+    def kill(self) -> None:
+        """Stop at once and print nothing, as SIGKILL (or the host losing power) stops ping."""
+        if self.done:
+            return
+        self.done = True
+        if self._finish_timer is not None:
+            self._finish_timer.cancel()
+        stack = self.host.inet6 if self._v6 else self.host.inet4
+        if self._on_icmp in stack.icmp_listeners:
+            stack.icmp_listeners.remove(self._on_icmp)
+
     def finish(self) -> None:
         """Print the statistics, as ping does at the end or on SIGINT."""
         if self.done:

@@ -78,8 +78,33 @@ class UdpSink:
         self.stats = stats
         self.flow_id = flow_id
         self.socket: FlowSocket | None = None
-        self._window = SeqWindow()  # fixed size: memory does not grow with the packets received
+        # Runs of at least two missing sequence numbers, [first missing, next received], in
+        # order: the flow's outages (world/outages.py). A single missing number is never one,
+        # so it is not kept, and memory grows with the outages, not with the packets.
+        self.gaps: list[list[int]] = []
+        self._window = SeqWindow(self._skipped)  # fixed size: memory does not grow with the packets received
         self._last_transit: float | None = None
+
+    def _skipped(self, first: int, stop: int) -> None:
+        if stop - first >= 2:
+            self.gaps.append([first, stop])
+
+    def _filled(self, seq: int) -> None:
+        """A datagram thought lost arrived late: the run it sat in is cut in two around it."""
+        gaps = self.gaps
+        for index in range(len(gaps) - 1, -1, -1):
+            first, stop = gaps[index]
+            if stop <= seq:
+                return
+            if first <= seq:
+                parts = [part for part in ([first, seq], [seq + 1, stop]) if part[1] - part[0] >= 2]
+                gaps[index:index + 1] = parts
+                return
+
+    @property
+    def highest(self) -> int:
+        """The highest sequence number received, -1 before the first."""
+        return self._window.top
 
     def bind(self) -> "UdpSink":
         """Join the socket bound to this port (IPv4 and IPv6), binding it if needed."""
@@ -104,6 +129,8 @@ class UdpSink:
         st.bytes_received += size
         if order != IN_ORDER:
             st.reordered += 1
+            if self.gaps:
+                self._filled(seq)
         transit = now - sent_ns / 1e9
         st.delay_sum += transit
         if transit > st.delay_max:

@@ -93,8 +93,10 @@ class _Arrival:
 
 def _arrive(event: _Arrival) -> None:
     channel = event.channel
-    if event.generation != channel.link.generation:
-        channel.src.host.drop(DropReason.LINK_DOWN, event.pkt, channel.src)
+    if event.generation != channel.generation:
+        # Sent before the link went down or an end host powered off, or sent to a host that is off.
+        ifp = channel.lost_at
+        ifp.host.drop(channel.lost_reason, event.pkt, ifp)
         return
     channel.dst.receive(event.pkt)
 
@@ -106,7 +108,7 @@ class Channel:
     """One direction of a link, from ``src`` to ``dst``."""
 
     __slots__ = ("link", "src", "dst", "rng", "loss", "busy_until", "backlog", "backlog_bytes",
-                 "last_arrival", "engine")
+                 "last_arrival", "engine", "generation", "stamp", "lost_reason", "lost_at")
 
     def __init__(self, link: "Link", src: EtherIf, dst: EtherIf, rng: random.Random, loss):
         self.link = link
@@ -119,6 +121,26 @@ class Channel:
         self.backlog: deque = deque()  # (finish time, size) of packets not yet serialised
         self.backlog_bytes = 0
         self.last_arrival = 0.0
+        # A packet carries the stamp of its send; it arrives only if the stamp is still the
+        # channel's generation. Bumping the generation loses what is on the wire; a stamp of
+        # -1 (the far host is off) loses every packet sent, each counted as lost_reason at lost_at.
+        self.generation = 0
+        self.stamp = 0
+        self.lost_reason = DropReason.LINK_DOWN
+        self.lost_at = src
+
+    def lose_in_flight(self, reason: DropReason, at: EtherIf) -> None:
+        """What is on the wire or queued is lost, counted as ``reason`` on ``at``'s host."""
+        self.generation += 1
+        if self.stamp >= 0:
+            self.stamp = self.generation
+        self.lost_reason = reason
+        self.lost_at = at
+        self.reset()
+
+    def set_receiver_powered(self, on: bool) -> None:
+        """The far host powered off (each packet sent reaches a dead host) or on again."""
+        self.stamp = self.generation if on else -1
 
     def reset(self) -> None:
         self.busy_until = 0.0
@@ -158,7 +180,7 @@ class Channel:
                 if arrival < self.last_arrival:
                     arrival = self.last_arrival
                 self.last_arrival = arrival
-        self.engine.schedule_event(_Arrival(self, pkt, link.generation), arrival - now)
+        self.engine.schedule_event(_Arrival(self, pkt, self.stamp), arrival - now)
         return None
 
 
@@ -174,6 +196,7 @@ class Link:
         self.params = params
         self.up = up
         self.generation = 0  # bumped when the link goes down: packets in flight are lost
+        self.powered_off: set[EtherIf] = set()  # ends whose host is off (timeline host state: down)
         self.ab = Channel(self, a, b, engine.rng("link", name, "ab"), _copy_loss(params.loss))
         self.ba = Channel(self, b, a, engine.rng("link", name, "ba"), _copy_loss(params.loss))
         a.attach(self.ab.send, params.mtu, params.bandwidth)
@@ -187,15 +210,34 @@ class Link:
         self.a.set_carrier(up)
         self.b.set_carrier(up)
 
+    @property
+    def carrier(self) -> bool:
+        """A signal on the cable: the link is up and the hosts at both ends are powered."""
+        return self.up and not self.powered_off
+
     def set_state(self, up: bool) -> None:
         if up == self.up:
             return
         self.up = up
         if not up:
             self.generation += 1
-            self.ab.reset()
-            self.ba.reset()
-        self._set_carrier(up)
+            self.ab.lose_in_flight(DropReason.LINK_DOWN, self.a)
+            self.ba.lose_in_flight(DropReason.LINK_DOWN, self.b)
+        self._set_carrier(self.carrier)
+
+    def set_end_power(self, end: EtherIf, on: bool) -> None:
+        """The host of ``end`` powered off or on: as if its cable were unplugged, both ends lose
+        carrier; what it had queued or on the wire is lost, as is what reaches it while off
+        (each as "host down", counted on its host). The peer still transmits into the cable."""
+        out, into = (self.ab, self.ba) if end is self.a else (self.ba, self.ab)
+        if on:
+            self.powered_off.discard(end)
+        else:
+            self.powered_off.add(end)
+            out.lose_in_flight(DropReason.HOST_DOWN, end)
+            into.lose_in_flight(DropReason.HOST_DOWN, end)
+        into.set_receiver_powered(on)
+        self._set_carrier(self.carrier)
 
     def set(self, **changes) -> None:
         """Change parameters mid-run (timeline ``set:``): bandwidth, delay, jitter, loss, queue, mtu."""

@@ -8,6 +8,7 @@ Python users and notebooks may build one by hand:
     net.sh("A", "ifconfig em0 inet 10.0.0.1/24")
 """
 
+from collections.abc import Callable
 from functools import partial
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import networkx as nx
 
 from ..kernel import Host
+from ..kernel.route import Route, format_route_flags
 from ..userland.console import Console
 from ..userland.ping import Ping
 from ..userland.shell import CommandError, Shell, ShellResult
@@ -24,6 +26,7 @@ from .engine import Engine
 from .ledger import DatagramLedger
 from .flowmon import DEFAULT_BIN, MAX_PACKET_AGE, FlowMonitor
 from .link import Link, LinkParams
+from .outages import flow_outages, ping_outages
 
 __all__ = ["Network", "NetworkError"]
 
@@ -50,6 +53,15 @@ class Network:
         self.flowmon: FlowMonitor | None = None  # per-flow statistics: enable_flow_monitor()
         # Called with every host, those already here and those added later (see add_observer).
         self.host_watchers: list = []
+        # What each host runs when it boots again after a timeline "state: down" (the scenario's
+        # lines for it: build_network sets this), then every boot hook, called with its name.
+        self.startup: dict[str, Callable[[], None]] = {}
+        self.boot_hooks: list[Callable[[str], None]] = []
+        # Every change to a routing table after time 0: {"time", "host", "change", "destination",
+        # "gateway", "interface", "flags"}.
+        self.route_changes: list[dict] = []
+        self._ping_starts: dict[Ping, float] = {}
+        self._udp: dict[str, tuple[UdpSender, list[UdpSink]]] = {}
         self._ephemeral: dict[str, int] = {}
 
     # -- building -----------------------------------------------------------------
@@ -59,6 +71,8 @@ class Network:
             return self.hosts[name]
         host = Host(name, clock=self.engine, rng=self.engine.rng("host", name))
         self.hosts[name] = host
+        for fib in host.fibs:
+            fib.listeners.append(partial(self._route_changed, host))
         self.consoles[name] = Console(host)
         self.shells[name] = Shell(host, self.consoles[name])
         if self.capture is not None:
@@ -113,6 +127,7 @@ class Network:
         console = self.consoles[self.host(host).name]
         ping = Ping(self.hosts[host], dst, write=console.write, **options)
         self.pings.append(ping)
+        self._ping_starts[ping] = start
         if self.flowmon is not None:
             self.flowmon.name_ping(ping.name, host, dst, ping.ident)
         self.engine.call_at(start, ping.start)
@@ -131,6 +146,8 @@ class Network:
             self.flowmon.name_udp(name, host, dst, sport, dport)
         sender = UdpSender(sender_host, dst, rate=rate, size=size, start=start, stop=stop,
                            sport=sport, dport=dport, stats=stats, flow_id=flow_id, source=source)
+        sinks: list[UdpSink] = []
+        self._udp[name] = (sender, sinks)
 
         def bind_sink_and_start() -> None:
             owner = next((h for h in self.hosts.values() if h.is_local(dst)), None)
@@ -138,10 +155,12 @@ class Network:
                 self.notes.append(f"udp flow {name}: no host has address {dst} at {start:g}s; nothing receives it")
             else:
                 try:
-                    socket = UdpSink(owner, dport, stats, flow_id).bind().socket
+                    sink = UdpSink(owner, dport, stats, flow_id).bind()
+                    socket = sink.socket
                 except ValueError as error:
                     self.notes.append(f"udp flow {name}: {error}")
                 else:
+                    sinks.append(sink)
                     if socket is not None and socket not in self.flow_sockets:
                         self.flow_sockets.append(socket)
             sender.start()
@@ -154,6 +173,80 @@ class Network:
         port = self._ephemeral.get(host, 49151) + 1
         self._ephemeral[host] = port
         return port
+
+    # -- changes over time (the timeline) -------------------------------------------------
+
+    def set_interface(self, host: str, interface: str, up: bool) -> None:
+        """``ifconfig IF up|down`` (IFF_UP): link-state listeners hear of it at once."""
+        self.host(host).interface(interface).set_up(up)
+
+    def host_down(self, name: str) -> None:
+        """Power ``name`` off: its programs stop (daemons, and what its scripts started in the
+        background; the scenario's traffic keeps its schedule and its sends fail), its cables
+        lose carrier at both ends, what reaches it is dropped ("host down"), and its kernel
+        state is gone (Host.power_off)."""
+        host = self.host(name)
+        if not host.powered:
+            return
+        for daemon in list(host.daemons.values()):
+            daemon.stop()
+        host.daemons.clear()
+        for program in self.shells[name].programs:  # what its scripts started: ping, setkey -x
+            if isinstance(program, Ping):
+                program.kill()
+            elif hasattr(program, "stop"):
+                program.stop()
+        host.powered = False  # before the carrier goes: nothing the host does from here is sent
+        for link in self._links_of(host):
+            link.set_end_power(link.a if link.a.host is host else link.b, False)
+        host.power_off()
+
+    def host_up(self, name: str) -> None:
+        """Boot ``name`` again: lo0, its cables' carrier, the scenario's lines for it (startup),
+        then every boot hook. Flow sinks and running pings on it listen again."""
+        host = self.host(name)
+        if host.powered:
+            return
+        host.boot()
+        for socket in self.flow_sockets:
+            if socket.host is host:
+                host.inet4.udp_ports[socket.port] = host.inet6.udp_ports[socket.port] = socket
+        for ping in self.pings:
+            if ping.host is host and ping.started and not ping.done:
+                stack = host.inet6 if ping.dst.version == 6 else host.inet4
+                if ping._on_icmp not in stack.icmp_listeners:  # not if it started while the host was down
+                    stack.icmp_listeners.append(ping._on_icmp)
+        for link in self._links_of(host):
+            end = link.a if link.a.host is host else link.b
+            end.mtu = link.params.mtu
+            link.set_end_power(end, True)
+        startup = self.startup.get(name)
+        if startup is not None:
+            startup()
+        for hook in list(self.boot_hooks):
+            hook(name)
+
+    def _links_of(self, host: Host) -> list[Link]:
+        return [link for link in self.links.values() if link.a.host is host or link.b.host is host]
+
+    def _route_changed(self, host: Host, change: str, route: Route) -> None:
+        if self.engine.now > 0:
+            self.route_changes.append({
+                "time": self.engine.now, "host": host.name, "change": change, "destination": str(route.dest),
+                "gateway": None if route.gateway is None else str(route.gateway), "interface": route.ifp.name,
+                "flags": format_route_flags(route.flags),
+            })
+
+    def outages(self) -> list[dict]:
+        """Each ping's and UDP flow's outages so far (world/outages.py), in time order."""
+        found = []
+        for ping in self.pings:
+            if ping.started:
+                found += ping_outages(ping.name, ping, self._ping_starts[ping], self.now)
+        for name, (sender, sinks) in self._udp.items():
+            if sinks:
+                found += flow_outages(name, sender, sinks[0], self.now)
+        return sorted(found, key=lambda o: o["start"])
 
     # -- time ---------------------------------------------------------------------------
 
