@@ -110,12 +110,12 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
 
 def start_ospfd(net: Network, name: str, frr) -> None:
     """ospfd on host ``name`` from its frr.conf text (checked when the scenario was loaded), if
-    the text has a ``router ospf`` block; an interface it cannot run on is a scenario error."""
+    the text has a ``router ospf`` block; an interface it cannot run on is a scenario error.
+    A host that boots again after a timeline ``state: down`` starts a fresh ospfd."""
     config = parse_frr_config(frr.text)
     if not config.ospf_enabled:
         return
-    daemon = Ospfd(net.host(name), config)
-    unsupported = daemon.unsupported_interfaces()
+    unsupported = Ospfd(net.host(name), config).unsupported_interfaces()
     if unsupported:
         line, col = frr.position(0)
         raise ScenarioError([Diagnostic(frr.file, line, col, f"hosts.{name}.frr", unsupported[0])])
@@ -124,7 +124,13 @@ def start_ospfd(net: Network, name: str, frr) -> None:
             if ifp.addrs4 and ifp.name != "lo0":
                 net.flowmon.name_protocol(f"ospf {name} {ifp.name}", name, ifp.addrs4[0].address, ALL_SPF_ROUTERS,
                                           OSPF_PROTO)
-    daemon.start()
+    Ospfd(net.host(name), config).start()
+
+    def restart(booted: str) -> None:
+        if booted == name:
+            Ospfd(net.host(name), parse_frr_config(frr.text)).start()
+
+    net.boot_hooks.append(restart)
 
 
 def describe_timeline_event(event) -> str:
