@@ -79,6 +79,7 @@ class Ospfd:
         host.daemons["ospfd"] = self
         host.inet4.protocols[OSPF_PROTO] = self._input
         host.link_state_listeners.append(self._link_state)
+        host.address_listeners.append(self._address_changed)
         for ifp in list(host.interfaces.values()):
             self._consider(ifp)
         self._originate()
@@ -88,17 +89,30 @@ class Ospfd:
         with their designated-router election, are not modelled)."""
         problems = []
         for ifp in self.host.interfaces.values():
-            if ifp.name == "lo0" or not ifp.addrs4 or ifp.flags & IFF_POINTOPOINT:
+            if ifp.name == "lo0" or not ifp.addrs4 or not self._unsupported(ifp):
                 continue
             if self.config.area_for(ifp.name, [a.interface for a in ifp.addrs4]) is None:
-                continue
-            if self.config.is_passive(ifp.name) or self.config.interface(ifp.name).network == "point-to-point":
                 continue
             problems.append(
                 f"ospfd on {self.host.name}: {ifp.name} would be an OSPF broadcast network (FRR's default "
                 f"on Ethernet), and only point-to-point networks are modelled: add "
                 f"'ip ospf network point-to-point' under 'interface {ifp.name}', or make it passive")
         return problems
+
+    def _unsupported(self, ifp: Ifnet) -> bool:
+        config = self.config
+        return not (ifp.flags & IFF_POINTOPOINT or config.is_passive(ifp.name)
+                    or config.interface(ifp.name).network == "point-to-point")
+
+    def _address_changed(self, address) -> None:
+        """An address added later (a timeline's ifconfig) may bring an interface into OSPF."""
+        if not self.running or address.version != 4:
+            return
+        known = len(self.ifaces)
+        for ifp in list(self.host.interfaces.values()):
+            self._consider(ifp)
+        if len(self.ifaces) != known:
+            self._originate()
 
     def stop(self) -> None:
         """The daemon exits: timers end, its routes leave the kernel (zebra removes them)."""
@@ -117,6 +131,8 @@ class Ospfd:
             del host.inet4.protocols[OSPF_PROTO]
         if self._link_state in host.link_state_listeners:
             host.link_state_listeners.remove(self._link_state)
+        if self._address_changed in host.address_listeners:
+            host.address_listeners.remove(self._address_changed)
         if host.daemons.get("ospfd") is self:
             del host.daemons["ospfd"]
 
@@ -132,6 +148,9 @@ class Ospfd:
         config = self.config
         area = config.area_for(ifp.name, [a.interface for a in ifp.addrs4])
         if area is None:
+            return
+        if self._unsupported(ifp):
+            self._note(f"interface {ifp.name}: broadcast networks are not modelled; OSPF does not run on it")
             return
         entry = ifp.addrs4[0]
         settings = config.interface(ifp.name)

@@ -110,3 +110,24 @@ def test_an_ethernet_interface_left_as_a_broadcast_network_is_refused():
     config = parse_frr_config("router ospf\n network 10.0.0.0/8 area 0\n")
     problems = Ospfd(host, config).unsupported_interfaces()
     assert len(problems) == 1 and "ip ospf network point-to-point" in problems[0] and "em0" in problems[0]
+
+
+def test_an_interface_numbered_later_joins_ospf():
+    from ipsecsim.world import LinkParams, Network
+    from .ospfnets import frr_text
+
+    net = Network(seed=1)
+    net.add_link("R0:em0", "R1:em0", LinkParams(delay=0.001))
+    net.add_link("R1:em1", "R2:em0", LinkParams(delay=0.001))
+    net.sh("R0", "ifconfig em0 inet 10.0.0.1/30")
+    net.sh("R1", "ifconfig em0 inet 10.0.0.2/30\nsysctl net.inet.ip.forwarding=1")
+    costs = {"R0": {"em0": 1}, "R1": {"em0": 1, "em1": 1}, "R2": {"em0": 1}}
+    for index, name in enumerate(("R0", "R1", "R2")):
+        Ospfd(net.host(name), parse_frr_config(frr_text(f"1.1.1.{index}", costs[name]))).start()
+    net.run(8.0)
+    assert net.host("R0").fibs[0].lookup(ip_address("10.0.1.1").packed) is None
+    net.sh("R1", "ifconfig em1 inet 10.0.1.1/30")
+    net.sh("R2", "ifconfig em0 inet 10.0.1.2/30")
+    net.run(20.0)
+    route = net.host("R0").fibs[0].lookup(ip_address("10.0.1.2").packed)
+    assert route is not None and str(route.gateway) == "10.0.0.2"
