@@ -185,6 +185,8 @@ class Simulation:
         result.timeline = [{"time": time, "what": what} for time, what in net.timeline]
         result.route_changes = list(net.route_changes)
         result.outages = net.outages()
+        result.adjacency_changes = sorted((c for d in net.routing_daemons for c in d.adjacency_changes),
+                                          key=lambda c: (c["time"], c["host"], c["interface"]))
         result.topology = topology_snapshot(net, net.now)
         if net.ledger is not None:
             result.ledger = net.ledger.close_books(net)

@@ -60,6 +60,8 @@ class Ospfd:
         self.route_times: dict[IPv4Network, float] = {}  # prefix -> when its route was installed
         self.spf: SpfResult | None = None
         self.log: list[tuple[float, str]] = []
+        # What FRR's `log-adjacency-changes` reports: a neighbour reaching Full, leaving it, or gone.
+        self.adjacency_changes: list[dict] = []
         self.running = False
         self._seq = INITIAL_SEQ - 1
         self._originated_at = -1e9
@@ -299,6 +301,10 @@ class Ospfd:
         old = nbr.state
         nbr.state = state
         self._note(f"neighbor {nbr.router_id} on {nbr.interface.name}: {old.label} -> {state.label} ({event})")
+        if state in (NeighborState.FULL, NeighborState.DOWN) or old == NeighborState.FULL:
+            self.adjacency_changes.append({
+                "time": self.clock.now, "host": self.host.name, "neighbor": str(nbr.router_id),
+                "interface": nbr.interface.name, "from": old.label, "to": state.label, "event": event})
         if state == NeighborState.FULL:
             nbr.full_since = self.clock.now
         if (old == NeighborState.FULL) != (state == NeighborState.FULL):

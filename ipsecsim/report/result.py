@@ -66,6 +66,9 @@ class Result:
     # "interface", "flags"}]; and each flow's or ping's outages: [{"flow", "start", "end", "duration", "lost"}].
     route_changes: list[dict[str, Any]] = field(default_factory=list)
     outages: list[dict[str, Any]] = field(default_factory=list)
+    # OSPF neighbours reaching Full, leaving it or declared down: [{"time", "host", "neighbor",
+    # "interface", "from", "to", "event"}].
+    adjacency_changes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

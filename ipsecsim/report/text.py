@@ -84,6 +84,8 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
         sections.append(("Timeline", _table(rows, right_from=2)))
     if result.route_changes:
         sections.append(("Route changes", _route_change_lines(result.route_changes)))
+    if result.adjacency_changes:
+        sections.append(("OSPF adjacencies", _adjacency_lines(result.adjacency_changes)))
     if result.outages:
         sections.append(("Outages", [f"  {_outage_line(o)}" for o in result.outages]))
     if result.command_errors:
@@ -109,6 +111,21 @@ def _route_change_lines(changes: list[dict]) -> list[str]:
         rows.append([time.rjust(width), c["host"], c["change"], c["destination"], c["gateway"] or "-",
                      c["interface"], c["flags"]])
     lines = _table(rows, right_from=7)
+    if len(changes) > MAX_ROUTE_CHANGES:
+        lines.append(f"  ... and {len(changes) - MAX_ROUTE_CHANGES} more")
+    return lines
+
+
+def _adjacency_lines(changes: list[dict]) -> list[str]:
+    """``23.010 s  A  10.2.0.1  ipsec0  Full -> Down  InactivityTimer``: the first twenty."""
+    shown = changes[:MAX_ROUTE_CHANGES]
+    times = [f"{c['time']:.3f} s" for c in shown]
+    width = max(map(len, times))
+    rows = [["time".rjust(width), "host", "neighbor", "interface", "change", "event"]]
+    for c, time in zip(shown, times):
+        rows.append([time.rjust(width), c["host"], c["neighbor"], c["interface"], f"{c['from']} -> {c['to']}",
+                     c["event"]])
+    lines = _table(rows, right_from=6)
     if len(changes) > MAX_ROUTE_CHANGES:
         lines.append(f"  ... and {len(changes) - MAX_ROUTE_CHANGES} more")
     return lines

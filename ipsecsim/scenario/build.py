@@ -124,11 +124,15 @@ def start_ospfd(net: Network, name: str, frr) -> None:
             if ifp.addrs4 and ifp.name != "lo0":
                 net.flowmon.name_protocol(f"ospf {name} {ifp.name}", name, ifp.addrs4[0].address, ALL_SPF_ROUTERS,
                                           OSPF_PROTO)
-    Ospfd(net.host(name), config).start()
+    daemon = Ospfd(net.host(name), config)
+    net.routing_daemons.append(daemon)
+    daemon.start()
 
     def restart(booted: str) -> None:
         if booted == name:
-            Ospfd(net.host(name), parse_frr_config(frr.text)).start()
+            again = Ospfd(net.host(name), parse_frr_config(frr.text))
+            net.routing_daemons.append(again)
+            again.start()
 
     net.boot_hooks.append(restart)
 

@@ -60,6 +60,7 @@ class Network:
         # Every change to a routing table after time 0: {"time", "host", "change", "destination",
         # "gateway", "interface", "flags"}.
         self.route_changes: list[dict] = []
+        self.routing_daemons: list = []  # every ospfd started, those stopped by a power-off too
         self._ping_starts: dict[Ping, float] = {}
         self._udp: dict[str, tuple[UdpSender, list[UdpSink]]] = {}
         self._ephemeral: dict[str, int] = {}

@@ -85,3 +85,20 @@ def test_a_gateway_that_reboots_comes_back_with_its_ospfd(tmp_path):
     assert route is not None and route.ifp.name == "ipsec0"
     [outage] = [o for o in result.outages if o["flow"] == "sites"]
     assert outage["start"] < 20.0 and 30.0 < outage["end"] < 40.0
+
+
+def test_the_summary_tells_the_failover_story(tmp_path):
+    sim, result = run(tmp_path)
+    downs = [(c["host"], c["interface"], c["event"]) for c in result.adjacency_changes if c["to"] == "Down"]
+    assert downs == [("A", "ipsec0", "InactivityTimer"), ("B", "ipsec0", "InactivityTimer")]
+    moves = [(c["time"], c["host"], c["change"], c["interface"]) for c in result.route_changes
+             if c["destination"] in ("10.1.0.0/24", "10.2.0.0/24")]
+    down_at = next(c["time"] for c in result.adjacency_changes if c["to"] == "Down")
+    assert (down_at, "A", "add", "ipsec1") in moves  # the route moved the moment the neighbour went
+    text = result.summary()
+    for heading in ("OSPF adjacencies", "Route changes", "Outages", "Timeline"):
+        assert f"\n{heading}\n" in text
+    assert "Full -> Down" in text and "sites: 19.992s -> " in text
+    result.to_json(tmp_path / "run.json")
+    again = type(result).from_json(tmp_path / "run.json")
+    assert again.adjacency_changes == result.adjacency_changes
