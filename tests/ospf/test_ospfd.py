@@ -131,3 +131,42 @@ def test_an_interface_numbered_later_joins_ospf():
     net.run(20.0)
     route = net.host("R0").fibs[0].lookup(ip_address("10.0.1.2").packed)
     assert route is not None and str(route.gateway) == "10.0.0.2"
+
+
+def test_damaged_packets_from_a_neighbour_never_break_the_daemon():
+    """Every packet of a real conversation, with one byte changed and the OSPF checksum made
+    right again (so most get past the parser), sent to R0: nothing raises, and the adjacency
+    comes back to Full once the damage stops."""
+    import random as _random
+    import struct
+
+    from ipsecsim.packet import internet_checksum
+
+    graph = nx.path_graph(3)
+    nx.set_edge_attributes(graph, 3, "cost")
+    ospf = OspfNet(graph)
+    conversation = []
+    r1 = ospf.net.host("R1")
+    original = r1.inet4.output_on
+
+    def record(ifp, dst, proto, payload, **options):
+        conversation.append(payload)
+        return original(ifp, dst, proto, payload, **options)
+
+    r1.inet4.output_on = record
+    ospf.net.run(3.0)
+    r1.inet4.output_on = original
+    rng = _random.Random(7)
+    for round_ in range(400):
+        packet = bytearray(rng.choice(conversation))
+        packet[rng.randrange(len(packet))] = rng.randrange(256)
+        if len(packet) >= 24 and rng.random() < 0.8:
+            packet[12:14] = b"\0\0"
+            checksum = internet_checksum(bytes(packet[:16]) + bytes(packet[24:]))
+            struct.pack_into("!H", packet, 12, checksum)
+        r1.inet4.output_on(r1.interfaces["em0"], ip_address("224.0.0.5"), OSPF_PROTO, bytes(packet), ttl=1)
+        ospf.net.run(3.0 + (round_ + 1) * 0.01)
+    ospf.net.run(30.0)
+    assert [v.state for v in ospf.daemons[0].neighbors()] == ["Full"]
+    assert ospf.check_routes() == 2  # R0 reaches R1-R2's link, and R2 reaches R0-R1's
+    assert sum(n for reason, n in ospf.net.host("R0").drops.items() if reason.startswith("OSPF")) > 50
