@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address
 
 from .engine import Path, State, Topology
 from .model import Item, Model
@@ -104,7 +104,7 @@ def _relevant_links(topology: Topology, model: Model, item: Item, path: Path) ->
         value = int(target)
         for length in topology.stub_lengths:
             key = value >> (32 - length) << (32 - length) if length else 0
-            found.update(index.get(IPv4Network((key, length)), ()))
+            found.update(index.get((key, length), ()))
     return frozenset(found)
 
 

@@ -73,11 +73,13 @@ class Topology:
         self.index = {name: i for i, name in enumerate(self.routers)}
         self.rid = [int(hosts[n].router_id) for n in self.routers]  # type: ignore[arg-type]
         self.adjacencies: list[Adjacency] = []
-        self.stubs: dict[IPv4Network, list[tuple[str, str, int]]] = {}
+        # Prefixes as (network, length) integers: hashing IPv4Network objects costs more than
+        # the rest of a lookup on a large network.
+        self.stubs: dict[tuple[int, int], list[tuple[str, str, int]]] = {}
         for name in self.routers:
             for oi in hosts[name].ospf.values():
-                self.stubs.setdefault(oi.stub, []).append((name, oi.name, oi.cost))
-        self.stub_lengths = sorted({p.prefixlen for p in self.stubs}, reverse=True)
+                self.stubs.setdefault(_key(oi.stub), []).append((name, oi.name, oi.cost))
+        self.stub_lengths = sorted({length for _, length in self.stubs}, reverse=True)
         for link in sorted(model.links.values(), key=lambda l: l.name):
             if self._compatible(link.a, link.b):
                 self.adjacencies.append(Adjacency(len(self.adjacencies), link.a, link.b, link.name))
@@ -96,6 +98,18 @@ class Topology:
                         seen.add(ends)
                         self.adjacencies.append(Adjacency(len(self.adjacencies), ends[0], ends[1], None))
         self.tunnel_adjacencies = [a for a in self.adjacencies if a.link is None]
+        self.by_link: dict[str, list[int]] = {}
+        self.by_pair: dict[tuple[str, str], list[int]] = {}
+        for adj in self.adjacencies:
+            if adj.link is not None:
+                self.by_link.setdefault(adj.link, []).append(adj.id)
+            self.by_pair.setdefault((adj.a[0], adj.b[0]), []).append(adj.id)
+            self.by_pair.setdefault((adj.b[0], adj.a[0]), []).append(adj.id)
+        self.base_down = frozenset(name for name, link in model.links.items() if not link.up)
+        self.host_links: dict[str, list[str]] = {}
+        for link in model.links.values():
+            for host in {link.a[0], link.b[0]}:
+                self.host_links.setdefault(host, []).append(link.name)
         self.by_host: dict[str, list[Adjacency]] = {}
         for adj in self.adjacencies:
             for end in (adj.a, adj.b):
@@ -105,18 +119,21 @@ class Topology:
             for host, ifname in (link.a, link.b):
                 oi = hosts[host].ospf.get(ifname) if host in hosts else None
                 if oi is not None:
-                    self.link_stubs.setdefault(link.name, []).append(oi.stub)
+                    self.link_stubs.setdefault(link.name, []).append(_key(oi.stub))
         self._base: State | None = None
+        self._stub_links: dict[tuple[int, int], list[str]] | None = None
         self._pair_slot: dict[tuple[int, int], int] = {}
         self._base_matrix: csr_matrix | None = None
 
-    def stub_links(self) -> dict[IPv4Network, list[str]]:
-        """prefix -> the cables whose ends advertise it."""
-        index: dict[IPv4Network, list[str]] = {}
-        for link, prefixes in self.link_stubs.items():
-            for prefix in prefixes:
-                index.setdefault(prefix, []).append(link)
-        return index
+    def stub_links(self) -> dict[tuple[int, int], list[str]]:
+        """(network, length) -> the cables whose ends advertise it."""
+        if self._stub_links is None:
+            index: dict[tuple[int, int], list[str]] = {}
+            for link, prefixes in self.link_stubs.items():
+                for prefix in prefixes:
+                    index.setdefault(prefix, []).append(link)
+            self._stub_links = index
+        return self._stub_links
 
     def _compatible(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
         """Could these two interfaces become OSPF neighbours (Hello parameters, area, not passive)?"""
@@ -175,8 +192,9 @@ class Topology:
             adj = self.adjacencies[adj_id]
             u, w = self.index[adj.a[0]], self.index[adj.b[0]]
             pairs.update(((u, w), (w, u)))
-        remaining = self.weights(a.id for a in self.adjacencies if a.id in active and
-                                 (self.index[a.a[0]], self.index[a.b[0]]) in pairs)
+        routers = self.routers
+        remaining = self.weights(adj_id for u, w in pairs for adj_id in self.by_pair[(routers[u], routers[w])]
+                                 if adj_id in active)
         for pair in pairs:
             data[self._pair_slot[pair]] = remaining.get(pair, np.inf)
         return csr_matrix((data, self._base_matrix.indices, self._base_matrix.indptr), shape=(n, n))
@@ -189,21 +207,26 @@ class State:
         self.topology = topology
         model = self.model = topology.model
         self.failed_hosts = frozenset(failed_hosts)
-        down = {name for name, link in model.links.items() if not link.up}
+        down = set(topology.base_down)
         down.update(failed_links)
-        for name, link in model.links.items():
-            if link.a[0] in self.failed_hosts or link.b[0] in self.failed_hosts:
-                down.add(name)
+        for host in self.failed_hosts:
+            down.update(topology.host_links.get(host, ()))
         self.down_links = frozenset(down)
         self._dist: dict[int, np.ndarray] = {}
-        self._ospf: dict[tuple[str, IPv4Network], RouteEntry | None] = {}
+        self._ospf: dict[tuple[str, tuple[int, int]], RouteEntry | None] = {}
         self._outer: dict[tuple[str, str], Path] = {}
         self._matrix: csr_matrix | None = None
+        base = topology._base
+        if base is not None and not self.failed_hosts and not topology.tunnel_adjacencies:
+            # Cables only: the base adjacencies less those over the cut cables (the common,
+            # large case; looking at every adjacency again would cost more than the answer).
+            cut = {adj_id for link in down - topology.base_down for adj_id in topology.by_link.get(link, ())}
+            self._reset(base.active - cut)
+            return
         cables = frozenset(a.id for a in topology.adjacencies
                            if a.link is not None and self._end_up(*a.a) and self._end_up(*a.b))
         self.active = cables
         tunnels: frozenset[int] = frozenset()
-        base = topology._base
         if base is not None and topology.tunnel_adjacencies:
             tunnels = frozenset(a.id for a in topology.tunnel_adjacencies if a.id in base.active)
         for _ in range(2 * len(topology.tunnel_adjacencies) + 1):
@@ -274,19 +297,19 @@ class State:
             found = self._dist[index] = dijkstra(self._matrix, directed=True, indices=index)
         return found
 
-    def ospf_route(self, host: str, prefix: IPv4Network) -> RouteEntry | None:
+    def ospf_route(self, host: str, prefix: tuple[int, int]) -> RouteEntry | None:
         key = (host, prefix)
         if key in self._ospf:
             return self._ospf[key]
         self._ospf[key] = route = self._ospf_route(host, prefix)
         return route
 
-    def _ospf_route(self, host: str, prefix: IPv4Network) -> RouteEntry | None:
+    def _ospf_route(self, host: str, prefix: tuple[int, int]) -> RouteEntry | None:
         topo = self.topology
         me = self.model.hosts[host]
-        if any(oi.stub == prefix and self._end_up(host, oi.name) for oi in me.ospf.values()):
+        if any(_key(oi.stub) == prefix and self._end_up(host, oi.name) for oi in me.ospf.values()):
             return None  # its own interface's: connected, not ospfd's
-        if prefix.prefixlen == 32 and int(prefix.network_address) in me.local:
+        if prefix[1] == 32 and prefix[0] in me.local:
             return None
         u = topo.index[host]
         best: tuple[float, int, str] | None = None
@@ -315,7 +338,7 @@ class State:
         if choice is None:
             return None
         _, _, ifname, gateway = min(by_neighbour[choice])
-        return RouteEntry(prefix, ifname, gateway, RTF_GATEWAY | RTF_PROTO1)
+        return RouteEntry(IPv4Network(prefix), ifname, gateway, RTF_GATEWAY | RTF_PROTO1)
 
     # -- forwarding -----------------------------------------------------------------------
 
@@ -332,7 +355,7 @@ class State:
             if route is not None:
                 return route
             if ospf:
-                prefix = IPv4Network((key, length))
+                prefix = (key, length)
                 if prefix in self.topology.stubs:
                     found = self.ospf_route(host, prefix)
                     if found is not None:
@@ -411,6 +434,10 @@ class State:
                 return lost("no route", hop)
             origin = False
         return lost("loop", host)
+
+
+def _key(prefix: IPv4Network) -> tuple[int, int]:
+    return int(prefix.network_address), prefix.prefixlen
 
 
 def _merged(a: list[int], b: list[int]) -> list[int]:
