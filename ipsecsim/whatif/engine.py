@@ -114,12 +114,12 @@ class Topology:
         for adj in self.adjacencies:
             for end in (adj.a, adj.b):
                 self.by_host.setdefault(end[0], []).append(adj)
-        self.link_stubs: dict[str, list[IPv4Network]] = {}  # what each cable's ends advertise
+        self.link_stubs: dict[str, list[tuple[int, int]]] = {}  # what each cable's ends advertise
         for link in model.links.values():
             for host, ifname in (link.a, link.b):
-                oi = hosts[host].ospf.get(ifname) if host in hosts else None
-                if oi is not None:
-                    self.link_stubs.setdefault(link.name, []).append(_key(oi.stub))
+                stub_end = hosts[host].ospf.get(ifname) if host in hosts else None
+                if stub_end is not None:
+                    self.link_stubs.setdefault(link.name, []).append(_key(stub_end.stub))
         self._base: State | None = None
         self._stub_links: dict[tuple[int, int], list[str]] | None = None
         self._pair_slot: dict[tuple[int, int], int] = {}
@@ -187,7 +187,7 @@ class Topology:
             return matrix
         gone = base.active - active
         data = self._base_matrix.data.copy()
-        pairs = set()
+        pairs: set[tuple[int, int]] = set()
         for adj_id in gone:
             adj = self.adjacencies[adj_id]
             u, w = self.index[adj.a[0]], self.index[adj.b[0]]
@@ -205,7 +205,8 @@ class State:
 
     def __init__(self, topology: Topology, failed_links: Iterable[str] = (), failed_hosts: Iterable[str] = ()):
         self.topology = topology
-        model = self.model = topology.model
+        self.model = topology.model
+        self.active: frozenset[int] = frozenset()
         self.failed_hosts = frozenset(failed_hosts)
         down = set(topology.base_down)
         down.update(failed_links)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from typing import TYPE_CHECKING
 
+from ..kernel.if_ipsec import IpsecIf
 from ..kernel.ifnet import IFF_RUNNING, IFF_UP
 from ..kernel.route import RTF_PROTO1
 from ..scenario.models import PingTraffic
@@ -158,7 +159,7 @@ def model_from_network(net: "Network", scenario: "Scenario | None" = None) -> Mo
         for ifp in host.interfaces.values():
             iface = IfaceModel(ifp.name, ifp.index, ifp.kind, ifp.flags & (IFF_UP | IFF_RUNNING) == IFF_UP | IFF_RUNNING,
                                [a.address for a in ifp.addrs4], ifp.fib, cabled.get(ifp))
-            if ifp.kind == "ipsec":
+            if isinstance(ifp, IpsecIf):
                 iface.reqid = ifp.reqid
                 iface.tunnel_fib = ifp.tunnel_fib
                 if ifp.src is not None and ifp.src.version == 4 and ifp.dst is not None:
@@ -170,8 +171,8 @@ def model_from_network(net: "Network", scenario: "Scenario | None" = None) -> Mo
             ifaces[ifp.name] = iface
         routes = [[RouteEntry(r.dest, r.ifp.name, r.gateway, r.flags, r.source) for r in fib.routes(4)  # type: ignore[arg-type]
                    if not r.flags & RTF_PROTO1] for fib in host.fibs]
-        sas = frozenset((ip_address(sa.src), ip_address(sa.dst), sa.reqid) for sa in host.ipsec.keydb.sas("esp")
-                        if ip_address(sa.src).version == 4)
+        sas = frozenset((IPv4Address(sa.src), IPv4Address(sa.dst), int(sa.reqid))
+                        for sa in host.ipsec.keydb.sas("esp") if ip_address(sa.src).version == 4)
         if host.ipsec.has_global_policies():
             notes.append(f"{name}: security policies added with setkey spdadd are not analysed; "
                          "only if_ipsec tunnels are")
