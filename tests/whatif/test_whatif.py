@@ -61,6 +61,12 @@ def assert_agrees(net, model, answer_paths, when: str) -> int:
             continue
         delivered, hops = simulated_path(net, item.host, item.dst)
         assert (path.reachable, path.hops) == (delivered, hops), f"{when}: {item.name}"
+        if item.kind == "ping" and delivered:
+            route = net.host(item.host).fibs[0].lookup(item.dst.packed)
+            source = route.source or route.ifp.first_address(4)
+            end = next(h for h in net.hosts.values() if item.dst.packed in h.local4)
+            assert path.reply is not None and (path.reply.reachable, path.reply.hops) == simulated_path(
+                net, end.name, source), f"{when}: {item.name} reply"
         checked += 1
     return checked
 
@@ -103,21 +109,34 @@ def test_vpn_failover_agrees_with_simulation(link):
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_random_networks_agree_with_simulation(seed):
-    routers = 6 + 3 * seed  # 9 to 18, with 1 to 3 cables more than a tree
+    routers = 6 + 3 * seed  # 9 to 18, with 1 to 5 cables more than a tree
     generated = generate(routers, 4, seed=seed, extra=0.3)
-    scenario = parse_scenario(scenario_yaml(generated), f"generated-{seed}.yaml")
-    net = build_network(scenario, traffic=False)
-    model = model_from_network(net, scenario)
-    net.run(30)
+    text = scenario_yaml(generated)
+    model = generated_model(generated)
     answer = analyse(model, [])
-    assert assert_agrees(net, model, answer.base, "base") == 4
-    # The generator's own model gives the same answer as the built network's.
-    assert [p for _, p in analyse(generated_model(generated), []).base] == [p for _, p in answer.base]
     crossed = sorted({link for _, path in answer.base for link in path.links})
-    link = crossed[seed % len(crossed)]
-    net.link(link).set_state(False)
-    net.run(30 + 40 + 20)  # the default dead interval is 40 s
-    assert assert_agrees(net, model, _failure_paths(model, Failure(links=(link,))), link) == 4
+    statuses = set()
+    for link in crossed[seed % 2::2]:  # half of the cables some flow crosses, a fresh network each
+        scenario = parse_scenario(text, f"generated-{seed}.yaml")
+        net = build_network(scenario, traffic=False)
+        built = model_from_network(net, scenario)
+        # The generator's own model gives the same answer as the built network's.
+        assert [p for _, p in analyse(built, []).base] == [p for _, p in answer.base]
+        net.run(30)
+        assert assert_agrees(net, model, answer.base, "base") == 4
+        net.link(link).set_state(False)
+        net.run(30 + 40 + 20)  # the default dead interval is 40 s
+        failed = analyse(model, [Failure(links=(link,))], shortcut=False)
+        statuses.update(change.status for change in failed.results[0].changes)
+        assert assert_agrees(net, model, _failure_paths(model, Failure(links=(link,))), link) == 4
+    assert statuses  # each failure tried breaks or moves something
+
+
+def test_random_networks_both_move_and_lose():
+    generated = generate(12, 4, seed=3, extra=0.3)
+    model = generated_model(generated)
+    answer = analyse(model, [Failure(links=(name,)) for name in sorted(model.links)])
+    assert {c.status for r in answer.results for c in r.changes} == {"moved", "lost"}
 
 
 def test_shortcut_gives_the_full_answer():
@@ -146,3 +165,14 @@ def test_cli_bad_failure_name():
     assert result.exit_code == 2
     assert "--fail A:em9-B:em9: no link or host" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("host", ["isp1", "isp2"])
+def test_vpn_failover_host_failure_agrees_with_simulation(host):
+    scenario = load_scenario(VPN)
+    net = build_network(parse_scenario(VPN.read_text().split("\ntimeline:")[0] + "\n", str(VPN)), traffic=False)
+    model = model_from_network(net, scenario)
+    net.run(10)
+    net.host_down(host)
+    net.run(20)
+    assert assert_agrees(net, model, _failure_paths(model, Failure(hosts=(host,))), host) == 2
