@@ -423,6 +423,8 @@ class State:
             elif iface.kind == "ipsec":
                 if depth > 4:
                     return lost("loop", hop)
+                if iface.outer_ipv6:
+                    return lost("not analysed: IPv6 tunnel", hop)
                 carried, far_end, outer = self._tunnel_works(host, iface.name)
                 if outer is not None:
                     links.update(outer.links)

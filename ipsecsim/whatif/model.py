@@ -49,6 +49,7 @@ class IfaceModel:
     tunnel: tuple[IPv4Address, IPv4Address] | None = None  # if_ipsec outer (src, dst), IPv4 only
     reqid: int = 0
     tunnel_fib: int = 0
+    outer_ipv6: bool = False  # a tunnel with IPv6 outer addresses: not analysed
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,7 @@ def model_from_network(net: "Network", scenario: "Scenario | None" = None) -> Mo
                     tunnel_items.append(Item("tunnel", f"{name}:{ifp.name}", name, iface.tunnel[1], iface.tunnel[0],
                                              ifp.tunnel_fib))
                 elif ifp.src is not None:
+                    iface.outer_ipv6 = True
                     notes.append(f"{name}:{ifp.name}: a tunnel with IPv6 outer addresses is not analysed")
             ifaces[ifp.name] = iface
         routes = [[RouteEntry(r.dest, r.ifp.name, r.gateway, r.flags, r.source) for r in fib.routes(4)  # type: ignore[arg-type]
