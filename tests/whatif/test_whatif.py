@@ -176,3 +176,22 @@ def test_vpn_failover_host_failure_agrees_with_simulation(host):
     net.host_down(host)
     net.run(20)
     assert assert_agrees(net, model, _failure_paths(model, Failure(hosts=(host,))), host) == 2
+
+
+def test_shortcut_gives_the_full_answer_with_tunnels():
+    scenario = load_scenario(VPN)
+    model = model_from_network(build_network(scenario, traffic=False), scenario)
+    failures = [Failure(links=(name,)) for name in sorted(model.links)]
+    fast, full = analyse(model, failures), analyse(model, failures, shortcut=False)
+    assert [r.changes for r in fast.results] == [r.changes for r in full.results]
+
+
+def test_same_input_same_bytes(tmp_path):
+    outputs = []
+    for name in ("a.json", "b.json"):
+        result = CliRunner().invoke(main, ["whatif", str(VPN), "--each-link", "--each-host", "--quiet",
+                                           "--json", str(tmp_path / name)])
+        assert result.exit_code == 0
+        outputs.append((result.output, (tmp_path / name).read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert "Failure: host isp1" in outputs[0][0]
