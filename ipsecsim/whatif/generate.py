@@ -10,7 +10,7 @@ graph is a random tree (each router joins an earlier one) plus ``extra`` random 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 import random
 
@@ -30,6 +30,7 @@ class GeneratedNetwork:
     cables: list[tuple[int, int, int, int]]  # (u, v, cost at u, cost at v), in cable order
     flows: list[tuple[str, int, int]]  # (name, from router, to router: its em0 address)
     seed: int
+    pings: list[tuple[str, int, int]] = field(default_factory=list)  # as flows, one echo request each
 
     def ports(self) -> list[list[tuple[int, int]]]:
         """Per router, (cable number, neighbour) of em0, em1..."""
@@ -48,7 +49,9 @@ def router_id(i: int) -> IPv4Address:
     return IPv4Address(int(IPv4Address("1.0.0.0")) + i + 1)
 
 
-def generate(routers: int, flows: int = 100, *, seed: int = 1, extra: float = 0.5) -> GeneratedNetwork:
+def generate(routers: int, flows: int = 100, *, seed: int = 1, extra: float = 0.5, max_cost: int = 20,
+             pings: int = 0) -> GeneratedNetwork:
+    """``max_cost``: interface costs are drawn from 1..max_cost (small values make equal-cost ties)."""
     if routers < 2:
         raise ValueError("a network has at least 2 routers")
     rng = random.Random(seed)
@@ -61,12 +64,15 @@ def generate(routers: int, flows: int = 100, *, seed: int = 1, extra: float = 0.
         tries += 1
         u, v = sorted(rng.sample(range(routers), 2))
         edges.add((u, v))
-    cables = [(u, v, rng.randint(1, 20), rng.randint(1, 20)) for u, v in sorted(edges)]
-    chosen = []
-    for number in range(flows):
-        u, v = rng.sample(range(routers), 2)
-        chosen.append((f"f{number + 1}", u, v))
-    return GeneratedNetwork(routers, cables, chosen, seed)
+    cables = [(u, v, rng.randint(1, max_cost), rng.randint(1, max_cost)) for u, v in sorted(edges)]
+    chosen = [_pair(rng, f"f{number + 1}", routers) for number in range(flows)]
+    echoes = [_pair(rng, f"p{number + 1}", routers) for number in range(pings)]
+    return GeneratedNetwork(routers, cables, chosen, seed, echoes)
+
+
+def _pair(rng: random.Random, name: str, routers: int) -> tuple[str, int, int]:
+    u, v = rng.sample(range(routers), 2)
+    return name, u, v
 
 
 def _em0_address(net: GeneratedNetwork, ports, router: int) -> IPv4Address:
@@ -97,6 +103,8 @@ def scenario_yaml(net: GeneratedNetwork, *, duration: str = "10s") -> str:
     lines.append("traffic:")
     for name, u, v in net.flows:
         lines.append(f"  - {{udp: {{name: {name}, from: R{u}, to: {_em0_address(net, ports, v)}, rate: 1Mbit/s}}}}")
+    for name, u, v in net.pings:
+        lines.append(f"  - {{ping: {{name: {name}, from: R{u}, to: {_em0_address(net, ports, v)}, count: 1}}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -132,4 +140,5 @@ def generated_model(net: GeneratedNetwork) -> Model:
         hosts[name] = HostModel(name, True, frozenset(local), ifaces, [routes], router_id=router_id(router),
                                 ospf=ospf)
     items = [Item("udp", name, f"R{u}", _em0_address(net, ports, v)) for name, u, v in net.flows]
+    items += [Item("ping", name, f"R{u}", _em0_address(net, ports, v)) for name, u, v in net.pings]
     return Model(hosts, links, items, f"generated OSPF network, {net.routers} routers, seed {net.seed}")
