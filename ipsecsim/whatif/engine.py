@@ -257,28 +257,27 @@ class State:
             return False
         return iface.link is None or iface.link not in self.down_links
 
-    def _tunnel_works(self, host: str, ifname: str) -> tuple[bool, str | None, Path | None]:
-        """(carried, far host, outer path) of one tunnel end's ESP packets."""
+    def _tunnel_works(self, host: str, ifname: str) -> tuple[tuple[str, str] | None, Path | None]:
+        """(the far end's (host, interface) if the tunnel carries, the outer path) of one
+        tunnel end's ESP packets."""
         hosts = self.model.hosts
         iface = hosts[host].ifaces[ifname]
         if iface.tunnel is None or not iface.up:
-            return False, None, None
+            return None, None
         src, dst = iface.tunnel
         outer = self.outer(host, ifname)
         if not outer.reachable or outer.end is None or (src, dst, iface.reqid) not in hosts[host].sas:
-            return False, None, outer
+            return None, outer
         far = hosts[outer.end]
         for other in sorted(far.ifaces.values(), key=lambda i: i.index):
             if other.tunnel == (dst, src) and other.up and (src, dst, other.reqid) in far.sas:
-                return True, f"{far.name}\0{other.name}", outer
-        return False, None, outer
+                return (far.name, other.name), outer
+        return None, outer
 
     def _tunnel_adjacency(self, adj: Adjacency) -> bool:
         if not (self._end_up(*adj.a) and self._end_up(*adj.b)):
             return False
-        forth = self._tunnel_works(*adj.a)
-        back = self._tunnel_works(*adj.b)
-        return forth[1] == "\0".join(adj.b) and back[1] == "\0".join(adj.a)
+        return self._tunnel_works(*adj.a)[0] == adj.b and self._tunnel_works(*adj.b)[0] == adj.a
 
     def neighbours(self, host: str) -> list[Adjacency]:
         found = self._neighbours.get(host)
@@ -425,13 +424,13 @@ class State:
                     return lost("loop", hop)
                 if iface.outer_ipv6:
                     return lost("not analysed: IPv6 tunnel", hop)
-                carried, far_end, outer = self._tunnel_works(host, iface.name)
+                far_end, outer = self._tunnel_works(host, iface.name)
                 if outer is not None:
                     links.update(outer.links)
                 tunnels.append(hop)
-                if not carried or far_end is None:
+                if far_end is None:
                     return lost("tunnel down", hop)
-                far, far_if = far_end.split("\0")
+                far, far_if = far_end
                 host, fib = far, hosts[far].ifaces[far_if].fib
             else:
                 return lost("no route", hop)
