@@ -164,27 +164,31 @@ class Topology:
             self._base = State(self)
         return self._base
 
+    def _full_matrix(self, active: frozenset[int]) -> csr_matrix:
+        n = len(self.routers)
+        weights = self.weights(active)
+        keys = list(weights)
+        rows = np.fromiter((w for _, w in keys), dtype=np.int32, count=len(keys))
+        cols = np.fromiter((u for u, _ in keys), dtype=np.int32, count=len(keys))
+        data = np.fromiter((weights[k] for k in keys), dtype=np.float64, count=len(keys))
+        matrix = csr_matrix((data, (rows, cols)), shape=(n, n))
+        matrix.sort_indices()
+        return matrix
+
     def matrix(self, active: frozenset[int]) -> csr_matrix:
         """The reversed graph (row w, column u: the metric of u -> w) of these adjacencies: the
         base state's matrix with its weights changed when only adjacencies went away."""
         n = len(self.routers)
-        base = self.base()
-        if self._base_matrix is None or not active <= base.active:
-            weights = self.weights(active)
-            if not weights:
-                return csr_matrix((n, n))
-            keys = list(weights)
-            rows = np.fromiter((w for _, w in keys), dtype=np.int32, count=len(keys))
-            cols = np.fromiter((u for u, _ in keys), dtype=np.int32, count=len(keys))
-            data = np.fromiter((weights[k] for k in keys), dtype=np.float64, count=len(keys))
-            matrix = csr_matrix((data, (rows, cols)), shape=(n, n))
-            if active == base.active and self._base_matrix is None:
-                matrix.sort_indices()
-                self._base_matrix = matrix
-                for row in range(n):
-                    for slot in range(matrix.indptr[row], matrix.indptr[row + 1]):
-                        self._pair_slot[(int(matrix.indices[slot]), row)] = slot
-            return matrix
+        base = self._base  # None while the base state itself is being settled
+        if base is None or not active <= base.active:
+            return self._full_matrix(active)
+        if self._base_matrix is None:
+            matrix = self._base_matrix = self._full_matrix(base.active)
+            for row in range(n):
+                for slot in range(matrix.indptr[row], matrix.indptr[row + 1]):
+                    self._pair_slot[(int(matrix.indices[slot]), row)] = slot
+        if active == base.active:
+            return self._base_matrix
         gone = base.active - active
         data = self._base_matrix.data.copy()
         pairs: set[tuple[int, int]] = set()
