@@ -220,3 +220,22 @@ def test_same_input_same_bytes(tmp_path):
         outputs.append((result.output, (tmp_path / name).read_bytes()))
     assert outputs[0] == outputs[1]
     assert "Failure: host isp1" in outputs[0][0]
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nduration: 1s\nlinks:\n  - {a: A:em0, b: B:em0, bandwith: 1}\n")
+    for args, says in ((["whatif", str(bad)], "bad.yaml:4:26: links[0].bandwith"),
+                       (["whatif", str(tmp_path / "none.yaml")], "no such scenario file"),
+                       (["whatif", str(VPN), "--quiet", "--json", str(tmp_path / "no" / "w.json")],
+                        f"--json {tmp_path / 'no' / 'w.json'}: No such file")):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and says in result.output, result.output
+        assert "Traceback" not in result.output
+
+
+def test_cli_fail_several_at_once():
+    result = CliRunner().invoke(main, ["whatif", str(VPN), "--fail", "isp1", "--fail", "A:em1-isp2:em0", "--quiet"])
+    assert result.exit_code == 0
+    assert "Failure: link A:em1-isp2:em0, host isp1" in result.output
+    assert "0 unaffected" in result.output
