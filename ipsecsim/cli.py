@@ -265,5 +265,57 @@ def _existing(path: str, what: str = "scenario") -> Path:
     return p
 
 
+# -- whatif ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--fail", "fail", multiple=True, metavar="LINK|HOST",
+              help="Fail this link (named as the scenario names it, A:em0-B:em0) or host; repeat to fail "
+                   "several at once.")
+@click.option("--each-link", is_flag=True, help="Fail each link in turn, alone.")
+@click.option("--each-host", is_flag=True, help="Power off each host in turn, alone.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the answer as JSON.")
+@click.option("--quiet", is_flag=True, help="Leave out the paths without failures and the failures that change nothing.")
+@_guarded
+def whatif(scenario, fail, each_link, each_host, json_file, quiet):
+    """Where SCENARIO's pings, flows and tunnels go, and what failures do to them, without packets.
+
+    The network is built at time 0 (run: blocks, frr: configs) and routed as it would be once
+    OSPF has converged; see docs/whatif.md.
+    """
+    from .scenario import load_scenario
+    from .scenario.build import build_network
+    from .whatif import Failure, analyse, model_from_network, parse_failures
+    from .whatif.analysis import FailureError
+    from .whatif.render import render_text, write_json
+
+    loaded = load_scenario(_existing(scenario))
+    net = build_network(loaded, traffic=False)
+    for error in net.command_errors:
+        click.echo(str(error), err=True)
+    model = model_from_network(net, loaded)
+    failures = []
+    try:
+        if fail:
+            failures.append(parse_failures(model, list(fail)))
+    except FailureError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if each_link:
+        failures += [Failure(links=(name,)) for name in sorted(model.links)]
+    if each_host:
+        failures += [Failure(hosts=(name,)) for name in sorted(model.hosts)]
+    answer = analyse(model, failures)
+    click.echo(render_text(answer, quiet=quiet), nl=False)
+    if json_file:
+        try:
+            write_json(answer, json_file)
+        except OSError as error:
+            click.echo(f"--json {json_file}: {error.strerror or error}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    sys.exit(EXIT_OK)
+
+
 if __name__ == "__main__":
     main()

@@ -20,6 +20,7 @@ SMOKE_ARGS = {
     "hop_parts.py": [],
     "memory.py": ["--packets", "2000"],
     "accounting.py": ["--seconds", "2.5", "--rounds", "1"],
+    "whatif.py": ["--routers", "300", "--flows", "20", "--build", "30"],
 }
 
 
