@@ -265,5 +265,31 @@ def _existing(path: str, what: str = "scenario") -> Path:
     return p
 
 
+@main.command()
+@click.argument("sweep_file", metavar="SWEEP", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Write the table, plots and runs into DIR (default: beside SWEEP, named after the sweep).")
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler, e.g. tcp://host:8786.")
+@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: one per core; 1: in this process).")
+@click.option("--quiet", is_flag=True, help="No progress bar, no list of files.")
+@_guarded
+def sweep(sweep_file, out_dir, dask_address, workers, quiet):
+    """Run SWEEP's scenario at every point of its grid; write points.csv, points.json and plots."""
+    from .sweep import run_sweep
+
+    path = _existing(sweep_file, "sweep")
+    outcome = run_sweep(path, out=out_dir, dask=dask_address, workers=workers, progress=False if quiet else None)
+    for point in outcome.failed:
+        values = ", ".join(f"{k}={v}" for k, v in point.items() if k in outcome.grid)
+        click.echo(f"{path}: point {point['point']} ({values}) failed: {point['error']}", err=True)
+    done = len(outcome.points) - len(outcome.failed)
+    click.echo(f"{outcome.name}: {len(outcome.points)} points, {done} ok, {len(outcome.failed)} failed "
+               f"({outcome.ran} run now, {outcome.reused} from earlier runs)")
+    if not quiet:
+        for written in outcome.files:
+            click.echo(f"  {written}")
+    sys.exit(EXIT_OK if outcome.ok else EXIT_EXPECTATION_FAILED)
+
+
 if __name__ == "__main__":
     main()

@@ -459,6 +459,7 @@ class SweepResult:
 
     name: str
     points: list[dict[str, Any]]
+    grid: list[str] = field(default_factory=list)  # the grid keys, in the file's order
     files: list[Path] = field(default_factory=list)
     ran: int = 0  # points run this time (the others came from earlier runs or failed before running)
     reused: int = 0
@@ -589,7 +590,7 @@ def run_sweep(path: str | os.PathLike[str], *, out: str | os.PathLike[str] | Non
         _run_all(todo, base, runs, results, workers, dask, progress)
     for row in rows:
         _finish(row, results, sweep)
-    outcome = SweepResult(sweep.name, rows, ran=len(todo), reused=reused)
+    outcome = SweepResult(sweep.name, rows, [k.text for k in sweep.grid], ran=len(todo), reused=reused)
     outcome.files = _write(sweep, rows, directory)
     return outcome
 
