@@ -275,10 +275,14 @@ def _existing(path: str, what: str = "scenario") -> Path:
 @_guarded
 def sweep(sweep_file, out_dir, dask_address, workers, quiet):
     """Run SWEEP's scenario at every point of its grid; write points.csv, points.json and plots."""
-    from .sweep import run_sweep
+    from .sweep import SweepOptionError, run_sweep
 
     path = _existing(sweep_file, "sweep")
-    outcome = run_sweep(path, out=out_dir, dask=dask_address, workers=workers, progress=False if quiet else None)
+    try:
+        outcome = run_sweep(path, out=out_dir, dask=dask_address, workers=workers, progress=False if quiet else None)
+    except SweepOptionError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_BAD_INPUT)
     for point in outcome.failed:
         values = ", ".join(f"{k}={v}" for k, v in point.items() if k in outcome.grid)
         click.echo(f"{path}: point {point['point']} ({values}) failed: {point['error']}", err=True)

@@ -43,10 +43,11 @@ from . import __version__
 from .scenario.errors import Diagnostic, PathPart, ScenarioError, format_path
 from .scenario.yamlmarks import MarkedList, MarkedMap, Span, load_marked
 
-__all__ = ["SweepError", "SweepFile", "SweepResult", "load_sweep", "parse_path", "resolve", "run_sweep"]
+__all__ = ["SweepError", "SweepFile", "SweepOptionError", "SweepResult", "load_sweep", "parse_path", "resolve", "run_sweep"]
 
 FORMAT = 1  # the layout of points.json
 MAX_POINTS = 100_000
+CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler before giving up
 RESERVED = ("point", "ok", "status", "error", "key")  # columns of the table besides grid keys and metrics
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 _TOKEN = re.compile(r"(?P<key>[A-Za-z_][\w-]*)|\[(?P<index>\d+)\]|\[name=(?P<name>[^\]]+)\]|(?P<dot>\.)")
@@ -54,6 +55,11 @@ _TOKEN = re.compile(r"(?P<key>[A-Za-z_][\w-]*)|\[(?P<index>\d+)\]|\[name=(?P<nam
 
 class SweepError(ScenarioError):
     """A sweep file that cannot be used: ``file:line:col: what is wrong``, one line each."""
+
+
+class SweepOptionError(ValueError):
+    """An option of the sweep that cannot be used (``--dask``, ``--workers``, ``--out``): one line
+    naming the option."""
 
 
 # --- paths --------------------------------------------------------------------------------
@@ -162,7 +168,7 @@ def _step(node: object, step: Step, done: str) -> tuple[PathPart, object]:
     if len(matches) > 1:
         raise LookupError(f"{here} has {len(matches)} items named '{name}'; use an index")
     part = matches[0]
-    return part, node[part]  # type: ignore[index]
+    return part, node[part]
 
 
 def _kind(node: object) -> str:
@@ -175,7 +181,8 @@ def _kind(node: object) -> str:
 
 def resolve(data: object, steps: Sequence[Step]) -> tuple[tuple[PathPart, ...], object]:
     """Follow ``steps`` through plain data (a result or a scenario); LookupError says where it stops."""
-    node, parts = data, []
+    node: object = data
+    parts: list[PathPart] = []
     for step in steps:
         part, node = _step(node, step, format_path(parts))
         parts.append(part)
@@ -342,7 +349,7 @@ def _grid(data: MarkedMap, file: str, base: object, problems: list[Diagnostic]) 
             continue
         values = _values(raw, grid.value_spans[text], file, text, problems)
         if values:
-            keys.append(GridKey(text, parts, *values, edit=edit))  # type: ignore[call-arg]
+            keys.append(GridKey(text, parts, values[0], values[1], values[2], edit))
     return keys
 
 
@@ -352,7 +359,8 @@ def _top_level_missing(base: object, steps: tuple[Step, ...]) -> bool:
             and steps[0].value not in base and not base.span.source[base.span.start:].startswith("{"))
 
 
-def _values(raw: object, span: Span, file: str, key: str, problems: list[Diagnostic]):
+def _values(raw: object, span: Span, file: str, key: str,
+            problems: list[Diagnostic]) -> tuple[tuple[object, ...], tuple[str, ...], tuple[Span, ...]] | None:
     """The values of a grid key: a list, ``A..B`` (whole numbers, inclusive) or one value."""
     if isinstance(raw, MarkedList):
         if not raw:
@@ -526,13 +534,13 @@ def _executor(workers: int, dask: str | None):
     """``submit(fn, *args) -> future`` and ``done(futures) -> iterator`` for processes or Dask."""
     if dask is not None:
         try:
-            from dask.distributed import Client, as_completed  # type: ignore[import-untyped]
+            from dask.distributed import Client, as_completed
         except ImportError:
-            raise SweepError([Diagnostic("--dask", 1, 1, "", "Dask is not installed: pip install 'ipsecsim[dask]'")]) from None
+            raise SweepOptionError("--dask: Dask is not installed: pip install 'ipsecsim[dask]'") from None
         try:
-            client = Client(dask, timeout="10s")
+            client = Client(dask, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
-            raise SweepError([Diagnostic("--dask", 1, 1, "", f"cannot reach the Dask scheduler at {dask}: {exc}")]) from None
+            raise SweepOptionError(f"--dask: cannot reach the Dask scheduler at {dask}: {exc}") from None
         return (lambda fn, *args: client.submit(fn, *args, pure=False)), as_completed, client.close
     # forkserver: no fork of a process that may run threads (tqdm's, a notebook's)
     methods = multiprocessing.get_all_start_methods()
@@ -553,12 +561,12 @@ def run_sweep(path: str | os.PathLike[str], *, out: str | os.PathLike[str] | Non
     sweep = load_sweep(path)
     directory = Path(out) if out is not None else sweep.path.parent / sweep.directory_name
     if workers is not None and workers < 1:
-        raise SweepError([Diagnostic("--workers", 1, 1, "", f"{workers}: at least 1")])
+        raise SweepOptionError(f"--workers: {workers}: at least 1")
     runs = directory / "runs"
     try:
         runs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SweepError([Diagnostic(str(directory), 1, 1, "", f"cannot create the directory: {exc.strerror or exc}")]) from None
+        raise SweepOptionError(f"--out: cannot create {directory}: {exc.strerror or exc}") from None
 
     from .scenario.limits import limit_problems
     from .scenario.loader import parse_scenario
@@ -734,7 +742,10 @@ def metric_figure(sweep: SweepFile, rows: list[dict[str, Any]], metric: Metric):
                 continue
             mean, half = _interval(samples)
             several = several or len(samples) > 1
-            xs.append(position), means.append(mean), lows.append(mean - half), highs.append(mean + half)
+            xs.append(position)
+            means.append(mean)
+            lows.append(mean - half)
+            highs.append(mean + half)
         label = ", ".join(f"{k}={v}" for k, v in chosen.items()) or "mean"
         (line,) = ax.plot(xs, means, marker="o", label=label)
         if any(h > lo for lo, h in zip(lows, highs)):

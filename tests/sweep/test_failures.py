@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from click.testing import CliRunner
 
 from ipsecsim import sweep as sweep_module
@@ -107,4 +109,14 @@ def test_no_dask_says_how_to_install(sweep_dir, monkeypatch):
     path = write_sweep(sweep_dir, BAD_VALUES.replace("150%", "1%"))
     result = CliRunner().invoke(main, ["sweep", str(path), "--dask", "tcp://127.0.0.1:1", "--quiet"])
     assert result.exit_code == 2
-    assert "pip install 'ipsecsim[dask]'" in result.stderr and "Traceback" not in result.output
+    assert result.stderr == "--dask: Dask is not installed: pip install 'ipsecsim[dask]'\n"
+
+
+def test_an_unreachable_scheduler_is_one_line(sweep_dir, monkeypatch):
+    pytest.importorskip("distributed", reason="Dask is not installed (pip install 'ipsecsim[dask]')")
+    monkeypatch.setattr(sweep_module, "CONNECT_TIMEOUT", 0.5)
+    path = write_sweep(sweep_dir, BAD_VALUES.replace("150%", "1%"))
+    result = CliRunner().invoke(main, ["sweep", str(path), "--dask", "tcp://127.0.0.1:9", "--quiet"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("--dask: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert len(result.stderr.strip().splitlines()) == 1
