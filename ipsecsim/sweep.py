@@ -546,7 +546,8 @@ def _executor(workers: int, dask: str | None):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    return pool.submit, concurrent.futures.as_completed, pool.shutdown
+    # Ctrl-C: stop at once; the runs already finished are saved and a new sweep goes on from them
+    return pool.submit, concurrent.futures.as_completed, lambda: pool.shutdown(cancel_futures=True)
 
 
 def run_sweep(path: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = None, dask: str | None = None,
@@ -574,6 +575,7 @@ def run_sweep(path: str | os.PathLike[str], *, out: str | os.PathLike[str] | Non
     rows: list[dict[str, Any]] = []
     todo: list[tuple[int, str, str]] = []  # row, key, text
     results: dict[str, dict[str, Any]] = {}
+    queued: set[str] = set()
     base = str(sweep.base)
     for index, values, text in sweep.points():
         row: dict[str, Any] = {"point": index, **values}
@@ -591,7 +593,8 @@ def run_sweep(path: str | os.PathLike[str], *, out: str | os.PathLike[str] | Non
             saved = _load_run(runs / f"{key}.json")
             if saved is not None:
                 results[key] = saved
-            elif all(k != key for _, k, _ in todo):
+            elif key not in queued:
+                queued.add(key)
                 todo.append((index, key, text))
     reused = len(results)
     if todo:
@@ -612,10 +615,13 @@ def _load_run(path: Path) -> dict[str, Any] | None:
 
 def _run_all(todo: list[tuple[int, str, str]], base: str, runs: Path, results: dict[str, dict[str, Any]],
              workers: int | None, dask: str | None, progress: bool | None) -> None:
-    from .progress import progress_wanted
+    from .progress import _widgets, in_notebook, progress_wanted
 
     show = progress_wanted() if progress is None else progress
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    if in_notebook() and _widgets():
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    else:
+        from tqdm import tqdm  # type: ignore[import-untyped]
 
     bar = tqdm(total=len(todo), desc="points", file=sys.stderr, disable=not show, leave=False)
 
