@@ -623,7 +623,8 @@ def _run_all(todo: list[tuple[int, str, str]], base: str, runs: Path, results: d
     else:
         from tqdm import tqdm  # type: ignore[import-untyped]
 
-    bar = tqdm(total=len(todo), desc="points", file=sys.stderr, disable=not show, leave=False)
+    bar = tqdm(total=len(todo), desc="points", unit="point", file=sys.stderr, disable=not show, leave=False,
+               mininterval=0)  # a redraw a point: a point takes far longer than a redraw
 
     def keep(key: str, text: str, outcome: dict[str, Any]) -> None:
         if "result" in outcome:

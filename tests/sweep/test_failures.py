@@ -120,3 +120,26 @@ def test_an_unreachable_scheduler_is_one_line(sweep_dir, monkeypatch):
     assert result.exit_code == 2
     assert result.stderr.startswith("--dask: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_metric_not_in_the_results_fails_its_points_and_fixing_it_reruns_nothing(sweep_dir, monkeypatch):
+    text = BAD_VALUES.replace("150%", "1%").replace("flows[name=bulk].loss", "flows[name=bulkk].loss")
+    path = write_sweep(sweep_dir, text)
+    runs = _count_runs(monkeypatch)
+    outcome = run_sweep(path, workers=1, progress=False)
+    assert [p["status"] for p in outcome.points] == ["failed"] * 4
+    assert outcome.points[0]["error"] == (f"{path}:7:9: metrics.loss: flows[name=bulkk].loss: flows has nothing "
+                                          "named 'bulkk' (names there: bulk)")
+    assert outcome.points[0]["ok"] is True  # the run itself went well
+    write_sweep(sweep_dir, text.replace("bulkk", "bulk"))
+    fixed = run_sweep(path, workers=1, progress=False)
+    assert fixed.ok and len(runs) == 4
+
+
+def test_the_progress_bar_counts_points_on_stderr_only_when_asked(sweep_dir, capsys):
+    path = write_sweep(sweep_dir, BAD_VALUES.replace("150%", "1%"))
+    run_sweep(path, out=sweep_dir / "quiet", workers=1, progress=False)
+    assert capsys.readouterr() == ("", "")
+    run_sweep(path, out=sweep_dir / "bar", workers=1, progress=True)
+    out, err = capsys.readouterr()
+    assert out == "" and "points" in err and "4/4" in err
