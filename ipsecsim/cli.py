@@ -267,10 +267,10 @@ def _existing(path: str, what: str = "scenario") -> Path:
 
 @main.command()
 @click.argument("sweep_file", metavar="SWEEP", type=click.Path(dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+@click.option("--out", "out_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Write the table, plots and runs into DIR (default: beside SWEEP, named after the sweep).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler, e.g. tcp://host:8786.")
-@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: one per core; 1: in this process).")
+@click.option("--workers", metavar="N", type=click.IntRange(min=1), help="Local processes (default: one per core; 1: in this process).")
 @click.option("--quiet", is_flag=True, help="No progress bar, no list of files.")
 @_guarded
 def sweep(sweep_file, out_dir, dask_address, workers, quiet):
