@@ -384,8 +384,8 @@ def _values(raw: object, span: Span, file: str, key: str,
 def _edit(base: object, parts: tuple[PathPart, ...]) -> tuple[int, int, str] | None:
     """Where the base text holds the value at ``parts``: [start:end] and what to keep after it.
 
-    A block scalar or mapping ends with its last newline, which the one-line value replacing it
-    keeps. A key with no value (``key:``) has no place of its own: None, as for a missing key.
+    A block scalar, mapping or list ends after its last line (up to the next key's indentation),
+    which the one-line value replacing it keeps. A key with no value (``key:``) has no place of its own: None, as for a missing key.
     """
     node: object = base
     span: Span | None = None
@@ -399,8 +399,8 @@ def _edit(base: object, parts: tuple[PathPart, ...]) -> tuple[int, int, str] | N
             span, node = node.item_spans[int(part)], node[int(part)]
     assert span is not None
     old = span.source[span.start : span.end]
-    stripped = old.rstrip("\n")
-    return span.start, span.end, old[len(stripped):]
+    content = span.text  # without the line breaks, blank and comment lines a block node ends with
+    return span.start, span.end, old[len(content):] if old.startswith(content) else ""
 
 
 def _metrics(data: MarkedMap, file: str, grid: set[str], problems: list[Diagnostic]) -> list[Metric]:

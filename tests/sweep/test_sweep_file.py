@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from ipsecsim.cli import main
 from ipsecsim.sweep import PathSyntaxError, SweepError, load_sweep, parse_path, resolve
-from ipsecsim.scenario import ScenarioError
+from ipsecsim.scenario import ScenarioError, parse_scenario
 
 from .conftest import write_sweep
 
@@ -86,3 +86,13 @@ def test_path_syntax_errors_say_where(path, offset):
     with pytest.raises(PathSyntaxError) as caught:
         parse_path(path)
     assert caught.value.offset == offset
+
+
+def test_a_whole_block_mapping_or_list_is_replaced_and_the_next_key_kept(sweep_dir):
+    grid = ('grid:\n  hosts.A: [{run: "ifconfig em0 inet 10.0.0.1/24\\n"}]\n'
+            "  links: [[{a: A:em0, b: B:em0, loss: 3%}]]\n")
+    sweep = load_sweep(write_sweep(sweep_dir, "base: base.yaml\n" + grid + GOOD_METRICS))
+    [(_, _, text)] = list(sweep.points())
+    scenario = parse_scenario(text, "base.yaml")
+    assert list(scenario.hosts) == ["A", "B"] and scenario.links[0].loss == 0.03
+    assert '  A:\n    {"run": "ifconfig em0 inet 10.0.0.1/24\\n"}\n  B:\n' in text
