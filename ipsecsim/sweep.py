@@ -49,6 +49,7 @@ FORMAT = 1  # the layout of points.json
 MAX_POINTS = 100_000
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler before giving up
 RESERVED = ("point", "ok", "status", "error", "key")  # columns of the table besides grid keys and metrics
+_ANCHOR = re.compile(r"&[^\s,\[\]{}]+\s*")
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 _TOKEN = re.compile(r"(?P<key>[A-Za-z_][\w-]*)|\[(?P<index>\d+)\]|\[name=(?P<name>[^\]]+)\]|(?P<dot>\.)")
 
@@ -400,7 +401,9 @@ def _edit(base: object, parts: tuple[PathPart, ...]) -> tuple[int, int, str] | N
     assert span is not None
     old = span.source[span.start : span.end]
     content = span.text  # without the line breaks, blank and comment lines a block node ends with
-    return span.start, span.end, old[len(content):] if old.startswith(content) else ""
+    suffix = old[len(content):] if old.startswith(content) else ""
+    anchor = _ANCHOR.match(old)  # kept, so that its aliases see the new value
+    return span.start + (anchor.end() if anchor else 0), span.end, suffix
 
 
 def _metrics(data: MarkedMap, file: str, grid: set[str], problems: list[Diagnostic]) -> list[Metric]:

@@ -96,3 +96,15 @@ def test_a_whole_block_mapping_or_list_is_replaced_and_the_next_key_kept(sweep_d
     scenario = parse_scenario(text, "base.yaml")
     assert list(scenario.hosts) == ["A", "B"] and scenario.links[0].loss == 0.03
     assert '  A:\n    {"run": "ifconfig em0 inet 10.0.0.1/24\\n"}\n  B:\n' in text
+
+
+def test_a_value_from_an_anchor_changes_where_the_anchor_is(sweep_dir):
+    base = sweep_dir / "base.yaml"
+    base.write_text(base.read_text().replace("bandwidth: 10Mbit/s", "bandwidth: &bw 10Mbit/s")
+                    .replace("rate: 2Mbit/s", "rate: *bw"))
+    for key in ("traffic[0].udp.rate", "links[0].bandwidth"):
+        sweep = load_sweep(write_sweep(sweep_dir, f"base: base.yaml\ngrid:\n  {key}: [1Mbit/s]\n" + GOOD_METRICS))
+        [(_, _, text)] = list(sweep.points())
+        scenario = parse_scenario(text, "base.yaml")
+        assert 'bandwidth: &bw "1Mbit/s"' in text
+        assert scenario.links[0].bandwidth == scenario.traffic[0].rate == 1e6
