@@ -317,5 +317,38 @@ def whatif(scenario, fail, each_link, each_host, json_file, quiet):
     sys.exit(EXIT_OK)
 
 
+# -- sweep --------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("sweep_file", metavar="SWEEP", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write the table, plots and runs into DIR (default: beside SWEEP, named after the sweep).")
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler, e.g. tcp://host:8786.")
+@click.option("--workers", metavar="N", type=click.IntRange(min=1), help="Local processes (default: one per core; 1: in this process).")
+@click.option("--quiet", is_flag=True, help="No progress bar, no list of files.")
+@_guarded
+def sweep(sweep_file, out_dir, dask_address, workers, quiet):
+    """Run SWEEP's scenario at every point of its grid; write points.csv, points.json and plots."""
+    from .sweep import SweepOptionError, run_sweep
+
+    path = _existing(sweep_file, "sweep")
+    try:
+        outcome = run_sweep(path, out=out_dir, dask=dask_address, workers=workers, progress=False if quiet else None)
+    except SweepOptionError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    for point in outcome.failed:
+        values = ", ".join(f"{k}={v}" for k, v in point.items() if k in outcome.grid)
+        click.echo(f"{path}: point {point['point']} ({values}) failed: {point['error']}", err=True)
+    done = len(outcome.points) - len(outcome.failed)
+    click.echo(f"{outcome.name}: {len(outcome.points)} points, {done} ok, {len(outcome.failed)} failed "
+               f"({outcome.ran} run now, {outcome.reused} from earlier runs)")
+    if not quiet:
+        for written in outcome.files:
+            click.echo(f"  {written}")
+    sys.exit(EXIT_OK if outcome.ok else EXIT_EXPECTATION_FAILED)
+
+
 if __name__ == "__main__":
     main()
