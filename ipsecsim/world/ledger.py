@@ -79,6 +79,7 @@ class DatagramLedger:
         self.carried: dict[bytes, tuple[bytes, float]] = {}
         self.parent: dict[bytes, tuple[bytes, float]] = {}
         self.hosts: list = []
+        self._delivered_pkt: bytes | None = None  # the last datagram delivered to a protocol
         self.horizon = 0.0
         self._next_sweep = 0.0
 
@@ -92,6 +93,7 @@ class DatagramLedger:
         if event == "deliver":
             if (pkt[9] if pkt[0] >> 4 == 4 else _upper(pkt)[0]) != _ESP:
                 self.delivered += 1
+                self._delivered_pkt = pkt
             elif self.carried:
                 key = _esp_key(pkt)
                 if key is not None:
@@ -124,6 +126,11 @@ class DatagramLedger:
                     self.parent.pop(pkt[12:20] + pkt[9:10] + pkt[4:6], None)
 
     def _drop(self, pkt: bytes, reason: str) -> None:
+        if pkt is self._delivered_pkt:
+            # The protocol it was delivered to refused it (no socket on the port, a routing
+            # daemon's checks): one datagram, one outcome, and that is the drop.
+            self._delivered_pkt = None
+            self.delivered -= 1
         key = _fragment_key(pkt)
         if key is not None:
             self.fragment_drops[reason] += 1

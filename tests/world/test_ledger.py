@@ -228,3 +228,35 @@ def test_a_broken_packet_dropped_is_one_dropped_datagram(junk):
     host.drop(DropReason.IP_TOOSHORT, junk)
     books = ledger.close_books(net)
     assert books["dropped"] == {DropReason.IP_TOOSHORT.value: 1} and books["unaccounted"] == 0
+
+
+def test_a_datagram_its_protocol_refuses_is_dropped_not_delivered():
+    """Delivered to UDP with no socket on the port (udps_noport), or to ospfd, which refuses a
+    Hello with other timers: each is one dropped datagram, not a delivered one as well."""
+    from ipsecsim.packet.udp import Udp
+
+    net = Network(seed=1)
+    ledger = net.enable_ledger()
+    net.add_link("A:em0", "B:em0", LinkParams(delay=0.001))
+    net.sh("A", "ifconfig em0 inet 10.0.0.1/24")
+    net.sh("B", "ifconfig em0 inet 10.0.0.2/24")
+    a = net.host("A")
+    dst = ipaddress.ip_address("10.0.0.2")
+    for _ in range(3):
+        a.send(dst, 17, lambda src, d: Udp(5000, 9, b"x" * 10).to_bytes(src, d))
+    net.run(1.0)
+    books = ledger.close_books(net)
+    # B answers each with an ICMP port unreachable, which A takes in: 6 sent, 3 delivered.
+    assert books["dropped"] == {"port unreachable": 3} and books["sent"] == 6 and books["delivered"] == 3
+    assert balanced(books)
+
+
+def test_ospf_packets_the_daemon_refuses_balance(tmp_path):
+    text = (SCENARIOS / "vpn_failover.yaml").read_text()
+    at = text.rindex("ip ospf hello-interval 1")  # B's ipsec1: Hellos every 2 s, A expects 1 s
+    text = text[:at] + "ip ospf hello-interval 2" + text[at + len("ip ospf hello-interval 1"):]
+    path = tmp_path / "mismatch.yaml"
+    path.write_text(text)
+    result = ipsecsim.load(path, duration=10.0).run()
+    assert result.ledger["dropped"]["OSPF hello mismatch"] > 0
+    assert balanced(result.ledger)
