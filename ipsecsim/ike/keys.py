@@ -28,7 +28,7 @@ from .proposals import (
 __all__ = [
     "prf", "prf_plus", "SkKeys", "IkeSaKeys", "ike_sa_keys", "DirectionKeys", "child_sa_keys",
     "signed_octets", "psk_auth", "DiffieHellman", "encrypt_sk", "decrypt_sk",
-    "integ_key_length", "icv_length", "encr_key_length",
+    "integ_key_length", "icv_length", "encr_key_length", "wireshark_ikev2_record",
 ]
 
 _PRF_HASH: Final = {PRF_HMAC_SHA1: "sha1", PRF_HMAC_SHA2_256: "sha256",
@@ -334,3 +334,24 @@ def decrypt_sk(keys: SkKeys, encr: Transform, integ: int | None, message: bytes)
     if pad + 1 > len(inner):
         raise MalformedIke("IKE bad SK payload")
     return next_payload, inner[:-pad - 1]
+
+
+# --- Wireshark's IKEv2 decryption table ------------------------------------------------------
+
+# The dissector's names for the algorithms (its UAT stores the label, not a number).
+_WS_ENCR: Final = {ENCR_AES_CBC: "AES-CBC-{bits} [RFC3602]",
+                   ENCR_AES_GCM_16: "AES-GCM-{bits} with 16 octet ICV [RFC5282]"}
+_WS_INTEG: Final = {None: "NONE [RFC4306]", AUTH_HMAC_SHA1_96: "HMAC_SHA1_96 [RFC2404]",
+                    AUTH_HMAC_SHA2_256_128: "HMAC_SHA2_256_128 [RFC4868]",
+                    AUTH_HMAC_SHA2_384_192: "HMAC_SHA2_384_192 [RFC4868]",
+                    AUTH_HMAC_SHA2_512_256: "HMAC_SHA2_512_256 [RFC4868]"}
+
+
+def wireshark_ikev2_record(spi_i: bytes, spi_r: bytes, keys: IkeSaKeys, encr: Transform,
+                           integ: int | None) -> str:
+    """One line of Wireshark's ``ikev2_decryption_table`` (its personal configuration file, or
+    ``tshark -o uat:ikev2_decryption_table:LINE``): SPIi, SPIr, SK_ei, SK_er, encryption,
+    SK_ai, SK_ar, integrity; the same line strongSwan's save-keys plugin writes."""
+    enc_name = _WS_ENCR[encr.id].format(bits=encr.key_length)
+    return ",".join((spi_i.hex(), spi_r.hex(), keys.sk_ei.hex(), keys.sk_er.hex(), f'"{enc_name}"',
+                     keys.sk_ai.hex(), keys.sk_ar.hex(), f'"{_WS_INTEG[integ]}"'))
