@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .message import HEADER_LEN, PT_SK, MalformedIke, Transform, parse_ike
+from .message import HEADER_LEN, PT_SK, EncryptedPayload, MalformedIke, Transform, parse_ike
 from .proposals import (
     AUTH_HMAC_SHA1_96, AUTH_HMAC_SHA2_256_128, AUTH_HMAC_SHA2_384_192, AUTH_HMAC_SHA2_512_256,
     CURVE_25519, ECP_256, ECP_384, ENCR_AES_CBC, ENCR_AES_GCM_16, MODP_2048,
@@ -280,7 +280,8 @@ def encrypt_sk(keys: SkKeys, encr: Transform, integ: int | None, next_payload: i
         return aad + iv + sealed
     encr_key_length(encr)
     icv_len = icv_length(integ, encr)
-    assert integ is not None
+    if integ is None:
+        raise ValueError("AES-CBC needs an integrity algorithm")
     pad = (-(len(plaintext) + 1)) % 16
     inner = plaintext + bytes(pad) + bytes([pad])
     iv = rng.randbytes(16)
@@ -305,11 +306,11 @@ def decrypt_sk(keys: SkKeys, encr: Transform, integ: int | None, message: bytes)
     short or its padding does not fit, and parse_ike's reasons if the message does not parse.
     """
     parsed = parse_ike(message)
-    if not parsed.payloads or parsed.payloads[-1].payload_type != PT_SK:
+    sk = parsed.payloads[-1] if parsed.payloads else None
+    if not isinstance(sk, EncryptedPayload):
         raise MalformedIke("IKE bad SK payload")
-    sk = parsed.payloads[-1]
-    next_payload = sk.first_payload  # type: ignore[union-attr]
-    body = message[len(message) - len(sk.data):]  # type: ignore[union-attr]
+    next_payload = sk.first_payload
+    body = message[len(message) - len(sk.data):]
     signed_len = len(message) - len(body)
     if encr.id == ENCR_AES_GCM_16:
         if len(body) < _GCM_IV + _GCM_ICV + 1:
@@ -322,7 +323,8 @@ def decrypt_sk(keys: SkKeys, encr: Transform, integ: int | None, message: bytes)
             raise MalformedIke("IKE SK integrity check failed") from None
     else:
         icv_len = icv_length(integ, encr)
-        assert integ is not None
+        if integ is None:
+            raise ValueError("AES-CBC needs an integrity algorithm")
         if len(body) < 16 + 16 + icv_len or (len(body) - 16 - icv_len) % 16:
             raise MalformedIke("IKE bad SK payload")
         mac = hmac.new(keys.integ, message[:-icv_len], _INTEG[integ][0]).digest()[:icv_len]

@@ -3,6 +3,7 @@ hypothesis: every parse either succeeds or raises MalformedIke with a DropReason
 
 from __future__ import annotations
 
+import dataclasses
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 import random
@@ -335,3 +336,15 @@ def test_tshark_decrypts_the_sk_payload(tmp_path):
     assert auth["isakmp.auth.method"] == "2"
     assert auth["isakmp.ts.start_ipv4"].split(",")[0] == "10.0.0.0"
     assert tshark_expert_problems(pcap, uat=uat) == []
+
+
+def test_tshark_checks_our_icv(tmp_path):
+    """tshark verifies the ICV with SK_ai: with a wrong one it warns, so the clean run above
+    means it accepted our HMAC, not merely that it decrypted the payload."""
+    require_tshark()
+    pcap, keys = _exchange(tmp_path)
+    wrong = dataclasses.replace(keys, sk_ai=bytes(32))
+    record = wireshark_ikev2_record(SPI_I, SPI_R, wrong, Transform(TRANSFORM_ENCR, ENCR_AES_CBC, 128),
+                                    AUTH_HMAC_SHA2_256_128)
+    problems = tshark_expert_problems(pcap, uat={"ikev2_decryption_table": [record]})
+    assert any("Integrity Checksum Data is incorrect" in p for p in problems)
