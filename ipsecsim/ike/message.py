@@ -391,6 +391,10 @@ class TrafficSelector:
     start_port: int = 0
     end_port: int = 65535
 
+    def __post_init__(self) -> None:
+        if self.start.version != self.end.version:
+            raise ValueError("a traffic selector's two addresses must be of one family (RFC 7296 3.13.1)")
+
     @property
     def ts_type(self) -> int:
         return TS_IPV4_ADDR_RANGE if self.start.version == 4 else TS_IPV6_ADDR_RANGE

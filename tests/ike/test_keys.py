@@ -12,6 +12,7 @@ import hmac
 import random
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -246,3 +247,17 @@ def test_sk_short_payload():
     msg = msg[:16] + bytes([PT_SK]) + msg[17:] + bytes([PT_IDI, 0, 0, 24]) + bytes(20)
     with pytest.raises(MalformedIke, match="IKE bad SK payload"):
         decrypt_sk(keys.initiator, CBC, AUTH_HMAC_SHA2_256_128, msg)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=120), st.sampled_from([(CBC, AUTH_HMAC_SHA2_256_128), (GCM, None)]), st.booleans())
+def test_fuzz_decrypt_sk(tail, suite, as_sk):
+    """Any datagram either opens or raises MalformedIke with an IKE drop reason."""
+    encr, integ = suite
+    keys, header = _setup(encr, integ)
+    body = bytes([PT_IDI, 0]) + (4 + len(tail)).to_bytes(2, "big") + tail if as_sk else tail
+    data = header[:16] + bytes([PT_SK if as_sk else 0]) + header[17:24] + (HEADER_LEN + len(body)).to_bytes(4, "big") + body
+    try:
+        decrypt_sk(keys.initiator, encr, integ, data)
+    except MalformedIke as e:
+        assert DropReason(e.reason).name.startswith("IKE_")
