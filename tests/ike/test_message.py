@@ -348,3 +348,15 @@ def test_tshark_checks_our_icv(tmp_path):
                                     AUTH_HMAC_SHA2_256_128)
     problems = tshark_expert_problems(pcap, uat={"ikev2_decryption_table": [record]})
     assert any("Integrity Checksum Data is incorrect" in p for p in problems)
+
+
+def test_scapy_reads_our_sk_payload(tmp_path):
+    """scapy sees the IKE_AUTH as one Encrypted payload naming IDi as the first payload inside."""
+    from scapy.all import rdpcap
+    pcap, _ = _exchange(tmp_path)
+    datagram = bytes(rdpcap(str(pcap))[2][UDP].payload)
+    pkt = sc.IKEv2(datagram)
+    assert pkt.exch_type == 35 and pkt.next_payload == PT_SK
+    sk = pkt[sc.IKEv2_Encrypted]
+    assert sk.next_payload == PT_IDI and sk.length == len(datagram) - HEADER_LEN
+    assert bytes(sk.load) == datagram[HEADER_LEN + 4:]
