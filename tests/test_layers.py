@@ -1,6 +1,7 @@
 """The dependency direction of DESIGN.md: packet <- netipsec <- kernel <- ospf <- userland <- world <- scenario/report/cli.
 
 ospf/ (the routing daemon) sits on the kernel it talks to; userland's vtysh talks to it.
+ike/ (the IKEv2 daemon's messages, proposals and keys) sits beside it, above the kernel.
 
 Only world/ and above may import simpy; lower layers never import upper ones.
 Checked by reading import statements, so a lazy import inside a function counts too.
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ipsecsim"
-ORDER = ["packet", "netipsec", "kernel", "ospf", "userland", "world"]
+ORDER = ["packet", "netipsec", "kernel", "ospf", "ike", "userland", "world"]
 FORBIDDEN_BELOW_WORLD = {"simpy", "time", "os", "secrets"}
 
 

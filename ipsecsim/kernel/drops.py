@@ -137,6 +137,19 @@ class DropReason(str, Enum):
     OSPF_OWN_PACKET = "OSPF own packet"
     OSPF_MTU_MISMATCH = "OSPF MTU mismatch"  # a DD's interface MTU above ours (10.6)
 
+    # -- IKE (charon) -------------------------------------------------------------------
+    # What an IKEv2 daemon discards on receipt (RFC 7296 2.5, 3.1, 3.14); it reads a UDP
+    # socket, so none of these is a kernel counter.
+    IKE_TOOSHORT = "IKE message too short"  # under the 28-byte header
+    IKE_BADVERS = "IKE bad version"  # major version not 2
+    IKE_BADLEN = "IKE bad length"  # the header's length differs from the datagram's
+    IKE_BADPLEN = "IKE bad payload length"  # a payload runs past the message, or bytes after the chain
+    IKE_BADPAYLOAD = "IKE bad payload"  # a payload's body does not decode
+    IKE_SK_NOT_LAST = "IKE SK payload not last"
+    IKE_BADSK = "IKE bad SK payload"  # too short for IV and ICV, not whole blocks, bad padding
+    IKE_SK_INTEGRITY = "IKE SK integrity check failed"
+    IKE_BADKE = "IKE bad KE data"  # a public value of the wrong size or not on the curve
+
     @classmethod
     def _missing_(cls, value):
         return _ALIASES.get(value) if isinstance(value, str) else None
