@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ipsecsim"
-ORDER = ["packet", "netipsec", "kernel", "ospf", "userland", "world"]
+ORDER = ["packet", "netipsec", "kernel", "ospf", "ike", "userland", "world"]
 FORBIDDEN_BELOW_WORLD = {"simpy", "time", "os", "secrets"}
 
 

@@ -412,8 +412,10 @@ class _Schema:
             key, value = next(iter(section.values.items()))
             raise _refuse(value, f"unknown secret type '{key}'")
         for sub in section.sections.values():
-            kind = re.match(r"[a-z]+", sub.name)
-            if kind is None or kind[0] != "ike":
+            if not sub.name.startswith("ike"):
+                known = ("eap", "xauth", "ntlm", "ppk", "private", "rsa", "ecdsa", "bliss", "pkcs8", "pkcs12", "token")
+                if not sub.name.startswith(known):
+                    raise _refuse(sub, f"ignoring unsupported secret '{sub.name}'")
                 raise _refuse(sub, f"secret '{sub.name}': only ike secrets (ike<suffix> {{ id, secret }}) "
                                    "are modelled")
             found = Secret("ike", name=sub.name)
@@ -426,7 +428,7 @@ class _Schema:
                 else:
                     raise _refuse(value, f"loading shared key '{sub.name}' failed: unknown option: {key}")
             if "secret" not in sub.values:
-                raise _refuse(sub, f"loading shared key '{sub.name}' failed: missing 'secret'")
+                raise _refuse(sub, f"missing secret in '{sub.name}', ignored")
             self.config.secrets.append(found)
 
 
