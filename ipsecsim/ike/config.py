@@ -53,7 +53,7 @@ class Child:
     rand_time: int = 360  # life_time - rekey_time unless written
     start_action: str = "none"
     close_action: str = "none"
-    dpd_action: str = "clear"
+    dpd_action: str = "clear"  # "clear", "trap" or "restart"
     reqid: int = 0  # 0: charon allocates one
 
 
@@ -87,16 +87,20 @@ class Secret:
     name: str = ""
 
 
-def _id_match(ids: list[str], wanted: str | None) -> int:
-    """How well a secret's ids name ``wanted``: 2 exactly, 1 as a wildcard, 0 not at all.
+# strongSwan's id_match_t weights: an exact identity counts far more than a wildcard.
+_MATCH_PERFECT, _MATCH_ANY, _MATCH_NONE = 20, 1, 0
 
-    A secret without ids, or with ``%any``, is everyone's (strongSwan's ID_MATCH_ANY).
+
+def _id_match(ids: list[str], wanted: str | None) -> int:
+    """How well a secret's ids name ``wanted`` (ID_MATCH_PERFECT, ID_MATCH_ANY or ID_MATCH_NONE).
+
+    A secret without ids, or with ``%any``, is everyone's.
     """
     if not ids:
-        return 1
+        return _MATCH_ANY
     if wanted is not None and wanted in ids:
-        return 2
-    return 1 if "%any" in ids else 0
+        return _MATCH_PERFECT
+    return _MATCH_ANY if "%any" in ids else _MATCH_NONE
 
 
 @dataclass
@@ -111,12 +115,13 @@ class SwanctlConfig:
 
         strongSwan's rule: a secret qualifies if its ids match the local or the remote
         identity (or it has none, or ``%any``); the one matching best on both sides
-        together wins, the first written on a tie.
+        together wins, an exact identity outweighing any number of wildcards, and the
+        first written wins a tie.
         """
         best: tuple[int, bytes] | None = None
         for secret in self.secrets:
             me, other = _id_match(secret.ids, local_id), _id_match(secret.ids, remote_id)
-            if me == 0 and other == 0:
+            if me == _MATCH_NONE and other == _MATCH_NONE:
                 continue
             if best is None or me + other > best[0]:
                 best = (me + other, secret.secret)
@@ -242,11 +247,15 @@ _CONN_KEYS = {"version", "local_addrs", "remote_addrs", "proposals", "rekey_time
               "rand_time", "dpd_delay", "keyingtries"}
 _CHILD_KEYS = {"local_ts", "remote_ts", "mode", "esp_proposals", "rekey_time", "life_time", "rand_time",
                "start_action", "close_action", "dpd_action", "reqid"}
-_CHOICES = {
-    "mode": ("tunnel", "transport"),
-    "start_action": ("none", "trap", "start"),
-    "close_action": ("none", "trap", "start"),
-    "dpd_action": ("clear", "trap", "start"),
+# Each accepted word and what it means; strongSwan 5.9 keeps the older names as aliases
+# (``route``/``hold`` for trap, ``restart``/``start``) and calls the clearing action clear or none.
+_CHOICES: dict[str, dict[str, str]] = {
+    "mode": {"tunnel": "tunnel", "transport": "transport"},
+    "start_action": {"none": "none", "trap": "trap", "route": "trap", "start": "start"},
+    "close_action": {"none": "none", "clear": "none", "trap": "trap", "hold": "trap", "route": "trap",
+                     "start": "start", "restart": "start"},
+    "dpd_action": {"clear": "clear", "none": "clear", "trap": "trap", "hold": "trap", "route": "trap",
+                   "restart": "restart", "start": "restart"},
 }
 # strongSwan's proposal keywords the simulator knows (RFC 7296 3.3.2 transforms, strongSwan spelling).
 _ALGORITHMS = frozenset(
@@ -388,7 +397,7 @@ class _Schema:
                 word = v[key].text.strip().lower()
                 if word not in allowed:
                     raise _refuse(v[key], _invalid(conn, key) + f" (one of: {', '.join(allowed)})")
-                setattr(child, key, word)
+                setattr(child, key, allowed[word])
         if "esp_proposals" in v:
             child.esp_proposals = _proposals(v["esp_proposals"], conn, "esp_proposals")
         if "rekey_time" in v:

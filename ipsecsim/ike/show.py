@@ -74,7 +74,8 @@ def list_sas(sas: Iterable[IkeSaView]) -> str:
 
 
 def _child(c: ChildSaView) -> list[str]:
-    lines = [f"  {c.name}: #{c.unique_id}, reqid {c.reqid}, {c.state}, {c.mode}, {c.protocol}:{c.proposal}"]
+    lines = [f"  {c.name}: #{c.unique_id}, reqid {c.reqid}, {c.state}, {c.mode}{'-in-UDP' if c.encap else ''}, "
+             f"{c.protocol}:{c.proposal}"]
     timing = f"    installed {c.installed}s ago"
     if c.rekeying_in is not None:
         timing += f", rekeying in {c.rekeying_in}s"

@@ -38,6 +38,7 @@ class ChildSaView:
     used_in: int | None = None  # seconds since the last inbound packet; None: none yet
     used_out: int | None = None
     protocol: str = "ESP"
+    encap: bool = False  # ESP in UDP (NAT traversal): the mode reads TUNNEL-in-UDP
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class ChildConnView:
     name: str
     mode: str  # "TUNNEL" or "TRANSPORT"
     rekey_time: int
-    dpd_action: str
+    dpd_action: str  # as VICI names it: "clear", "hold" or "restart"
     local_ts: tuple[str, ...]
     remote_ts: tuple[str, ...]
 
@@ -95,11 +96,12 @@ class ConnView:
     children: tuple[ChildConnView, ...]
 
 
+_DPD_NAMES = {"clear": "clear", "trap": "hold", "restart": "restart"}
 _AUTH_CLASS = {"psk": "pre-shared key", "pubkey": "public key", "eap": "EAP"}
 
 
 def _conn_view(conn: Connection) -> ConnView:
-    children = tuple(ChildConnView(c.name, c.mode.upper(), c.rekey_time, c.dpd_action, tuple(c.local_ts),
+    children = tuple(ChildConnView(c.name, c.mode.upper(), c.rekey_time, _DPD_NAMES[c.dpd_action], tuple(c.local_ts),
                                    tuple(c.remote_ts)) for c in conn.children.values())
     return ConnView(conn.name, conn.version, conn.reauth_time, conn.rekey_time, conn.dpd_delay,
                     tuple(conn.local_addrs), tuple(conn.remote_addrs),
