@@ -74,7 +74,7 @@ class Connection:
     rand_time: int = 1440  # over_time unless written
     dpd_delay: int = 0
     keyingtries: int = 1  # 0: forever
-    version: int = 2
+    version: int = 0  # strongSwan's default: 0, either version (IKEv2 when initiating)
 
 
 @dataclass
@@ -317,6 +317,7 @@ class _Schema:
             if version == 1:
                 raise _refuse(v["version"], f"loading connection '{name}' failed: IKEv1 is not modelled; "
                                             "use version = 2")
+            conn.version = version
         for key in ("local_addrs", "remote_addrs"):
             if key in v:
                 found = _list(v[key])

@@ -80,7 +80,7 @@ def test_offices_and_strongswan_defaults():
 def test_an_empty_connection_takes_every_default():
     conn = parse_swanctl("connections {\n c {\n local { auth = psk }\n remote { auth = psk }\n}\n}\n").connections["c"]
     assert conn.local_addrs == ["%any"] and conn.remote_addrs == ["%any"] and conn.proposals == ["default"]
-    assert conn.local.id is None and conn.children == {}
+    assert conn.local.id is None and conn.children == {} and conn.version == 0
 
 
 def test_lifetimes_follow_rekey_time_unless_written():
@@ -254,7 +254,7 @@ _TIME = st.integers(1, 10**6)
 def connections(draw):
     out = {}
     for name in draw(st.lists(_WORD, min_size=1, max_size=3, unique=True)):
-        conn = Connection(name, local_addrs=[f"10.0.0.{draw(st.integers(1, 254))}"],
+        conn = Connection(name, version=draw(st.sampled_from([0, 2])), local_addrs=[f"10.0.0.{draw(st.integers(1, 254))}"],
                           remote_addrs=[f"10.0.1.{draw(st.integers(1, 254))}"],
                           proposals=draw(st.lists(st.sampled_from(["aes128-sha256-x25519", "aes256gcm16-prfsha384-ecp384",
                                                                    "default"]), min_size=1, max_size=2)),
@@ -275,7 +275,7 @@ def connections(draw):
 def render(conns: dict[str, Connection]) -> str:
     lines = ["connections {"]
     for c in conns.values():
-        lines += [f"  {c.name} {{", f"    local_addrs = {', '.join(c.local_addrs)}",
+        lines += [f"  {c.name} {{", f"    version = {c.version}", f"    local_addrs = {', '.join(c.local_addrs)}",
                   f"    remote_addrs = {', '.join(c.remote_addrs)}", f"    proposals = {', '.join(c.proposals)}",
                   f"    rekey_time = {c.rekey_time}s"]
         for side, auth in (("local", c.local), ("remote", c.remote)):

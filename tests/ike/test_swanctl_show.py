@@ -37,6 +37,7 @@ offices: IKEv2, no reauthentication, rekeying every 14400s
 PSK_CONF = """\
 connections {
   psk {
+    version = 2
     remote_addrs = 192.168.0.2
     dpd_delay = 60s
     local { auth = psk
@@ -63,7 +64,8 @@ psk: IKEv2, no reauthentication, rekeying every 14400s, dpd delay 60s
 
 # A cloud provider's guide: a connection without ids, dpd_delay 10s (`swanctl -L`, its IKEv2 entry).
 CLOUD_CONF = """\
-connections { cloud-ipsec { local_addrs = 172.16.0.10
+connections { cloud-ipsec { version = 2
+  local_addrs = 172.16.0.10
   remote_addrs = 203.0.113.9
   dpd_delay = 10s
   local { auth = psk }
@@ -96,7 +98,7 @@ def test_list_conns_lists_connections_in_file_order_and_nothing_when_empty():
 
 
 def test_list_conns_times_reauth_and_transport():
-    config = parse_swanctl("connections { c { reauth_time = 1h\n rekey_time = 0\n local { auth = psk }\n"
+    config = parse_swanctl("connections { c { version = 2\n reauth_time = 1h\n rekey_time = 0\n local { auth = psk }\n"
                            "remote { auth = psk }\n children { t { mode = transport\n rekey_time = 0 } } } }")
     assert format_conns(conn_views(config)).splitlines()[0] == "c: IKEv2, reauthentication every 3600s, no rekeying"
     assert "  t: TRANSPORT, no rekeying" in list_conns(config).splitlines()
@@ -162,7 +164,8 @@ def test_list_sas_initiator_counters_last_use_and_a_connecting_sa():
 
 # An OpenWrt router loading a site-to-site PSK configuration (openwrt/packages pull request 15890).
 GW_CONF = """\
-connections { gw-gw { remote_addrs = 183.6.139.28
+connections { gw-gw { version = 2
+  remote_addrs = 183.6.139.28
   local { auth = psk }
   remote { auth = psk }
   children { net-net { local_ts = 10.3.208.0/24 } } } }
@@ -293,3 +296,9 @@ def test_help_and_refusals(host):
         "swanctl: --raw and --pretty (VICI messages) are not simulated\n")
     assert run(host, "swanctl --terminate --child lans", 1).output == (
         "swanctl: only --terminate --ike NAME is simulated\n")
+
+
+def test_a_connection_without_version_is_listed_as_either():
+    # strongSwan's default version 0 (a cloud provider's `swanctl -L` shows "IKEv1/2" for such a one)
+    config = parse_swanctl("connections { c { local { auth = psk }\n remote { auth = psk } } }")
+    assert list_conns(config).splitlines()[0] == "c: IKEv1/2, no reauthentication, rekeying every 14400s"
