@@ -339,18 +339,22 @@ class _Schema:
             conn.rand_time = self.time(name, "rand_time", v["rand_time"])
         if "keyingtries" in v:
             conn.keyingtries = self.number(name, "keyingtries", v["keyingtries"], 2**32 - 1)
+        rounds: dict[str, str] = {}
         for sub_name, sub in section.sections.items():
-            if sub_name in ("local", "remote"):
-                setattr(conn, sub_name, self.auth(name, sub))
+            side = "local" if sub_name.startswith("local") else "remote" if sub_name.startswith("remote") else ""
+            if side:
+                # Any section named local<suffix> is a round (local-1, local_psk); rounds run in order.
+                if side in rounds:
+                    raise _refuse(sub, f"loading connection '{name}' failed: a second {side} authentication "
+                                       f"round ('{sub_name}' after '{rounds[side]}') is not modelled")
+                rounds[side] = sub_name
+                setattr(conn, side, self.auth(name, sub))
             elif sub_name == "children":
                 for child in sub.sections.values():
                     conn.children[child.name] = self.child(name, child)
                 if sub.values:
                     first = next(iter(sub.values.values()))
                     raise _refuse(first, _unknown(name, next(iter(sub.values))))
-            elif re.fullmatch(r"(local|remote)[-_.0-9A-Za-z]+", sub_name):
-                raise _refuse(sub, f"loading connection '{name}' failed: more than one authentication round "
-                                   f"('{sub_name}') is not modelled")
             else:
                 raise _refuse(sub, _unknown(name, sub_name))
         return conn

@@ -319,3 +319,12 @@ def test_scenario_points_at_the_swanctl_line_and_column(tmp_path):
 def test_scenario_with_a_good_swanctl_block_loads(tmp_path):
     scn = load_scenario(scenario(tmp_path, OFFICES))
     assert parse_swanctl(scn.hosts["A"].swanctl.text).connections["offices"].remote.id == "branch.example.com"
+
+
+def test_a_round_may_carry_a_suffix_but_only_one_round_per_side_is_modelled():
+    config = parse_swanctl("connections { c {\n local-1 { auth = psk\n id = me }\n remote_psk { auth = psk } } }")
+    assert config.connections["c"].local == AuthRound("psk", "me")
+    error = error_of("connections { c {\n local-1 { auth = psk }\n local-2 { auth = psk } } }")
+    assert (error.line, error.column, error.message) == (
+        3, 2, "loading connection 'c' failed: a second local authentication round ('local-2' after 'local-1') "
+              "is not modelled")
