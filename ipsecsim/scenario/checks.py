@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..kernel.if_ipsec import IPSEC_REQID_TRYCNT
+from ..ike.config import SwanctlConfigError, parse_swanctl
 from ..ospf.config import FrrConfigError, parse_frr_config
 from .errors import Diagnostic, PathPart, format_path
 from .expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect, RouteExpect
@@ -77,6 +78,18 @@ class _Checker:
                 line, col = spec.frr.position(error.line - 1)
                 self.diagnostics.append(Diagnostic(spec.frr.file, line, col + error.column - 1,
                                                    f"hosts.{name}.frr", error.message))
+
+    def swanctl(self, hosts: dict[str, HostSpec]) -> None:
+        """Each ``swanctl:`` text parses as a swanctl.conf; an error points at its line and column."""
+        for name, spec in hosts.items():
+            if spec.swanctl is None:
+                continue
+            try:
+                parse_swanctl(spec.swanctl.text)
+            except SwanctlConfigError as error:
+                line, col = spec.swanctl.position(error.line - 1)
+                self.diagnostics.append(Diagnostic(spec.swanctl.file, line, col + error.column - 1,
+                                                   f"hosts.{name}.swanctl", error.message))
 
     def links(self) -> list[Link]:
         out: list[Link] = []
@@ -471,5 +484,6 @@ def complete(scn: Scenario) -> tuple[Scenario, list[Diagnostic]]:
     checker.timeline(hosts, links)
     checker.expect(hosts, traffic)
     checker.frr(hosts)
+    checker.swanctl(hosts)
     done = scn.model_copy(update={"links": links, "hosts": hosts, "tunnels": tunnels, "traffic": traffic})
     return done, checker.diagnostics

@@ -92,12 +92,14 @@ class LinkChanges(Node):
 
 class HostSpec(Node):
     """A host's ``run:`` script, run at time 0 (``None``: the host only has what links give it),
-    and its ``frr:`` configuration (an frr.conf text): with a ``router ospf`` block, ospfd starts
-    once the ``run:`` script is done."""
+    its ``frr:`` configuration (an frr.conf text): with a ``router ospf`` block, ospfd starts
+    once the ``run:`` script is done, and its ``swanctl:`` configuration (a swanctl.conf text,
+    checked when the scenario loads)."""
 
-    _scripts = ("run", "frr")
+    _scripts = ("run", "frr", "swanctl")
     run: ScriptText | None = None
     frr: ScriptText | None = None
+    swanctl: ScriptText | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..kernel import Host
-from . import builtins, ifconfig, ifconfig_ipsec, netstat, ping_cmd, route, setkey, sysctl, vtysh  # noqa: F401 - fill COMMANDS
+from . import builtins, ifconfig, ifconfig_ipsec, netstat, ping_cmd, route, setkey, swanctl, sysctl, vtysh  # noqa: F401 - fill COMMANDS
 from ._core import COMMANDS, CommandContext, Exit, Refusal
 from ._libc import EX_SOFTWARE
 from ._parse import Command, Locator, parse
