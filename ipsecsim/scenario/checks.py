@@ -67,29 +67,21 @@ class _Checker:
 
     # --- sections ----------------------------------------------------------------------------
 
-    def frr(self, hosts: dict[str, HostSpec]) -> None:
-        """Each ``frr:`` text parses as an frr.conf; an error points at its line and column."""
+    def daemon_configs(self, hosts: dict[str, HostSpec]) -> None:
+        """Each ``frr:`` text parses as an frr.conf and each ``swanctl:`` as a swanctl.conf; an
+        error points at its line and column in the scenario file."""
+        readers = (("frr", parse_frr_config, FrrConfigError), ("swanctl", parse_swanctl, SwanctlConfigError))
         for name, spec in hosts.items():
-            if spec.frr is None:
-                continue
-            try:
-                parse_frr_config(spec.frr.text)
-            except FrrConfigError as error:
-                line, col = spec.frr.position(error.line - 1)
-                self.diagnostics.append(Diagnostic(spec.frr.file, line, col + error.column - 1,
-                                                   f"hosts.{name}.frr", error.message))
-
-    def swanctl(self, hosts: dict[str, HostSpec]) -> None:
-        """Each ``swanctl:`` text parses as a swanctl.conf; an error points at its line and column."""
-        for name, spec in hosts.items():
-            if spec.swanctl is None:
-                continue
-            try:
-                parse_swanctl(spec.swanctl.text)
-            except SwanctlConfigError as error:
-                line, col = spec.swanctl.position(error.line - 1)
-                self.diagnostics.append(Diagnostic(spec.swanctl.file, line, col + error.column - 1,
-                                                   f"hosts.{name}.swanctl", error.message))
+            for key, parse, refusal in readers:
+                script = getattr(spec, key)
+                if script is None:
+                    continue
+                try:
+                    parse(script.text)
+                except refusal as error:
+                    line, col = script.position(error.line - 1)
+                    self.diagnostics.append(Diagnostic(script.file, line, col + error.column - 1,
+                                                       f"hosts.{name}.{key}", error.message))
 
     def links(self) -> list[Link]:
         out: list[Link] = []
@@ -483,7 +475,6 @@ def complete(scn: Scenario) -> tuple[Scenario, list[Diagnostic]]:
     traffic = checker.traffic(hosts)
     checker.timeline(hosts, links)
     checker.expect(hosts, traffic)
-    checker.frr(hosts)
-    checker.swanctl(hosts)
+    checker.daemon_configs(hosts)
     done = scn.model_copy(update={"links": links, "hosts": hosts, "tunnels": tunnels, "traffic": traffic})
     return done, checker.diagnostics
