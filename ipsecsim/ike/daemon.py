@@ -16,7 +16,9 @@ from typing import Any
 from ..kernel.keysock import SadbMessage, send as pfkey_send
 from ..packet.udp import Udp
 from .config import Child, Connection, SwanctlConfig
-from .keys import DiffieHellman, child_sa_keys, decrypt_sk, encrypt_sk, ike_sa_keys, psk_auth, signed_octets
+from .keys import (
+    DiffieHellman, child_sa_keys, decrypt_sk, encrypt_sk, ike_sa_keys, psk_auth, signed_octets, wireshark_ikev2_record,
+)
 from .message import (
     AUTH_SHARED_KEY_MIC, AUTHENTICATION_FAILED, ID_FQDN, ID_IPV4_ADDR, ID_IPV6_ADDR, ID_RFC822_ADDR, IKE_AUTH,
     IKE_SA_INIT, INFORMATIONAL, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN, TRANSFORM_DH,
@@ -208,6 +210,18 @@ class Charon:
                 children=children))
         return views
 
+    def wireshark_records(self) -> list[str]:
+        """One line of Wireshark's ``ikev2_decryption_table`` per IKE_SA with keys, as
+        strongSwan's save-keys plugin writes them, to read the SK payloads of a capture."""
+        out = []
+        for sa in self._sas.values():
+            if sa.keys is None or sa.proposal is None:
+                continue
+            encr, integ = sa.proposal.first(TRANSFORM_ENCR), sa.proposal.first(TRANSFORM_INTEG)
+            assert encr is not None
+            out.append(wireshark_ikev2_record(sa.spi_i, sa.spi_r, sa.keys, encr, None if integ is None else integ.id))
+        return out
+
     # -- PF_KEY ----------------------------------------------------------------------------
 
     def _pfkey(self, msg: Any) -> None:
@@ -216,7 +230,9 @@ class Charon:
         reqid = msg.reqid or 0
         for conn in self.config.connections.values():
             for child in conn.children.values():
-                if child.reqid == reqid and reqid and self._addr_ok(conn.remote_addrs, msg.dst) \
+                # Only a trapped child answers an ACQUIRE: strongSwan's trap manager holds them.
+                if child.start_action == "trap" and child.reqid == reqid and reqid \
+                        and self._addr_ok(conn.remote_addrs, msg.dst) \
                         and self._addr_ok(conn.local_addrs, msg.src):
                     if any(sa.child is child for sa in self._sas.values()):
                         return  # already negotiating: strongSwan ignores the repeat
@@ -430,11 +446,14 @@ class Charon:
         out_keys, in_keys = (i_to_r, r_to_i) if sa.initiator else (r_to_i, i_to_r)
         enc, auth = esp_setkey_names(esp)
         reqid = sa.child.reqid
-        for src, dst, spi, keys in ((sa.remote, sa.local, sa.child_spi, in_keys),
-                                    (sa.local, sa.remote, peer_spi, out_keys)):
+        # strongSwan's charon.replay_window is 32 packets; a BSD key engine takes the window in
+        # bytes, and only the inbound SA checks it. Its SAs carry no sadb_sa_flags (setkey's
+        # default, cyclic sequence numbers, is setkey's own).
+        for src, dst, spi, keys, replay in ((sa.remote, sa.local, sa.child_spi, in_keys, 32 // 8),
+                                            (sa.local, sa.remote, peer_spi, out_keys, 0)):
             reply = pfkey_send(self.host, SadbMessage(
                 "SADB_ADD", src=src, dst=dst, spi=spi, mode="tunnel", reqid=reqid, enc=enc, enc_key=keys.encr,
-                auth=auth, auth_key=keys.integ, seq=sa.acquire_seq))
+                auth=auth, auth_key=keys.integ, seq=sa.acquire_seq, replay_window=replay, flags=0))
             if reply.errno is not None:
                 self._fail(sa, f"unable to add SAD entry with SPI {spi:08x}: {reply.errno} {reply.detail}".rstrip())
                 return
