@@ -75,6 +75,7 @@ def _ts_text(sel: TrafficSelector) -> str:
 
 @dataclass
 class _ChildSa:
+    unique_id: int
     name: str
     reqid: int
     proposal: Proposal
@@ -198,9 +199,9 @@ class Charon:
         views = []
         for sa in sorted(self._sas.values(), key=lambda s: s.unique_id):
             children = tuple(
-                ChildSaView(c.name, sa.unique_id + i + 1, c.reqid, "INSTALLED", "TUNNEL", c.spi_in, c.spi_out,
+                ChildSaView(c.name, c.unique_id, c.reqid, "INSTALLED", "TUNNEL", c.spi_in, c.spi_out,
                             format_proposal(c.proposal), c.local_ts, c.remote_ts, installed=int(now - c.installed_at))
-                for i, c in enumerate(sa.children))
+                for c in sa.children)
             views.append(IkeSaView(
                 sa.conn.name, sa.unique_id, sa.state, str(sa.local), str(sa.remote), self._local_id(sa),
                 sa.remote_id or self._remote_id(sa), int.from_bytes(sa.spi_i, "big"),
@@ -458,7 +459,8 @@ class Charon:
                 self._fail(sa, f"unable to add SAD entry with SPI {spi:08x}: {reply.errno} {reply.detail}".rstrip())
                 return
         local_ts, remote_ts = (tsi, tsr) if sa.initiator else (tsr, tsi)
-        sa.children.append(_ChildSa(sa.child.name, reqid, esp, sa.child_spi, peer_spi,
+        self._ids += 1  # IKE_SAs and CHILD_SAs share charon's counter of unique ids
+        sa.children.append(_ChildSa(self._ids, sa.child.name, reqid, esp, sa.child_spi, peer_spi,
                                     tuple(_ts_text(t) for t in local_ts), tuple(_ts_text(t) for t in remote_ts),
                                     self.clock.now))
         self._say(f"CHILD_SA {sa.child.name}{{{sa.unique_id}}} established with SPIs {sa.child_spi:08x}_i "
