@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scapy.all import UDP, rdpcap
+from scapy.contrib import ikev2 as sc
 
 from ipsecsim.ike.config import parse_swanctl
 from ipsecsim.ike.daemon import Charon
@@ -193,6 +195,22 @@ def test_tshark_reads_and_decrypts_the_exchange(tmp_path):
     assert rows[3]["isakmp.typepayload"].split(",") == ["46", "36", "39", "33", "2", "3", "3", "44", "45"]
     assert rows[2]["isakmp.id.type"] == "2" and rows[2]["isakmp.auth.method"] == "2"
     assert tshark_expert_problems(pcap, uat=uat) == []
+
+
+def test_scapy_reads_the_captured_exchange(tmp_path):
+    net = _run(3, pcap_dir=tmp_path)
+    net.close()
+    pcap = next(p for p in sorted(tmp_path.glob("*.pcap")) if "A" in p.name and "em0" in p.name)
+    msgs = [sc.IKEv2(bytes(p[UDP].payload)) for p in rdpcap(str(pcap)) if p.haslayer(UDP) and p[UDP].dport == 500]
+    assert [(m.exch_type, m.flags, m.id) for m in msgs] == [(34, 0x08, 0), (34, 0x20, 0), (35, 0x08, 1), (35, 0x20, 1)]
+    assert len({m.init_SPI for m in msgs}) == 1 and msgs[0].resp_SPI == b"\0" * 8
+    assert len({m.resp_SPI for m in msgs[1:]}) == 1 and msgs[1].resp_SPI != b"\0" * 8
+    assert msgs[0][sc.IKEv2_KE].group == msgs[1][sc.IKEv2_KE].group == 31
+    assert len(msgs[1][sc.IKEv2_Nonce].nonce) == 32
+    prop = msgs[1][sc.IKEv2_SA].prop
+    assert prop.proposal == 1 and prop.trans_nb == 4 and not isinstance(prop.payload, sc.IKEv2_Proposal)
+    a_sa = net.host("A").daemons["charon"].ike_sas()[0]
+    assert int.from_bytes(msgs[1].resp_SPI, "big") == a_sa.spi_r
 
 
 @settings(max_examples=150, deadline=None)
