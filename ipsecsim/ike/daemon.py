@@ -118,6 +118,7 @@ class _IkeSa:
     timer: Any = None
     last_response: tuple[int, bytes] | None = None  # (message ID, bytes): a responder's answer, for retransmits
     failure: str | None = None
+    ke_retried: bool = False
 
 
 class Charon:
@@ -269,12 +270,16 @@ class Charon:
         assert group is not None  # parse_ike_proposal refuses a proposal without one
         self._ids += 1
         sa = _IkeSa(self._ids, conn, child, True, local, remote, self._bytes(8), acquire_seq=seq)
-        sa.dh = DiffieHellman(group.id, self.rng)
         sa.ni = self._bytes(32)
         self._sas[sa.spi_i] = sa
         self._say(f"initiating IKE_SA {conn.name}[{sa.unique_id}] to {remote}")
+        self._send_init(sa, group.id)
+
+    def _send_init(self, sa: _IkeSa, group: int) -> None:
+        proposals = _ike_proposals(sa.conn.proposals)
+        sa.dh = DiffieHellman(group, self.rng)
         payloads = (SaPayload(tuple(p.to_sa(i + 1) for i, p in enumerate(proposals))),
-                    KePayload(group.id, sa.dh.public_bytes()), NoncePayload(sa.ni))
+                    KePayload(group, sa.dh.public_bytes()), NoncePayload(sa.ni))
         msg = IkeMessage(sa.spi_i, sa.spi_r, IKE_SA_INIT, 0, payloads, initiator=True)
         sa.init_request = msg.to_bytes()
         sa.next_mid = 1
@@ -282,6 +287,16 @@ class Charon:
 
     def _init_response(self, sa: _IkeSa, msg: IkeMessage, raw: bytes) -> None:
         self._cancel(sa)
+        wanted = next((n for n in msg.notifies() if n.notify_type == INVALID_KE_PAYLOAD and len(n.data) == 2), None)
+        if wanted is not None and sa.dh is not None:
+            group = int.from_bytes(wanted.data, "big")
+            offered = {t.id for p in _ike_proposals(sa.conn.proposals) for t in p.of_type(TRANSFORM_DH)}
+            # 1.3: try again with the group the responder asked for, once, if we offered it.
+            if group in offered and group != sa.dh.group and not sa.ke_retried:
+                sa.ke_retried = True
+                self._say(f"peer didn't accept DH group {sa.dh.group}, it requested {group}")
+                self._send_init(sa, group)
+                return
         error = self._notify_error(msg)
         if error is not None:
             self._fail(sa, f"received {error} notify error")

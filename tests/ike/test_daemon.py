@@ -122,6 +122,15 @@ def test_no_common_esp_proposal():
     assert net.host("A").daemons["charon"].failures["host-a-b"] == "received NO_PROPOSAL_CHOSEN notify error"
 
 
+def test_invalid_ke_payload_then_the_requested_group():
+    """A sends ECP-256 first; B prefers Curve25519, asks for it (RFC 7296 1.3), A starts over with it."""
+    net = _run(a_prop="proposals = aes128-sha256-x25519=>proposals = aes128-sha256-ecp256-x25519")
+    assert "it requested 31" in _log(net, "A") and "DH group 19 unacceptable" in _log(net, "B")
+    (sa,) = net.host("A").daemons["charon"].ike_sas()
+    assert sa.state == "ESTABLISHED" and sa.proposal.endswith("/CURVE_25519")
+    assert net.pings[0].stats.received == 4
+
+
 def test_start_action_start_negotiates_at_time_zero():
     ping = "count: 5, interval: 1s}}=>count: 5, interval: 1s, start: 500ms}}"
     net = _run(a_start="start_action = trap=>start_action = start", ping=ping)
