@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network, summarize_address_range
 from typing import Any
 
+from ..kernel.sockets import SendError
 from ..kernel.keysock import SadbMessage, send as pfkey_send
 from ..packet.udp import Udp
 from .config import Child, Connection, SwanctlConfig
@@ -312,8 +313,6 @@ class Charon:
         if sa.proposal.first(TRANSFORM_DH) is None or sa.proposal.first(TRANSFORM_DH).id != sa.dh.group:  # type: ignore[union-attr]
             self._fail(sa, "peer chose a DH group other than the one in our KE payload")
             return
-        del self._sas[sa.spi_i]
-        self._sas[sa.spi_i] = sa
         try:
             self._derive(sa, sa.dh.shared(ke.data))
         except MalformedIke as e:
@@ -548,7 +547,7 @@ class Charon:
     def _transmit(self, src: Any, dst: Any, data: bytes) -> None:
         try:
             self.host.send(dst, 17, lambda s, d: Udp(IKE_PORT, IKE_PORT, data).to_bytes(s, d), src=src)
-        except Exception as e:  # SendError: the retransmission timer covers a lost send
+        except SendError as e:  # the retransmission timer covers a lost send
             self._say(f"sending packet to {dst}[500] failed: {e}")
 
     def _retransmit(self, sa: _IkeSa) -> None:
