@@ -202,8 +202,10 @@ class Charon:
         for sa in sorted(self._sas.values(), key=lambda s: s.unique_id):
             children = tuple(
                 ChildSaView(c.name, c.unique_id, c.reqid, "INSTALLED", "TUNNEL", c.spi_in, c.spi_out,
-                            format_proposal(c.proposal), c.local_ts, c.remote_ts, installed=int(now - c.installed_at))
-                for c in sa.children)
+                            format_proposal(c.proposal), c.local_ts, c.remote_ts, installed=int(now - c.installed_at),
+                            bytes_in=inb[0], packets_in=inb[1], bytes_out=outb[0], packets_out=outb[1])
+                for c in sa.children
+                for inb, outb in [(self._usage(sa.remote, sa.local, c.spi_in), self._usage(sa.local, sa.remote, c.spi_out))])
             views.append(IkeSaView(
                 sa.conn.name, sa.unique_id, sa.state, str(sa.local), str(sa.remote), self._local_id(sa),
                 sa.remote_id or self._remote_id(sa), int.from_bytes(sa.spi_i, "big"),
@@ -212,6 +214,14 @@ class Charon:
                 established=None if sa.established_at is None else int(now - sa.established_at),
                 children=children))
         return views
+
+    def _usage(self, src: Any, dst: Any, spi: int) -> tuple[int, int]:
+        """(bytes, packets) of an installed SA, asked of the kernel with SADB_GET as charon's
+        query_sa does; the BSD key engine counts packets as the CURRENT lifetime's allocations."""
+        reply = pfkey_send(self.host, SadbMessage("SADB_GET", src=src, dst=dst, spi=spi))
+        if reply.sa is None:
+            return 0, 0
+        return reply.sa.current.bytes, reply.sa.current.allocations
 
     def wireshark_records(self) -> list[str]:
         """One line of Wireshark's ``ikev2_decryption_table`` per IKE_SA with keys, as

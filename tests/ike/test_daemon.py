@@ -75,6 +75,10 @@ def test_ike_sa_comes_up_on_acquire_and_the_ping_passes():
     assert (ca.spi_in, ca.spi_out) == (cb.spi_out, cb.spi_in)
     assert (ca.reqid, cb.reqid) == (100, 200)
     assert ca.proposal == cb.proposal == "AES_GCM_16-128"
+    # Four echo requests out of A and four replies in, as the kernel counted them.
+    assert (ca.packets_out, ca.packets_in, cb.packets_in, cb.packets_out) == (4, 4, 4, 4)
+    # Requests and replies are the same size, so each host counted what the other did.
+    assert (ca.bytes_out, ca.bytes_in) == (cb.bytes_out, cb.bytes_in) and ca.bytes_in > 0
 
 
 def test_installed_sas_match_on_both_hosts():
