@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from ..ike.config import parse_swanctl
+from ..ike.daemon import Charon
 from ..ospf.config import parse_frr_config
 from ..ospf.daemon import Ospfd
 from ..packet.ospf import ALL_SPF_ROUTERS, OSPF_PROTO
@@ -22,7 +24,7 @@ from .models import HostState, InterfaceState, LinkSet, LinkState, PingTraffic, 
 from .tunnels import host_scripts, join_scripts
 from .units import format_duration, format_rate
 
-__all__ = ["build_network", "late_timeline_events", "link_params", "loss_model", "start_ospfd"]
+__all__ = ["build_network", "late_timeline_events", "link_params", "loss_model", "start_charon", "start_ospfd"]
 
 
 def loss_model(loss):
@@ -82,6 +84,8 @@ def build_network(scenario: Scenario, *, seed: int | None = None, pcap_dir: Path
     for name, spec in scenario.hosts.items():
         if spec.frr is not None:
             start_ospfd(net, name, spec.frr)
+        if spec.swanctl is not None:
+            start_charon(net, name, spec.swanctl)
     for item in scenario.traffic if traffic else ():
         if isinstance(item, PingTraffic):
             net.start_ping(item.from_host, item.to, start=item.start, count=item.count, interval=item.interval,
@@ -133,6 +137,19 @@ def start_ospfd(net: Network, name: str, frr) -> None:
             again = Ospfd(net.host(name), parse_frr_config(frr.text))
             net.routing_daemons.append(again)
             again.start()
+
+    net.boot_hooks.append(restart)
+
+
+def start_charon(net: Network, name: str, swanctl) -> None:
+    """charon on host ``name`` from its swanctl.conf text (checked when the scenario was loaded),
+    after the host's run: lines, so its if_ipsec(4) interfaces and their policies exist. A host
+    that boots again after a timeline ``state: down`` starts a fresh charon (its SAs are gone)."""
+    Charon(net.host(name), parse_swanctl(swanctl.text)).start()
+
+    def restart(booted: str) -> None:
+        if booted == name:
+            Charon(net.host(name), parse_swanctl(swanctl.text)).start()
 
     net.boot_hooks.append(restart)
 
