@@ -31,9 +31,10 @@ from .proposals import (
     Proposal, format_proposal, esp_key_lengths, esp_setkey_names, parse_esp_proposal, parse_ike_proposal,
     select_proposal,
 )
+from .stats import ConnectionStats
 from .views import ChildSaView, IkeSaView
 
-__all__ = ["Charon", "DEFAULT_IKE_PROPOSAL", "DEFAULT_ESP_PROPOSAL", "NOTIFY_NAMES"]
+__all__ = ["Charon", "ConnectionStats", "DEFAULT_IKE_PROPOSAL", "DEFAULT_ESP_PROPOSAL", "NOTIFY_NAMES"]
 
 IKE_PORT = 500
 # What the word ``default`` stands for; strongSwan's own default list is longer (every
@@ -120,6 +121,7 @@ class _IkeSa:
     last_response: tuple[int, bytes] | None = None  # (message ID, bytes): a responder's answer, for retransmits
     failure: str | None = None
     ke_retried: bool = False
+    started_at: float = 0.0  # when this host sent (or received) IKE_SA_INIT
 
 
 class Charon:
@@ -141,6 +143,7 @@ class Charon:
         self.running = False
         self.log: list[tuple[float, str]] = []
         self.failures: dict[str, str] = {}
+        self.stats: dict[str, ConnectionStats] = {}  # by connection name, for result.ike
         self._sas: dict[bytes, _IkeSa] = {}  # by the initiator's SPI
         self._ids = 0
         self._close: Any = None
@@ -176,6 +179,12 @@ class Charon:
 
     def _say(self, text: str) -> None:
         self.log.append((self.clock.now, text))
+
+    def stats_for(self, name: str) -> ConnectionStats:
+        stats = self.stats.get(name)
+        if stats is None:
+            stats = self.stats[name] = ConnectionStats(name)
+        return stats
 
     # -- swanctl ---------------------------------------------------------------------------
 
@@ -280,7 +289,9 @@ class Charon:
         group = proposals[0].first(TRANSFORM_DH)
         assert group is not None  # parse_ike_proposal refuses a proposal without one
         self._ids += 1
-        sa = _IkeSa(self._ids, conn, child, True, local, remote, self._bytes(8), acquire_seq=seq)
+        sa = _IkeSa(self._ids, conn, child, True, local, remote, self._bytes(8), acquire_seq=seq,
+                    started_at=self.clock.now)
+        self.stats_for(conn.name).initiated += 1
         sa.ni = self._bytes(32)
         self._sas[sa.spi_i] = sa
         self._say(f"initiating IKE_SA {conn.name}[{sa.unique_id}] to {remote}")
@@ -388,7 +399,7 @@ class Charon:
         if choice is None:
             self._say(f"received proposals unacceptable: no acceptable proposal found, sending NO_PROPOSAL_CHOSEN"
                       f" to {src}")
-            self.failures[conn.name] = "NO_PROPOSAL_CHOSEN"
+            self._record_failure(conn.name, "NO_PROPOSAL_CHOSEN")
             self._answer(msg, src, dst, (NotifyPayload(NO_PROPOSAL_CHOSEN),))
             return
         index, chosen = choice
@@ -403,7 +414,8 @@ class Charon:
             self._answer(msg, src, dst, (NotifyPayload(NO_PROPOSAL_CHOSEN),))
             return
         self._ids += 1
-        sa = _IkeSa(self._ids, conn, child, False, dst, src, msg.spi_i, spi_r=self._bytes(8))
+        sa = _IkeSa(self._ids, conn, child, False, dst, src, msg.spi_i, spi_r=self._bytes(8),
+                    started_at=self.clock.now)
         sa.dh = DiffieHellman(group.id, self.rng)
         sa.ni, sa.nr, sa.proposal, sa.init_request = nonce.data, self._bytes(32), chosen, raw
         try:
@@ -450,7 +462,7 @@ class Charon:
             self._reply(sa, msg, (idr, AuthPayload(AUTH_SHARED_KEY_MIC, my_auth), NotifyPayload(NO_PROPOSAL_CHOSEN)))
             sa.state, sa.established_at = "ESTABLISHED", self.clock.now
             self._say(f"no acceptable proposal found for CHILD_SA {sa.child.name}, sending NO_PROPOSAL_CHOSEN")
-            self.failures[sa.conn.name] = "NO_PROPOSAL_CHOSEN"
+            self._record_failure(sa.conn.name, "NO_PROPOSAL_CHOSEN")
             return
         index, chosen = choice
         peer_spi = sa_p.proposals[index].spi
@@ -490,6 +502,10 @@ class Charon:
         self._say(f"CHILD_SA {sa.child.name}{{{sa.unique_id}}} established with SPIs {sa.child_spi:08x}_i "
                   f"{peer_spi:08x}_o")
         self.failures.pop(sa.conn.name, None)
+        stats = self.stats_for(sa.conn.name)
+        stats.established += 1
+        if sa.initiator:
+            stats.times_to_establish.append(self.clock.now - sa.started_at)
 
     def _derive(self, sa: _IkeSa, shared: bytes) -> None:
         assert sa.proposal is not None
@@ -528,8 +544,12 @@ class Charon:
         self._sas.pop(sa.spi_i, None)
 
     def _fail_conn(self, name: str, reason: str) -> None:
-        self.failures[name] = reason
+        self._record_failure(name, reason)
         self._say(f"{name}: {reason}")
+
+    def _record_failure(self, name: str, reason: str) -> None:
+        self.failures[name] = reason
+        self.stats_for(name).failures.append((self.clock.now, reason))
 
     def _delete(self, sa: _IkeSa) -> None:
         self._cancel(sa)
@@ -568,6 +588,7 @@ class Charon:
             self._fail(sa, f"giving up after {sa.tries} retransmits")
             return
         sa.tries += 1
+        self.stats_for(sa.conn.name).retransmissions += 1
         self._say(f"retransmit {sa.tries} of request with message ID {sa.next_mid - 1}")
         self._transmit(sa.local, sa.remote, sa.pending)
         sa.timer = self.clock.call_later(self.retransmit_timeout * self.retransmit_base ** sa.tries,
