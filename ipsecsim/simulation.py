@@ -16,6 +16,7 @@ from pathlib import Path
 import networkx as nx
 
 from .kernel.drops import canonical_reason
+from .lab import ShellOutput
 from .progress import progress_wanted, run_with_bar
 from .report import ExpectationResult, Result
 from .report.topology import snapshot as topology_snapshot
@@ -42,7 +43,7 @@ class HostHandle:
         self.name = name
         self.kernel = sim.network.host(name)  # the simulated kernel, for the curious
 
-    def sh(self, command: str) -> str:
+    def sh(self, command: str) -> ShellOutput:
         """Run ``command`` now, at the current simulated time, and return what it printed.
 
         Commands that take time on FreeBSD (``ping -c 3``) run in the background
@@ -56,13 +57,13 @@ class HostHandle:
         result = net.sh(self.name, command)
         started = [p for p in shell.programs[programs:] if isinstance(p, Ping) and p.will_finish]
         if not started:
-            return result.output
+            return ShellOutput(result.output)
         printed = [len(ping.lines) for ping in started]  # what the command itself already returned
         while not all(p.done for p in started):
             net.run(net.now + 0.5)
         # The console also holds other programs' lines (the scenario's own pings): keep these ones'.
         later = (line for ping, n in zip(started, printed) for line in ping.lines[n:])
-        return result.output + "".join(line + "\n" for line in later)
+        return ShellOutput(result.output + "".join(line + "\n" for line in later))
 
     def __repr__(self) -> str:
         return f"<host {self.name}>"
