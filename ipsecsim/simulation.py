@@ -20,6 +20,7 @@ from .lab import ShellOutput
 from .progress import progress_wanted, run_with_bar
 from .report import ExpectationResult, Result
 from .report.topology import snapshot as topology_snapshot
+from .report.ike import acquire_note, ike_results
 from .report.text import interrupted_note
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
@@ -188,6 +189,7 @@ class Simulation:
         result.outages = net.outages()
         result.adjacency_changes = sorted((c for d in net.routing_daemons for c in d.adjacency_changes),
                                           key=lambda c: (c["time"], c["host"], c["interface"]))
+        result.ike = ike_results(net.ike_daemons)
         result.topology = topology_snapshot(net, net.now)
         if net.ledger is not None:
             result.ledger = net.ledger.close_books(net)
@@ -237,8 +239,10 @@ def _explain_missing_sas(net: Network) -> list[str]:
                     else f"from {drops.first:.3f} s to {drops.last:.3f} s")
             head = f"{host.name}: {_packets(drops.count)} dropped (ips_out_nosa) {span}: the policy needs {wanted}"
             if not drops.had:
-                notes.append(f"{head} and the SAD had none; add it with setkey (an IKE daemon would answer "
-                             "the SADB_ACQUIRE the kernel sent)")
+                charons = [d for d in net.ike_daemons if d.host is host]
+                notes.append(f"{head} and the SAD had none; "
+                             + (acquire_note(charons, drops.reqid, drops.count) if charons else
+                                "add it with setkey (an IKE daemon would answer the SADB_ACQUIRE the kernel sent)"))
                 continue
             have = ", ".join(f"spi {spi} with reqid {sa_reqid}"
                              + (f" in {mode} mode" if _other_mode(mode, drops) else "")

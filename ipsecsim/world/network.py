@@ -61,6 +61,7 @@ class Network:
         # "gateway", "interface", "flags"}.
         self.route_changes: list[dict] = []
         self.routing_daemons: list = []  # every ospfd started, those stopped by a power-off too
+        self.ike_daemons: list = []  # every charon started, in order, those stopped by a power-off too
         self._ping_starts: dict[Ping, float] = {}
         self._udp: dict[str, tuple[UdpSender, list[UdpSink]]] = {}
         self._ephemeral: dict[str, int] = {}

@@ -1,0 +1,113 @@
+"""result.ike: what each host's charon counted, in the JSON, the summary and the drop notes.
+
+The time to establish is checked against the capture (scapy reads A's em0 pcap: from the
+IKE_SA_INIT request A sent to the IKE_AUTH response it received), not against the daemon."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from scapy.all import UDP, rdpcap
+from scapy.contrib import ikev2 as sc
+
+import ipsecsim
+from ipsecsim.report import Result
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "if_ipsec_host_a_b_ike.yaml"
+KEYS = {"initiated", "times_to_establish", "established", "retransmissions", "rekeys", "expired", "failures"}
+
+
+def _run(text: str | None = None, **options) -> Result:
+    sim = ipsecsim.loads(text or SCENARIO.read_text(), str(SCENARIO), **options)
+    try:
+        return sim.run(progress=False)
+    finally:
+        sim.close()
+
+
+def test_ike_counts_each_host_and_connection_and_the_capture_agrees(tmp_path):
+    result = _run(pcap=tmp_path)
+    assert list(result.ike) == ["A", "B"]
+    a, b = result.ike["A"]["host-a-b"], result.ike["B"]["host-b-a"]
+    assert set(a) == set(b) == KEYS
+    assert (a["initiated"], a["established"], a["failures"]) == (1, 1, [])
+    assert (b["initiated"], b["established"], b["times_to_establish"]) == (0, 1, [])  # B only answered
+    packets = [p for p in rdpcap(str(tmp_path / "A-em0.pcap")) if p.haslayer(UDP) and 500 in (p[UDP].sport, p[UDP].dport)]
+    msgs = [(float(p.time), sc.IKEv2(bytes(p[UDP].payload))) for p in packets]
+    sent = next(t for t, m in msgs if m.exch_type == 34 and not m.flags & 0x20)
+    answered = next(t for t, m in msgs if m.exch_type == 35 and m.flags & 0x20)
+    assert a["times_to_establish"] == [pytest.approx(answered - sent, abs=1e-9)]
+    assert a["times_to_establish"][0] > 0
+
+
+def test_ike_round_trips_through_json_and_old_files_read_empty(tmp_path):
+    result = _run()
+    again = Result.from_json(_write(result, tmp_path))
+    assert again.ike == result.ike and again.ike
+    data = json.loads(result.to_json())
+    assert list(data).index("ike") == list(data).index("adjacency_changes") + 1
+    del data["ike"]  # a format 3 file written before result.ike
+    assert Result.from_dict(data).ike == {}
+
+
+def _write(result: Result, tmp_path: Path) -> Path:
+    path = tmp_path / "run.json"
+    result.to_json(path)
+    return path
+
+
+def test_summary_has_an_ike_section_only_with_charon():
+    summary = _run().summary()
+    lines = summary.splitlines()
+    head = lines.index("IKE")
+    table = lines[head + 1:head + 4]
+    assert table[0].split()[:4] == ["host", "connection", "initiated", "established"]
+    assert table[1].split()[:4] == ["A", "host-a-b", "1", "1"] and table[1].split()[4].endswith("0.004")
+    assert table[2].split()[:5] == ["B", "host-b-a", "0", "1", "-"]
+    assert "IKE failures" not in lines
+    plain = _run((ROOT / "scenarios" / "if_ipsec_host_a_b.yaml").read_text())
+    assert plain.ike == {} and "IKE" not in plain.summary().splitlines()
+
+
+def test_a_connection_nothing_happened_on_has_zeros():
+    text = SCENARIO.read_text().replace("traffic:\n  - {ping: {from: A, to: 172.16.0.5, count: 5, interval: 1s}}\n",
+                                        "")
+    result = _run(text)
+    assert result.ike["A"]["host-a-b"] == {"initiated": 0, "times_to_establish": [], "established": 0,
+                                           "retransmissions": 0, "rekeys": 0, "expired": 0, "failures": []}
+
+
+def test_a_restarted_charon_keeps_what_the_old_one_counted():
+    """A initiates at start; powered off at 2 s and booted at 3 s, its new charon initiates again."""
+    text = SCENARIO.read_text().replace("start_action = trap\n              reqid = 100",
+                                        "start_action = start\n              reqid = 100")
+    text = text.replace("timeline:\n", "timeline:\n  - {at: 2s, host: A, state: down}\n  - {at: 3s, host: A, state: up}\n")
+    result = _run(text)
+    a, b = result.ike["A"]["host-a-b"], result.ike["B"]["host-b-a"]
+    assert a["initiated"] == 2 and a["established"] == 2 and len(a["times_to_establish"]) == 2
+    assert b["established"] == 2
+
+
+def test_nosa_note_tells_of_the_acquire_when_charon_runs():
+    notes = [n for n in _run().notes if "ips_out_nosa" in n]
+    assert len(notes) == 1
+    assert "SADB_ACQUIRE" in notes[0] and "while charon negotiated the SAs" in notes[0]
+    assert "setkey" not in notes[0]
+    text = SCENARIO.read_text()
+    head, b_part = text.split("\n  B:\n", 1)
+    head = head[:head.index("    swanctl: |")]  # A runs no charon: nobody answers the ACQUIRE
+    notes = [n for n in _run(head + "\n  B:\n" + b_part).notes if "ips_out_nosa" in n]
+    assert len(notes) == 1 and "the SAD had none; add it with setkey" in notes[0] and "charon" not in notes[0]
+
+
+def test_nosa_note_names_the_failure_when_the_negotiation_failed():
+    text = SCENARIO.read_text()
+    head, b_part = text.split("\n  B:\n", 1)
+    text = head + "\n  B:\n" + b_part.replace('secret = "if_ipsec example key"', 'secret = "another key"')
+    result = _run(text)
+    notes = [n for n in result.notes if "ips_out_nosa" in n]
+    assert len(notes) == 1 and "negotiation (host-a-b) failed: received AUTHENTICATION_FAILED notify error" in notes[0]
+    assert "IKE failures" in result.summary().splitlines()
