@@ -288,8 +288,11 @@ class Network:
     def close(self) -> None:
         if self.capture is not None:
             try:
-                if self.capture.write_esp_sa(self.hosts.values()) is not None:
-                    self.notes.append(f"decrypt the ESP captures with: {self.capture.decrypt_hint()}")
+                esp = self.capture.write_esp_sa(self.hosts.values())
+                ike = self.capture.write_ike_keys(self.ike_daemons)
+                if esp is not None or ike is not None:
+                    what = "ESP and IKE" if esp is not None and ike is not None else "ESP" if esp else "IKE"
+                    self.notes.append(f"decrypt the {what} captures with: {self.capture.decrypt_hint()}")
             finally:  # the captures are closed (flushed) even if esp_sa cannot be written
                 self.capture.close()
 
