@@ -24,7 +24,8 @@ from .report.ike import acquire_note, ike_results
 from .report.text import interrupted_note
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
-from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect, RouteExpect
+from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, IkeExpect, OutageExpect, PingExpect, RouteExpect
+from .scenario.comparison import Comparison
 from .scenario.limits import MAX_HOST_SECONDS, limit_problems
 from .scenario.units import UnitError, format_duration, format_rate, parse_duration
 from .userland.ping import Ping
@@ -349,9 +350,45 @@ def _check_outages(expectation: OutageExpect, result: Result) -> list[Expectatio
     return checks
 
 
+def _check_ike(expectation: IkeExpect, result: Result) -> list[ExpectationResult]:
+    """Against ``result.ike``: ``established`` is whether any IKE_SA of the connection came up,
+    ``failure`` a text some recorded failure reason contains, ``time_to_establish`` must hold
+    for each IKE_SA the host initiated and got up (and fails when there is none)."""
+    stats = result.ike.get(expectation.ike.host, {}).get(expectation.ike.connection)
+    checks = []
+    for measure, wanted, _node in expectation.ike_checks():
+        where, text = expectation.where(measure), expectation.describe(measure)
+        if stats is None:
+            checks.append(ExpectationResult(text, False, f"no charon ran {expectation.ike.connection} on "
+                                                         f"{expectation.ike.host}", where))
+            continue
+        reasons = [f["reason"] for f in stats["failures"]]
+        if measure == "established":
+            up = stats["established"] > 0
+            actual = (f"established {stats['established']} time{'s' if stats['established'] != 1 else ''}" if up
+                      else f"never established{': ' + reasons[-1] if reasons else ''}")
+            checks.append(ExpectationResult(text, up == wanted, actual, where))
+        elif measure == "failure":
+            holds = any(str(wanted) in reason for reason in reasons)
+            checks.append(ExpectationResult(text, holds, "; ".join(reasons) if reasons else "no failure", where))
+        elif measure == "time_to_establish":
+            times = stats["times_to_establish"]
+            assert isinstance(wanted, Comparison)
+            holds = bool(times) and all(wanted.holds(t) for t in times)
+            shown = ", ".join(format_duration(t) for t in times) if times else "no IKE_SA initiated and established"
+            checks.append(ExpectationResult(text, holds, shown, where))
+        else:
+            assert isinstance(wanted, Comparison)
+            value = stats[measure]
+            checks.append(ExpectationResult(text, wanted.holds(value), f"{value:g}", where))
+    return checks
+
+
 def _check(expectation, result: Result, in_file: set[str]) -> list[ExpectationResult]:
     if isinstance(expectation, OutageExpect):
         return _check_outages(expectation, result)
+    if isinstance(expectation, IkeExpect):
+        return _check_ike(expectation, result)
     checks = []
     for measure, comparison in expectation.checks():
         actual = _measured(expectation, measure, result, in_file)

@@ -233,7 +233,7 @@ def format_ikev2_decryption_table(records: Iterable[str]) -> str:
             raise ValueError(f"not an ikev2_decryption_table record (SPIi,SPIr,...): {record!r}")
         if spis in seen:
             continue
-        seen.add(spis)  # type: ignore[arg-type]
+        seen.add(spis)
         lines.append(record)
     return "\n".join(lines) + "\n"
 

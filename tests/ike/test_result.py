@@ -14,6 +14,7 @@ from scapy.contrib import ikev2 as sc
 
 import ipsecsim
 from ipsecsim.report import Result
+from ipsecsim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "if_ipsec_host_a_b_ike.yaml"
@@ -111,3 +112,58 @@ def test_nosa_note_names_the_failure_when_the_negotiation_failed():
     notes = [n for n in result.notes if "ips_out_nosa" in n]
     assert len(notes) == 1 and "negotiation (host-a-b) failed: received AUTHENTICATION_FAILED notify error" in notes[0]
     assert "IKE failures" in result.summary().splitlines()
+
+
+def _with_expect(lines: str, text: str | None = None) -> str:
+    text = text or SCENARIO.read_text()
+    return text + "".join(f"  - {line}\n" for line in lines.strip().splitlines())
+
+
+def test_ike_expectations_hold_and_fail_as_the_result_says():
+    result = _run(_with_expect("""
+{ike: {host: A, connection: host-a-b, established: true}}
+{ike: {host: B, connection: host-b-a}, established: true, retransmissions: 0, rekeys: 0}
+{ike: {host: A, connection: host-a-b}, time_to_establish: '< 10ms'}
+{ike: {host: A, connection: host-a-b}, established: false, failure: AUTHENTICATION_FAILED}
+{ike: {host: B, connection: host-b-a}, time_to_establish: '< 1s'}
+"""))
+    got = {(e.text, e.holds): e.actual for e in result.expectations[1:]}
+    t = result.ike["A"]["host-a-b"]["times_to_establish"][0]
+    assert got == {
+        ("ike A host-a-b established true", True): "established 1 time",
+        ("ike B host-b-a established true", True): "established 1 time",
+        ("ike B host-b-a retransmissions == 0", True): "0",
+        ("ike B host-b-a rekeys == 0", True): "0",
+        ("ike A host-a-b time_to_establish < 10ms", True): f"{t * 1000:g}ms",
+        ("ike A host-a-b established false", False): "established 1 time",
+        ("ike A host-a-b failure 'AUTHENTICATION_FAILED'", False): "no failure",
+        ("ike B host-b-a time_to_establish < 1s", False): "no IKE_SA initiated and established",  # B answered
+    }
+    assert result.expectations[1].where.endswith(f":{len(SCENARIO.read_text().splitlines()) + 1}:56")
+
+
+@pytest.mark.parametrize("line, message", [
+    ("{ike: {host: C, connection: host-a-b, established: true}}", ".ike.host: no host 'C'"),
+    ("{ike: {host: A, connection: host-ab, established: true}}",
+     ".ike.connection: host A's swanctl.conf has no connection 'host-ab'; did you mean 'host-a-b'?"),
+    ("{ike: {host: A, connection: host-a-b}}", ": nothing to check; add a measure, e.g. established: true"),
+    ("{ike: {host: A, connection: host-a-b, established: true}, established: true}",
+     ": established is written twice"),
+    ("{ike: {host: A, connection: host-a-b, established: yes}}", ".ike.established: 'yes' is not true or false"),
+])
+def test_bad_ike_expectations_are_refused_with_their_place(line, message):
+    text = _with_expect(line)
+    n = len(text.splitlines())
+    with pytest.raises(ScenarioError) as info:
+        ipsecsim.loads(text, "x.yaml")
+    assert f"x.yaml:{n}:" in str(info.value) and f"expect[1]{message}" in str(info.value)
+
+
+def test_an_ike_expectation_of_a_host_without_charon_is_refused():
+    text = SCENARIO.read_text()
+    head, b_part = text.split("\n  B:\n", 1)
+    b_part = b_part[:b_part.index("    swanctl: |")] + b_part[b_part.index("traffic:"):]
+    text = _with_expect("{ike: {host: B, connection: host-b-a, established: true}}", head + "\n  B:\n" + b_part)
+    with pytest.raises(ScenarioError, match=r"expect\[1\]\.ike\.host: host B has no swanctl: block, so no "
+                                                     r"charon; hosts running charon: A"):
+        ipsecsim.loads(text, "x.yaml")
