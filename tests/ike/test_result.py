@@ -5,6 +5,7 @@ IKE_SA_INIT request A sent to the IKE_AUTH response it received), not against th
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -167,3 +168,16 @@ def test_an_ike_expectation_of_a_host_without_charon_is_refused():
     with pytest.raises(ScenarioError, match=r"expect\[1\]\.ike\.host: host B has no swanctl: block, so no "
                                                      r"charon; hosts running charon: A"):
         ipsecsim.loads(text, "x.yaml")
+
+
+def test_events_csv_lists_the_ike_failures_in_time_order(tmp_path):
+    text = SCENARIO.read_text()
+    head, b_part = text.split("\n  B:\n", 1)
+    result = _run(head + "\n  B:\n" + b_part.replace('secret = "if_ipsec example key"', 'secret = "another key"'))
+    with open(result.write_csv(tmp_path)[2]) as f:
+        rows = list(csv.DictReader(f))
+    ike = [(r["source"], r["event"], r["detail"]) for r in rows if r["source"] == "ike"]
+    assert ike == [("ike", "failure", f"B host-b-a: {result.ike['B']['host-b-a']['failures'][0]['reason']}"),
+                   ("ike", "failure", "A host-a-b: received AUTHENTICATION_FAILED notify error")]
+    times = [float(r["time"]) for r in rows]
+    assert times == sorted(times) and any(r["source"] == "timeline" for r in rows)
