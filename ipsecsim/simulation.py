@@ -20,10 +20,12 @@ from .lab import ShellOutput
 from .progress import progress_wanted, run_with_bar
 from .report import ExpectationResult, Result
 from .report.topology import snapshot as topology_snapshot
+from .report.ike import acquire_note, ike_results
 from .report.text import interrupted_note
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .scenario.build import build_network, late_timeline_events
-from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect, RouteExpect
+from .scenario.expect import CounterExpect, DropsExpect, FlowExpect, IkeExpect, OutageExpect, PingExpect, RouteExpect
+from .scenario.comparison import Comparison
 from .scenario.limits import MAX_HOST_SECONDS, limit_problems
 from .scenario.units import UnitError, format_duration, format_rate, parse_duration
 from .userland.ping import Ping
@@ -188,6 +190,7 @@ class Simulation:
         result.outages = net.outages()
         result.adjacency_changes = sorted((c for d in net.routing_daemons for c in d.adjacency_changes),
                                           key=lambda c: (c["time"], c["host"], c["interface"]))
+        result.ike = ike_results(net.ike_daemons)
         result.topology = topology_snapshot(net, net.now)
         if net.ledger is not None:
             result.ledger = net.ledger.close_books(net)
@@ -237,8 +240,10 @@ def _explain_missing_sas(net: Network) -> list[str]:
                     else f"from {drops.first:.3f} s to {drops.last:.3f} s")
             head = f"{host.name}: {_packets(drops.count)} dropped (ips_out_nosa) {span}: the policy needs {wanted}"
             if not drops.had:
-                notes.append(f"{head} and the SAD had none; add it with setkey (an IKE daemon would answer "
-                             "the SADB_ACQUIRE the kernel sent)")
+                charons = [d for d in net.ike_daemons if d.host is host]
+                notes.append(f"{head} and the SAD had none; "
+                             + (acquire_note(charons, drops.reqid, drops.count) if charons else
+                                "add it with setkey (an IKE daemon would answer the SADB_ACQUIRE the kernel sent)"))
                 continue
             have = ", ".join(f"spi {spi} with reqid {sa_reqid}"
                              + (f" in {mode} mode" if _other_mode(mode, drops) else "")
@@ -345,9 +350,45 @@ def _check_outages(expectation: OutageExpect, result: Result) -> list[Expectatio
     return checks
 
 
+def _check_ike(expectation: IkeExpect, result: Result) -> list[ExpectationResult]:
+    """Against ``result.ike``: ``established`` is whether any IKE_SA of the connection came up,
+    ``failure`` a text some recorded failure reason contains, ``time_to_establish`` must hold
+    for each IKE_SA the host initiated and got up (and fails when there is none)."""
+    stats = result.ike.get(expectation.ike.host, {}).get(expectation.ike.connection)
+    checks = []
+    for measure, wanted, _node in expectation.ike_checks():
+        where, text = expectation.where(measure), expectation.describe(measure)
+        if stats is None:
+            checks.append(ExpectationResult(text, False, f"no charon ran {expectation.ike.connection} on "
+                                                         f"{expectation.ike.host}", where))
+            continue
+        reasons = [f["reason"] for f in stats["failures"]]
+        if measure == "established":
+            up = stats["established"] > 0
+            actual = (f"established {stats['established']} time{'s' if stats['established'] != 1 else ''}" if up
+                      else f"never established{': ' + reasons[-1] if reasons else ''}")
+            checks.append(ExpectationResult(text, up == wanted, actual, where))
+        elif measure == "failure":
+            holds = any(str(wanted) in reason for reason in reasons)
+            checks.append(ExpectationResult(text, holds, "; ".join(reasons) if reasons else "no failure", where))
+        elif measure == "time_to_establish":
+            times = stats["times_to_establish"]
+            assert isinstance(wanted, Comparison)
+            holds = bool(times) and all(wanted.holds(t) for t in times)
+            shown = ", ".join(format_duration(t) for t in times) if times else "no IKE_SA initiated and established"
+            checks.append(ExpectationResult(text, holds, shown, where))
+        else:
+            assert isinstance(wanted, Comparison)
+            value = stats[measure]
+            checks.append(ExpectationResult(text, wanted.holds(value), f"{value:g}", where))
+    return checks
+
+
 def _check(expectation, result: Result, in_file: set[str]) -> list[ExpectationResult]:
     if isinstance(expectation, OutageExpect):
         return _check_outages(expectation, result)
+    if isinstance(expectation, IkeExpect):
+        return _check_ike(expectation, result)
     checks = []
     for measure, comparison in expectation.checks():
         actual = _measured(expectation, measure, result, in_file)

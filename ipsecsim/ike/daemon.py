@@ -144,6 +144,7 @@ class Charon:
         self.log: list[tuple[float, str]] = []
         self.failures: dict[str, str] = {}
         self.stats: dict[str, ConnectionStats] = {}  # by connection name, for result.ike
+        self.ike_key_lines: list[str] = []  # every IKE_SA's keys, for Wireshark (wireshark_records)
         self._sas: dict[bytes, _IkeSa] = {}  # by the initiator's SPI
         self._ids = 0
         self._close: Any = None
@@ -233,16 +234,10 @@ class Charon:
         return reply.sa.current.bytes, reply.sa.current.allocations
 
     def wireshark_records(self) -> list[str]:
-        """One line of Wireshark's ``ikev2_decryption_table`` per IKE_SA with keys, as
-        strongSwan's save-keys plugin writes them, to read the SK payloads of a capture."""
-        out = []
-        for sa in self._sas.values():
-            if sa.keys is None or sa.proposal is None:
-                continue
-            encr, integ = sa.proposal.first(TRANSFORM_ENCR), sa.proposal.first(TRANSFORM_INTEG)
-            assert encr is not None
-            out.append(wireshark_ikev2_record(sa.spi_i, sa.spi_r, sa.keys, encr, None if integ is None else integ.id))
-        return out
+        """One line of Wireshark's ``ikev2_decryption_table`` per IKE_SA this charon derived keys
+        for, as strongSwan's save-keys plugin writes them, to read the SK payloads of a capture;
+        IKE_SAs already deleted or failed keep theirs, since their messages are in the capture."""
+        return list(self.ike_key_lines)
 
     # -- PF_KEY ----------------------------------------------------------------------------
 
@@ -514,6 +509,8 @@ class Charon:
         assert encr is not None
         sa.keys = ike_sa_keys(self._prf(sa), None if integ is None else integ.id, encr, sa.ni, sa.nr, shared,
                               sa.spi_i, sa.spi_r)
+        self.ike_key_lines.append(wireshark_ikev2_record(sa.spi_i, sa.spi_r, sa.keys, encr,
+                                                         None if integ is None else integ.id))
 
     @staticmethod
     def _prf(sa: _IkeSa) -> int:

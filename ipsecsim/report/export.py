@@ -44,9 +44,15 @@ def timeseries_rows(result: Result) -> Iterator[dict[str, Any]]:
 
 
 def event_rows(result: Result, trace: str | Path | None = None) -> list[dict[str, Any]]:
-    """The timeline's events, and those of a ``--trace`` JSON-lines file if given, by time."""
+    """The timeline's events, charon's failures (``result.ike``), and those of a ``--trace``
+    JSON-lines file if given, by time."""
     rows = [{"time": e["time"], "source": "timeline", "event": "timeline", "detail": e["what"]}
             for e in result.timeline]
+    ike = [{"time": f["time"], "source": "ike", "event": "failure", "detail": f"{host} {name}: {f['reason']}"}
+           for host, connections in result.ike.items() for name, stats in connections.items()
+           for f in stats["failures"]]
+    if ike:
+        rows = sorted(rows + ike, key=lambda row: row["time"])  # stable: timeline first at a tie
     if trace is not None:
         with open(trace) as lines:
             for line in lines:

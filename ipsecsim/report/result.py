@@ -16,7 +16,7 @@ __all__ = ["Result", "ExpectationResult", "ResultFormatError", "FORMAT"]
 
 # The JSON layout. 2: every number in SI units. 3: adds the timeline, the ledger, flow
 # statistics, time series, the topology and ``interrupted`` (later also route changes and
-# outages, read as empty from a file written before them); a format 2 file reads with those
+# outages, adjacency changes and ike, read as empty from a file written before them); a format 2 file reads with those
 # empty. Files without "format" are older (1), with ping round-trip times in milliseconds:
 # read as seconds they would be 1000 times too long.
 FORMAT = 3
@@ -69,6 +69,10 @@ class Result:
     # OSPF neighbours reaching Full, leaving it or declared down: [{"time", "host", "neighbor",
     # "interface", "from", "to", "event"}].
     adjacency_changes: list[dict[str, Any]] = field(default_factory=list)
+    # What each host's charon counted, per connection of its swanctl.conf: host -> connection ->
+    # {"initiated", "times_to_establish", "established", "retransmissions", "rekeys", "expired",
+    # "failures": [{"time", "reason"}]}; empty when no host runs charon.
+    ike: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -71,6 +71,11 @@ def _sections(result: Result) -> list[tuple[str, list[str]]]:
             rows.append([sa["host"], f"{sa['src']} -> {sa['dst']}", str(sa["spi"]), sa["mode"], str(sa["reqid"]),
                          algorithms, str(sa["seq"]), str(sa["packets"]), str(sa["bytes"]), sa["state"]])
         sections.append(("Security associations", _table(rows, right_from=2)))
+    if result.ike:
+        sections.append(("IKE", _ike_table(result.ike)))
+        failures = _ike_failure_lines(result.ike)
+        if failures:
+            sections.append(("IKE failures", failures))
     if result.drops:
         rows = [["reason", "packets", "where"]]
         for reason, count in sorted(result.drops.items(), key=lambda item: (-item[1], item[0])):
@@ -138,6 +143,40 @@ def _outage_line(outage: dict) -> str:
     if outage["end"] is None:
         return f"{outage['flow']}: {outage['start']:.3f}s -> still out at the end, {lost}"
     return f"{outage['flow']}: {outage['start']:.3f}s -> {outage['end']:.3f}s, {outage['duration']:.3f}s, {lost}"
+
+
+MAX_IKE_FAILURES = 20  # lines of the summary's "IKE failures" per host and connection
+
+
+def _ike_table(ike: dict) -> list[str]:
+    """One row per host and connection: IKE_SAs established, how long each took, rekeys, retransmits."""
+    rows = [["host", "connection", "initiated", "established", "time to establish", "rekeys", "expired",
+             "retransmits", "failures"]]
+    for host, connections in ike.items():
+        for name, c in connections.items():
+            rows.append([host, name, str(c["initiated"]), str(c["established"]), _times(c["times_to_establish"]),
+                         str(c["rekeys"]), str(c["expired"]), str(c["retransmissions"]), str(len(c["failures"]))])
+    return _table(rows, right_from=2)
+
+
+def _times(times: list[float]) -> str:
+    """``0.004 s``, ``0.004 s, 4.012 s``, or the first three and how many more."""
+    if not times:
+        return "-"
+    shown = ", ".join(f"{t:.3f} s" for t in times[:3])
+    return shown + (f" (+{len(times) - 3} more)" if len(times) > 3 else "")
+
+
+def _ike_failure_lines(ike: dict) -> list[str]:
+    """``A host-a-b 0.004 s: AUTHENTICATION_FAILED: ...``, in time order per connection."""
+    lines = []
+    for host, connections in ike.items():
+        for name, c in connections.items():
+            for f in c["failures"][:MAX_IKE_FAILURES]:
+                lines.append(f"  {host} {name} at {f['time']:.3f} s: {f['reason']}")
+            if len(c["failures"]) > MAX_IKE_FAILURES:
+                lines.append(f"  {host} {name}: ... and {len(c['failures']) - MAX_IKE_FAILURES} more")
+    return lines
 
 
 def _flow_stats_table(flow_stats: list[dict]) -> list[str]:

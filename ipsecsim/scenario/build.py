@@ -145,11 +145,15 @@ def start_charon(net: Network, name: str, swanctl) -> None:
     """charon on host ``name`` from its swanctl.conf text (checked when the scenario was loaded),
     after the host's run: lines, so its if_ipsec(4) interfaces and their policies exist. A host
     that boots again after a timeline ``state: down`` starts a fresh charon (its SAs are gone)."""
-    Charon(net.host(name), parse_swanctl(swanctl.text)).start()
+    charon = Charon(net.host(name), parse_swanctl(swanctl.text))
+    net.ike_daemons.append(charon)
+    charon.start()
 
     def restart(booted: str) -> None:
         if booted == name:
-            Charon(net.host(name), parse_swanctl(swanctl.text)).start()
+            again = Charon(net.host(name), parse_swanctl(swanctl.text))
+            net.ike_daemons.append(again)
+            again.start()
 
     net.boot_hooks.append(restart)
 

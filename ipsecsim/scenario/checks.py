@@ -18,7 +18,7 @@ from ..kernel.if_ipsec import IPSEC_REQID_TRYCNT
 from ..ike.config import SwanctlConfigError, parse_swanctl
 from ..ospf.config import FrrConfigError, parse_frr_config
 from .errors import Diagnostic, PathPart, format_path
-from .expect import CounterExpect, DropsExpect, FlowExpect, OutageExpect, PingExpect, RouteExpect
+from .expect import CounterExpect, DropsExpect, FlowExpect, IkeExpect, OutageExpect, PingExpect, RouteExpect
 from .fields import Endpoint
 from .models import (
     HostSpec, HostState, InterfaceState, Link, LinkSet, LinkState, PingTraffic, RunCommand, Scenario, UdpFlow,
@@ -182,11 +182,33 @@ class _Checker:
                 self.host_exists(exp, path, "host", exp.host, hosts)
             elif isinstance(exp, RouteExpect):
                 self.host_exists(exp.route, (*path, "route"), "host", exp.route.host, hosts)
+            elif isinstance(exp, IkeExpect):
+                self._ike_subject(exp, path, hosts)
             elif isinstance(exp, OutageExpect):
                 names = flows + [p.name for p in pings]
                 if exp.outage not in names:
                     self.problem(exp, path, "outage", f"no udp flow or ping named '{exp.outage}'"
                                  + _choices(exp.outage, names, "flow or ping"))
+
+    def _ike_subject(self, exp: IkeExpect, path: tuple[PathPart, ...], hosts: dict[str, HostSpec]) -> None:
+        """The host must run charon (a ``swanctl:`` block) and have the connection."""
+        subject, where = exp.ike, (*path, "ike")
+        if subject.host not in hosts:
+            self.host_exists(subject, where, "host", subject.host, hosts)
+            return
+        with_charon = [name for name, spec in hosts.items() if spec.swanctl is not None]
+        swanctl = hosts[subject.host].swanctl
+        if swanctl is None:
+            self.problem(subject, where, "host", f"host {subject.host} has no swanctl: block, so no charon"
+                         + (f"; hosts running charon: {', '.join(with_charon)}" if with_charon else ""))
+            return
+        try:
+            names = list(parse_swanctl(swanctl.text).connections)
+        except SwanctlConfigError:
+            return  # told where the swanctl.conf is read
+        if subject.connection not in names:
+            self.problem(subject, where, "connection", f"host {subject.host}'s swanctl.conf has no connection "
+                         f"'{subject.connection}'" + _choices(subject.connection, names, "connection"))
 
     def _ping_subject(self, exp: PingExpect, path: tuple[PathPart, ...], pings: list[PingTraffic],
                       flows: list[str], hosts: dict[str, HostSpec]) -> None:

@@ -37,7 +37,8 @@ NO_KIND = {
     "{at: 5s, link: NAME, state: down}, {at: 5s, link: NAME, set: {loss: 5%}}, "
     "{at: 5s, host: A, interface: em0, state: down} or {at: 5s, host: A, state: down}",
     "expect_subject": "an expectation needs a subject: ping: {from: A, to: ADDRESS}, flow: NAME, "
-    "counter: HOST:IFNAME, drops: REASON, outage: NAME or route: {host: A, to: PREFIX}",
+    "counter: HOST:IFNAME, drops: REASON, outage: NAME, route: {host: A, to: PREFIX} "
+    "or ike: {host: A, connection: NAME}",
 }
 
 # keys that say what kind of entry a list item is; one entry has one kind
@@ -45,8 +46,8 @@ KIND_KEYS = {
     "timeline": ({"host", "run", "link", "state", "set", "interface"},
                  "a timeline entry does one thing (host + run, link + state, link + set, "
                  "host + interface + state, or host + state)"),
-    "expect": ({"ping", "flow", "counter", "drops", "outage", "route"},
-               "an expectation checks one subject (ping, flow, counter, drops, outage or route)"),
+    "expect": ({"ping", "flow", "counter", "drops", "outage", "route", "ike"},
+               "an expectation checks one subject (ping, flow, counter, drops, outage, route or ike)"),
 }
 
 

@@ -15,11 +15,13 @@ import ipaddress
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from .comparison import Comparison
-from .fields import Address, BytesCmp, CountCmp, DurationCmp, HostName, InterfaceRef, PercentCmp, RateCmp, Text, bad
+from .fields import (
+    Address, BytesCmp, CountCmp, DurationCmp, Flag, HostName, InterfaceRef, PercentCmp, RateCmp, Text, bad,
+)  # fmt: skip
 from .node import Node
 
-__all__ = ["CounterExpect", "DropsExpect", "Expect", "Expectation", "FlowExpect", "OutageExpect", "PingExpect",
-           "PingSubject", "RouteExpect", "RouteSubject"]
+__all__ = ["CounterExpect", "DropsExpect", "Expect", "Expectation", "FlowExpect", "IkeExpect", "IkeSubject",
+           "OutageExpect", "PingExpect", "PingSubject", "RouteExpect", "RouteSubject"]
 
 
 class Expectation(Node):
@@ -195,8 +197,75 @@ class RouteExpect(Expectation):
         return self
 
 
+IKE_MEASURES = ("established", "failure", "retransmissions", "rekeys", "time_to_establish")
+
+
+class IkeSubject(Node):
+    """A connection of a host's swanctl.conf (checked at load time). The measures may also be
+    written in this mapping, ``{ike: {host: A, connection: NAME, established: true}}``."""
+
+    host: HostName
+    connection: Text
+    established: Flag | None = None
+    failure: Text | None = None
+    retransmissions: CountCmp | None = None
+    rekeys: CountCmp | None = None
+    time_to_establish: DurationCmp | None = None
+
+
+class IkeExpect(Expectation):
+    """What charon counted for one connection on one host (``result.ike``): whether an IKE_SA
+    came up (``established``), a failure whose reason contains ``failure``, how many
+    retransmissions and rekeys, and how long each IKE_SA the host initiated took to come up."""
+
+    subject_key = "ike"
+    _example = "established: true"
+    ike: IkeSubject
+    established: Flag | None = None
+    failure: Text | None = None
+    retransmissions: CountCmp | None = None
+    rekeys: CountCmp | None = None
+    time_to_establish: DurationCmp | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"ike {self.ike.host} {self.ike.connection}"
+
+    def ike_checks(self) -> tuple[tuple[str, object, Node], ...]:
+        """``(measure, wanted, the mapping it is written in)`` for each measure, in schema order."""
+        out = []
+        for name in IKE_MEASURES:
+            for node in (self, self.ike):
+                value = getattr(node, name)
+                if value is not None:
+                    out.append((name, value, node))
+        return tuple(out)
+
+    def checks(self) -> tuple[tuple[str, Comparison], ...]:
+        return tuple((name, value) for name, value, _ in self.ike_checks() if isinstance(value, Comparison))
+
+    def describe(self, measure: str) -> str:
+        wanted = next(value for name, value, _ in self.ike_checks() if name == measure)
+        shown = str(wanted).lower() if isinstance(wanted, bool) else f"'{wanted}'" if measure == "failure" else wanted
+        return f"{self.subject} {measure} {shown}"
+
+    def where(self, key: str | None = None) -> str:
+        node = next((n for name, _, n in self.ike_checks() if name == key), self)
+        return Node.where(node, key)
+
+    @model_validator(mode="after")
+    def _measures_something(self) -> IkeExpect:
+        for name in IKE_MEASURES:
+            if getattr(self, name) is not None and getattr(self.ike, name) is not None:
+                raise bad(f"{name} is written twice, in ike: and beside it; write it once")
+        if not self.ike_checks():
+            raise bad(f"nothing to check; add a measure, e.g. {self._example}")
+        return self
+
+
 SUBJECTS: dict[str, type[Expectation]] = {
-    c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect, OutageExpect, RouteExpect)}
+    c.subject_key: c for c in (PingExpect, FlowExpect, CounterExpect, DropsExpect, OutageExpect, RouteExpect,
+                               IkeExpect)}
 
 
 def _subject(value: object) -> str | None:
@@ -215,6 +284,7 @@ Expect = Annotated[
     | Annotated[CounterExpect, Tag("counter-expect")]
     | Annotated[DropsExpect, Tag("drops-expect")]
     | Annotated[OutageExpect, Tag("outage-expect")]
-    | Annotated[RouteExpect, Tag("route-expect")],
+    | Annotated[RouteExpect, Tag("route-expect")]
+    | Annotated[IkeExpect, Tag("ike-expect")],
     Discriminator(_subject, custom_error_type="expect_subject", custom_error_message="no subject"),
 ]

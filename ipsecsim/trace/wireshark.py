@@ -46,6 +46,9 @@ __all__ = [
     "write_esp_sa_uat",
     "tshark_uat_options",
     "tshark_decrypt_command",
+    "IKEV2_TABLE_FILENAME",
+    "format_ikev2_decryption_table",
+    "write_ikev2_decryption_table",
 ]
 
 ESP_SA_FILENAME = "esp_sa"
@@ -207,6 +210,41 @@ def tshark_uat_options(rows: Iterable[EspSaRow]) -> list[str]:
     for row in current + newer:
         args += ["-o", f"uat:esp_sa:{esp_sa_record(row)}"]
     return args
+
+
+# Wireshark's ISAKMP dissector keeps its IKEv2 keys ("IKEv2 Decryption Table", preference
+# isakmp.ikev2_decryption_table) in a UAT file of this name in the same configuration
+# directory as esp_sa, and reads it without any other preference: WIRESHARK_CONFIG_DIR that
+# points at the capture directory decrypts both ESP and the IKE SK payloads. One record per
+# line: SPIi and SPIr in hex, SK_ei, SK_er, the encryption algorithm's display string,
+# SK_ai, SK_ar, the integrity algorithm's display string (packet-isakmp.c, ikev2_uat_flds).
+IKEV2_TABLE_FILENAME = "ikev2_decryption_table"
+
+
+def format_ikev2_decryption_table(records: Iterable[str]) -> str:
+    """The text of an ``ikev2_decryption_table`` file: one record per IKE_SA, the first record
+    of a pair of SPIs wins (both peers of an IKE_SA know the same keys)."""
+    lines = ["# Wireshark IKEv2 decryption table (UAT ikev2_decryption_table), written by ipsecsim.",
+             "# Fields: SPIi, SPIr, SK_ei, SK_er, encryption, SK_ai, SK_ar, integrity."]
+    seen: set[tuple[str, str]] = set()
+    for record in records:
+        spis = tuple(record.split(",", 2)[:2])
+        if len(spis) != 2 or not all(len(s) == 16 for s in spis):
+            raise ValueError(f"not an ikev2_decryption_table record (SPIi,SPIr,...): {record!r}")
+        if spis in seen:
+            continue
+        seen.add(spis)
+        lines.append(record)
+    return "\n".join(lines) + "\n"
+
+
+def write_ikev2_decryption_table(path: str | PathLike[str], records: Iterable[str]) -> Path:
+    """Write the ``ikev2_decryption_table`` UAT file (``path``: the file, or a directory for it)."""
+    target = Path(path)
+    if target.is_dir():
+        target = target / IKEV2_TABLE_FILENAME
+    target.write_text(format_ikev2_decryption_table(records), encoding="ascii", newline="\n")
+    return target
 
 
 DECRYPT_PREFS = ("esp.enable_encryption_decode:TRUE", "esp.enable_authentication_check:TRUE")

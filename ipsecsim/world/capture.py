@@ -10,7 +10,7 @@ from ..kernel import Host, Ifnet
 from ..trace.events import EventLog
 from ..trace.pcap import LINKTYPE_NULL, LINKTYPE_RAW, PcapWriter
 from ..trace.summary import packet_summary
-from ..trace.wireshark import EspSaRow, tshark_decrypt_command, write_esp_sa_uat
+from ..trace.wireshark import EspSaRow, tshark_decrypt_command, write_esp_sa_uat, write_ikev2_decryption_table
 from .engine import Engine
 from .observers import add_observer
 
@@ -84,6 +84,16 @@ class Capture:
         if not rows:
             return None
         return write_esp_sa_uat(self.pcap_dir, rows)
+
+    def write_ike_keys(self, daemons) -> Path | None:
+        """``DIR/ikev2_decryption_table``: the keys of every IKE_SA any charon of the run set up
+        (one line per IKE_SA, though both peers know it), so Wireshark reads the SK payloads."""
+        if self.pcap_dir is None:
+            return None
+        records = [line for daemon in daemons for line in daemon.wireshark_records()]
+        if not records:
+            return None
+        return write_ikev2_decryption_table(self.pcap_dir, records)
 
     def decrypt_hint(self) -> str:
         assert self.pcap_dir is not None  # asked only after esp_sa was written there

@@ -61,6 +61,7 @@ class Network:
         # "gateway", "interface", "flags"}.
         self.route_changes: list[dict] = []
         self.routing_daemons: list = []  # every ospfd started, those stopped by a power-off too
+        self.ike_daemons: list = []  # every charon started, in order, those stopped by a power-off too
         self._ping_starts: dict[Ping, float] = {}
         self._udp: dict[str, tuple[UdpSender, list[UdpSink]]] = {}
         self._ephemeral: dict[str, int] = {}
@@ -287,8 +288,11 @@ class Network:
     def close(self) -> None:
         if self.capture is not None:
             try:
-                if self.capture.write_esp_sa(self.hosts.values()) is not None:
-                    self.notes.append(f"decrypt the ESP captures with: {self.capture.decrypt_hint()}")
+                esp = self.capture.write_esp_sa(self.hosts.values())
+                ike = self.capture.write_ike_keys(self.ike_daemons)
+                if esp is not None or ike is not None:
+                    what = "ESP and IKE" if esp is not None and ike is not None else "ESP" if esp else "IKE"
+                    self.notes.append(f"decrypt the {what} captures with: {self.capture.decrypt_hint()}")
             finally:  # the captures are closed (flushed) even if esp_sa cannot be written
                 self.capture.close()
 
