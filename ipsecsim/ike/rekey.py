@@ -425,8 +425,7 @@ class ChildRekeying:
         stats = self.charon.stats_for(sa.conn.name)
         if replaced:
             stats.rekeys += 1
-            self.charon._say(f"CHILD_SA {child.name}{{{child.unique_id}}} rekeyed")
         elif expired:
             stats.expired += 1
-        else:
+        if not expired:
             self.charon._say("CHILD_SA closed")

@@ -157,6 +157,33 @@ def test_lost_create_child_sa_is_retransmitted():
     assert (child_a.spi_in, child_a.spi_out) == (child_b.spi_out, child_b.spi_in)
 
 
+def test_lost_create_child_sa_answer_is_sent_again_from_the_cache():
+    """The answer is lost: the retransmitted request gets the stored answer (2.1), and the
+    responder does not install a second CHILD_SA."""
+    never = "rekey_time = 0s\n              life_time = 20s\n"
+    longer = "rekey_time = 5s\n              life_time = 20s\n              rand_time = 2s\n"
+    net = build_network(parse_scenario(_text(longer, never), SCENARIO.name))
+    dropped: list[float] = []
+    ports = net.host("A").inet4.udp_ports
+    deliver = ports[500]
+
+    def lossy(src, sport, dst, dport, payload):
+        msg = parse_ike(payload)
+        if msg.exchange == CREATE_CHILD_SA and msg.response and not dropped:
+            dropped.append(net.now)
+            return
+        deliver(src, sport, dst, dport, payload)
+
+    ports[500] = lossy
+    net.run(14)
+    assert len(dropped) == 1
+    b = _charon(net, "B")
+    assert len([line for _, line in b.log if "established with SPIs" in line]) == 2  # IKE_AUTH's and the rekey's
+    assert _charon(net, "A").stats["host-a-b"].rekeys == b.stats["host-b-a"].rekeys == 1
+    ((child_a,),), ((child_b,),) = ([s.children for s in _charon(net, h).ike_sas()] for h in "AB")
+    assert (child_a.spi_in, child_a.spi_out) == (child_b.spi_out, child_b.spi_in)
+
+
 def test_simultaneous_rekeying_leaves_one_child():
     same = "rekey_time = 5s\n              life_time = 8s\n              rand_time = 0s\n"
     net = _run(7.5, _text(same, same), delete_rekeyed_delay=0)
