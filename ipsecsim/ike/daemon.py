@@ -28,6 +28,7 @@ from .message import (
     IdPayload, IkeMessage, KePayload, MalformedIke, NoncePayload, NotifyPayload, SaPayload, TrafficSelector,
     TsPayload, parse_ike, parse_payloads,
 )
+from .ike_rekey import IkeRekeying
 from .rekey import ChildRekeying, Rekey
 from .proposals import (
     Proposal, format_proposal, esp_key_lengths, esp_setkey_names, parse_esp_proposal, parse_ike_proposal,
@@ -138,6 +139,8 @@ class _IkeSa:
     queue: list[Any] = field(default_factory=list)  # requests waiting for ``pending`` to be answered
     rekeys: dict[int, Rekey] = field(default_factory=dict)  # by the unique id of the child being replaced
     creating: bool = False  # a CREATE_CHILD_SA for a new CHILD_SA (after an ACQUIRE) is under way
+    rekey_at: float | None = None  # when the IKE_SA is due for rekeying (connection rekey_time less jitter)
+    expire_at: float | None = None  # rekey_at + over_time: deleted then if no rekeying replaced it
 
 
 class Charon:
@@ -165,6 +168,7 @@ class Charon:
         self._ids = 0
         self._close: Any = None
         self.rekeying = ChildRekeying(self)
+        self.ike_rekeying = IkeRekeying(self)
 
     # -- life ------------------------------------------------------------------------------
 
@@ -241,6 +245,8 @@ class Charon:
                 int.from_bytes(sa.spi_r, "big"), sa.initiator,
                 proposal=None if sa.proposal is None else format_proposal(sa.proposal),
                 established=None if sa.established_at is None else int(now - sa.established_at),
+                rekeying_in=_left(sa.rekey_at, now) if sa.state == "ESTABLISHED" else None,
+                expires_in=_left(sa.expire_at, now) if sa.state == "ESTABLISHED" else None,
                 children=children))
         return views
 
@@ -513,6 +519,7 @@ class Charon:
                                sa.acquire_seq) is None:
             return
         self.failures.pop(sa.conn.name, None)
+        self.ike_rekeying.schedule(sa)
         stats = self.stats_for(sa.conn.name)
         stats.established += 1
         if sa.initiator:
@@ -570,6 +577,20 @@ class Charon:
         prf = sa.proposal.first(TRANSFORM_PRF)
         assert prf is not None
         return prf.id
+
+    @staticmethod
+    def _ike_offer(sa: _IkeSa) -> list[Proposal]:
+        return _ike_proposals(sa.conn.proposals)
+
+    def _new_ike_sa(self, old: _IkeSa, initiator: bool, spi_i: bytes, spi_r: bytes, ni: bytes, nr: bytes,
+                    proposal: Proposal, keys: Any) -> _IkeSa:
+        """The IKE_SA an IKE_SA rekeying made (RFC 7296 2.18), established, message IDs at 0."""
+        self._ids += 1
+        sa = _IkeSa(self._ids, old.conn, old.child, initiator, old.local, old.remote, spi_i, spi_r=spi_r,
+                    state="ESTABLISHED", ni=ni, nr=nr, proposal=proposal, keys=keys, established_at=self.clock.now,
+                    remote_id=old.remote_id, started_at=self.clock.now)
+        self._sas[spi_i] = sa
+        return sa
 
     @staticmethod
     def _esp_offer(sa: _IkeSa) -> list[Proposal]:

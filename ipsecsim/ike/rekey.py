@@ -180,7 +180,11 @@ class ChildRekeying:
         return ex, payloads + (TsPayload(local_sel), TsPayload(remote_sel, responder=True))
 
     def _start_rekey(self, sa: _IkeSa, child: _ChildSa) -> None:
-        if sa.state != "ESTABLISHED" or child.state != "INSTALLED" or child not in sa.children:
+        found = self._child_by_spi(child.spi_in)
+        if found is None or found[1] is not child:
+            return
+        sa = found[0]  # an IKE_SA rekeying may have moved it since the job was queued
+        if sa.state not in ("ESTABLISHED", "REKEYING") or child.state != "INSTALLED":
             return
         if sa.pending is not None:
             sa.queue.append(lambda: self._start_rekey(sa, child))
@@ -307,7 +311,10 @@ class ChildRekeying:
         sa_p, nonce, ke = _first(inner, SaPayload), _first(inner, NoncePayload), _first(inner, KePayload)
         tsi, tsr = _first(inner, TsPayload, False), _first(inner, TsPayload, True)
         rekey_n = next((p for p in inner if isinstance(p, NotifyPayload) and p.notify_type == REKEY_SA), None)
-        if sa.state != "ESTABLISHED" or sa_p is None or nonce is None or tsi is None or tsr is None:
+        if sa_p is not None and sa_p.proposals[0].protocol == PROTO_IKE:
+            self.charon.ike_rekeying.request(sa, msg, inner, sa_p)
+            return
+        if sa.state not in ("ESTABLISHED", "REKEYING") or sa_p is None or nonce is None or tsi is None or tsr is None:
             self.charon._say("CREATE_CHILD_SA request is missing SA, Nonce or TS, sending INVALID_SYNTAX")
             self.charon._reply(sa, msg, (NotifyPayload(INVALID_SYNTAX),))
             return

@@ -6,6 +6,7 @@ an ACQUIRE again."""
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,80 @@ def test_scapy_and_tshark_read_a_captured_create_child_sa(tmp_path):
     # SK { N(REKEY_SA), SA (proposal, transforms), Ni, TSi, TSr } as RFC 7296 1.3.3 lists it.
     assert requests_seen[0]["isakmp.typepayload"].split(",") == ["46", "41", "33", "2", "3", "3", "40", "44", "45"]
     assert requests_seen[0]["isakmp.notify.msgtype"] == "16393"
+
+
+# -- IKE_SA rekeying (RFC 7296 2.18) ---------------------------------------------------------------
+
+_IKE_LINE = "proposals = aes128-sha256-x25519\n"
+
+
+def _ike_text(a_conn: str, b_conn: str, child: str = LIFETIMES, traffic: str | None = None) -> str:
+    text = _text(child, child, traffic)
+    head, b_part = text.split("\n  B:\n", 1)
+    return head.replace(_IKE_LINE, _IKE_LINE + a_conn) + "\n  B:\n" + b_part.replace(_IKE_LINE, _IKE_LINE + b_conn)
+
+
+def _prf_plus(key: bytes, seed: bytes, length: int) -> bytes:
+    out, block, n = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(key, block + seed + bytes([n]), "sha256").digest()
+        out, n = out + block, n + 1
+    return out[:length]
+
+
+def test_rekeyed_ike_sa_keys_follow_2_18():
+    """SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), then prf+ as in 2.14 with the new SPIs."""
+    from ipsecsim.ike.ike_rekey import rekeyed_ike_sa_keys
+    from ipsecsim.ike.message import Transform
+
+    sk_d, shared, ni, nr, spi_i, spi_r = b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, b"\x04" * 32, b"\x05" * 8, b"\x06" * 8
+    keys = rekeyed_ike_sa_keys(5, sk_d, 5, 12, Transform(1, 12, 128), ni, nr, shared, spi_i, spi_r)
+    skeyseed = hmac.new(sk_d, shared + ni + nr, "sha256").digest()
+    stream = _prf_plus(skeyseed, ni + nr + spi_i + spi_r, 32 + 32 + 32 + 16 + 16 + 32 + 32)
+    assert keys.skeyseed == skeyseed
+    assert (keys.sk_d, keys.sk_ai, keys.sk_ar, keys.sk_ei, keys.sk_er, keys.sk_pi, keys.sk_pr) == (
+        stream[:32], stream[32:64], stream[64:96], stream[96:112], stream[112:128], stream[128:160], stream[160:])
+
+
+def test_ike_sa_rekeying_moves_the_child_and_the_new_keys_work(tmp_path):
+    a_conn = "          rekey_time = 7s\n          over_time = 10s\n          rand_time = 0s\n"
+    b_conn = "          rekey_time = 0s\n"
+    child = "rekey_time = 10s\n              life_time = 14s\n              rand_time = 0s\n"
+    net = _run(4, _ike_text(a_conn, b_conn, child), pcap_dir=tmp_path)
+    (old_a,), (old_b,) = _charon(net, "A").ike_sas(), _charon(net, "B").ike_sas()
+    assert old_a.rekeying_in == 3 and old_a.expires_in == 13 and old_b.rekeying_in is None
+    net.run(8)
+    (new_a,), (new_b,) = _charon(net, "A").ike_sas(), _charon(net, "B").ike_sas()
+    assert (new_a.spi_i, new_a.spi_r) == (new_b.spi_i, new_b.spi_r)
+    assert {new_a.spi_i, new_a.spi_r}.isdisjoint({old_a.spi_i, old_a.spi_r})
+    assert new_a.initiator and not new_b.initiator and new_a.unique_id != old_a.unique_id
+    assert [(c.spi_in, c.spi_out) for c in new_a.children] == [(c.spi_in, c.spi_out) for c in old_a.children]
+    log = [line for _, line in _log(net, "A")]
+    assert f"rekeying IKE_SA host-a-b[{old_a.unique_id}]" in log
+    assert any(line.startswith(f"IKE_SA host-a-b[{new_a.unique_id}] rekeyed between") for line in log)
+    # The CHILD_SA rekeyings at 11 s (both sides: they collide) go over the new IKE_SA, before
+    # A rekeys it again at 14 s: each side read the other's requests with the new keys.
+    net.run(12)
+    assert _charon(net, "A").stats["host-a-b"].rekeys == _charon(net, "B").stats["host-b-a"].rekeys == 1
+    assert net.flows["stream"].received == net.flows["stream"].sent
+    records = _charon(net, "A").wireshark_records()
+    net.close()
+    require_tshark()
+    rows = tshark_fields(tmp_path / "A-em0.pcap", ["isakmp.ispi", "isakmp.exchangetype", "isakmp.typepayload"],
+                         uat={"ikev2_decryption_table": records}, display_filter="isakmp.exchangetype == 36")
+    in_new = [r["isakmp.typepayload"].split(",") for r in rows if int(r["isakmp.ispi"], 16) == new_a.spi_i]
+    assert len(in_new) == 4  # two crossing requests and their answers, all read with the new keys
+    assert sorted(p[:2] for p in in_new) == [["46", "33"], ["46", "33"], ["46", "41"], ["46", "41"]]
+
+
+def test_ike_sa_hard_lifetime_deletes_it_when_the_peer_is_gone():
+    a_conn = "          rekey_time = 4s\n          over_time = 3s\n          rand_time = 0s\n"
+    plain = "rekey_time = 0s\n              life_time = 0s\n"
+    net = _run(2, _ike_text(a_conn, "          rekey_time = 0s\n", plain, traffic=_PINGS))
+    _charon(net, "B").stop()
+    net.run(9)
+    a = _charon(net, "A")
+    deleted = [t for t, line in a.log if line.endswith("reached its hard lifetime, deleting it")]
+    assert deleted == pytest.approx([7.0], abs=0.01)
+    # Its CHILD_SA went with it; the next ping's ACQUIRE starts another IKE_SA, unanswered.
+    assert [(s.unique_id, s.state) for s in a.ike_sas()] == [(3, "CONNECTING")] and _spis(net, "A") == set()
