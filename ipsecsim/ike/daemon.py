@@ -5,8 +5,8 @@ CHILD_SA by IKE_SA_INIT and IKE_AUTH (RFC 7296 1.2) with a pre-shared key, then 
 two ESP SAs through PF_KEY as strongSwan's kernel-pfkey plugin does on FreeBSD. Negotiation
 starts on an SADB_ACQUIRE (``start_action = trap``: the if_ipsec(4) interface's policies carry
 the child's ``reqid``), at once (``start_action = start``), or by :meth:`Charon.initiate`.
-Lifetimes, SADB_EXPIRE and CHILD_SA rekeying with CREATE_CHILD_SA are :mod:`.rekey`'s part.
-Not modelled yet: IKE_SA rekeying, DPD, cookies, NAT-T.
+Lifetimes, SADB_EXPIRE and CHILD_SA rekeying with CREATE_CHILD_SA are :mod:`.rekey`'s part,
+IKE_SA rekeying :mod:`.ike_rekey`'s. Not modelled yet: reauthentication, DPD, cookies, NAT-T.
 All randomness (SPIs, nonces, DH values, IVs) comes from the host's ``random.Random``.
 """
 
