@@ -285,7 +285,9 @@ class Charon:
                 if child.start_action == "trap" and child.reqid == reqid and reqid \
                         and self._addr_ok(conn.remote_addrs, msg.dst) \
                         and self._addr_ok(conn.local_addrs, msg.src):
-                    existing = next((sa for sa in self._sas.values() if sa.child is child), None)
+                    mine = [sa for sa in self._sas.values() if sa.child is child]
+                    # After an IKE_SA rekeying the old one lingers until deleted: ask the new one.
+                    existing = next((sa for sa in mine if sa.state == "ESTABLISHED"), mine[0] if mine else None)
                     if existing is not None:
                         # Already negotiating: strongSwan ignores the repeat; an IKE_SA whose
                         # CHILD_SA is gone (hard expiry) gets a new one by CREATE_CHILD_SA.

@@ -13,6 +13,7 @@ import pytest
 from scapy.all import UDP, rdpcap
 from scapy.contrib import ikev2 as sc
 
+from ipsecsim.ike.keys import decrypt_sk
 from ipsecsim.ike.message import CREATE_CHILD_SA, parse_ike
 from ipsecsim.scenario import parse_scenario
 from ipsecsim.scenario.build import build_network
@@ -235,6 +236,8 @@ def test_peer_that_never_answers_the_hard_expiry_removes_the_sas():
 def test_scapy_and_tshark_read_a_captured_create_child_sa(tmp_path):
     net = _run(7, pcap_dir=tmp_path)
     records = _charon(net, "A").wireshark_records()
+    (ike,) = _charon(net, "A")._sas.values()
+    ike_keys, encr, integ = ike.keys, ike.proposal.first(1), ike.proposal.first(3)
     net.close()
     pcap = tmp_path / "A-em0.pcap"
     msgs = [sc.IKEv2(bytes(p[UDP].payload)) for p in rdpcap(str(pcap)) if p.haslayer(UDP) and p[UDP].dport == 500]
@@ -242,6 +245,19 @@ def test_scapy_and_tshark_read_a_captured_create_child_sa(tmp_path):
     assert rekeys and {m.init_SPI for m in msgs} == {msgs[0].init_SPI}
     for m in rekeys:
         assert m.next_payload == 46 and isinstance(m.payload, sc.IKEv2_Encrypted)
+    # Opened with A's keys, the first request's inner chain as scapy reads it (RFC 7296 1.3.3).
+    first = next(bytes(p[UDP].payload) for p in rdpcap(str(pcap)) if p.haslayer(UDP) and p[UDP].dport == 500
+                 and parse_ike(bytes(p[UDP].payload)).exchange == CREATE_CHILD_SA
+                 and not parse_ike(bytes(p[UDP].payload)).response)
+    assert ike_keys is not None and encr is not None
+    sender = ike_keys.initiator if sc.IKEv2(first).flags & 0x08 else ike_keys.responder
+    inner_type, plain = decrypt_sk(sender, encr, None if integ is None else integ.id, first)
+    assert inner_type == 41
+    chain = sc.IKEv2_Notify(plain)
+    assert chain.type == 16393 and chain.proto == 3 and len(chain.SPI) == 4
+    assert [type(layer).__name__ for layer in chain.iterpayloads()] == [
+        "IKEv2_Notify", "IKEv2_SA", "IKEv2_Nonce", "IKEv2_TSi", "IKEv2_TSr"]
+    assert len(chain[sc.IKEv2_Nonce].nonce) == 32
     # Each request's ID has its answer's (2.2), counted per sender.
     requests = {(bool(m.flags & 0x08), m.id) for m in rekeys if not m.flags & 0x20}
     answers = {(bool(m.flags & 0x08), m.id) for m in rekeys if m.flags & 0x20}
