@@ -5,7 +5,8 @@ CHILD_SA by IKE_SA_INIT and IKE_AUTH (RFC 7296 1.2) with a pre-shared key, then 
 two ESP SAs through PF_KEY as strongSwan's kernel-pfkey plugin does on FreeBSD. Negotiation
 starts on an SADB_ACQUIRE (``start_action = trap``: the if_ipsec(4) interface's policies carry
 the child's ``reqid``), at once (``start_action = start``), or by :meth:`Charon.initiate`.
-Not modelled yet: rekeying, CREATE_CHILD_SA, DPD, INVALID_KE_PAYLOAD retries, cookies, NAT-T.
+Lifetimes, SADB_EXPIRE and CHILD_SA rekeying with CREATE_CHILD_SA are :mod:`.rekey`'s part,
+IKE_SA rekeying :mod:`.ike_rekey`'s. Not modelled yet: reauthentication, DPD, cookies, NAT-T.
 All randomness (SPIs, nonces, DH values, IVs) comes from the host's ``random.Random``.
 """
 
@@ -21,12 +22,14 @@ from .keys import (
     DiffieHellman, child_sa_keys, decrypt_sk, encrypt_sk, ike_sa_keys, psk_auth, signed_octets, wireshark_ikev2_record,
 )
 from .message import (
-    AUTH_SHARED_KEY_MIC, AUTHENTICATION_FAILED, ID_FQDN, ID_IPV4_ADDR, ID_IPV6_ADDR, ID_RFC822_ADDR, IKE_AUTH,
+    AUTH_SHARED_KEY_MIC, AUTHENTICATION_FAILED, CREATE_CHILD_SA, ID_FQDN, ID_IPV4_ADDR, ID_IPV6_ADDR, ID_RFC822_ADDR, IKE_AUTH,
     IKE_SA_INIT, INFORMATIONAL, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN, TRANSFORM_DH,
     TRANSFORM_ENCR, TRANSFORM_INTEG, TRANSFORM_PRF, TS_UNACCEPTABLE, AuthPayload, DeletePayload, EncryptedPayload,
     IdPayload, IkeMessage, KePayload, MalformedIke, NoncePayload, NotifyPayload, SaPayload, TrafficSelector,
     TsPayload, parse_ike, parse_payloads,
 )
+from .ike_rekey import IkeRekeying
+from .rekey import ChildRekeying, Rekey
 from .proposals import (
     Proposal, format_proposal, esp_key_lengths, esp_setkey_names, parse_esp_proposal, parse_ike_proposal,
     select_proposal,
@@ -75,6 +78,10 @@ def _ts_text(sel: TrafficSelector) -> str:
     return ", ".join(str(n) for n in summarize_address_range(sel.start, sel.end))
 
 
+def _left(at: float | None, now: float) -> int | None:
+    return None if at is None else max(0, int(at - now))
+
+
 @dataclass
 class _ChildSa:
     unique_id: int
@@ -86,6 +93,12 @@ class _ChildSa:
     local_ts: tuple[str, ...]
     remote_ts: tuple[str, ...]
     installed_at: float
+    # The selectors as negotiated (this side's, the peer's): a rekeying offers them again.
+    local_sel: tuple[TrafficSelector, ...] = ()
+    remote_sel: tuple[TrafficSelector, ...] = ()
+    state: str = "INSTALLED"  # "REKEYING" (our CREATE_CHILD_SA out), "REKEYED", "DELETING"
+    rekey_at: float | None = None  # when the kernel's soft lifetime runs out (first of the two SAs)
+    expire_at: float | None = None  # when the hard one does
 
 
 @dataclass
@@ -122,6 +135,12 @@ class _IkeSa:
     failure: str | None = None
     ke_retried: bool = False
     started_at: float = 0.0  # when this host sent (or received) IKE_SA_INIT
+    on_response: Any = None  # what handles the answer to ``pending`` (CREATE_CHILD_SA, INFORMATIONAL)
+    queue: list[Any] = field(default_factory=list)  # requests waiting for ``pending`` to be answered
+    rekeys: dict[int, Rekey] = field(default_factory=dict)  # by the unique id of the child being replaced
+    creating: bool = False  # a CREATE_CHILD_SA for a new CHILD_SA (after an ACQUIRE) is under way
+    rekey_at: float | None = None  # when the IKE_SA is due for rekeying (connection rekey_time less jitter)
+    expire_at: float | None = None  # rekey_at + over_time: deleted then if no rekeying replaced it
 
 
 class Charon:
@@ -132,7 +151,7 @@ class Charon:
     """
 
     def __init__(self, host: Any, config: SwanctlConfig, *, retransmit_timeout: float = 4.0,
-                 retransmit_base: float = 1.8, retransmit_tries: int = 5):
+                 retransmit_base: float = 1.8, retransmit_tries: int = 5, delete_rekeyed_delay: float = 5.0):
         self.host = host
         self.config = config
         self.clock = host.clock
@@ -140,6 +159,7 @@ class Charon:
         self.retransmit_timeout = retransmit_timeout
         self.retransmit_base = retransmit_base
         self.retransmit_tries = retransmit_tries
+        self.delete_rekeyed_delay = delete_rekeyed_delay
         self.running = False
         self.log: list[tuple[float, str]] = []
         self.failures: dict[str, str] = {}
@@ -148,6 +168,8 @@ class Charon:
         self._sas: dict[bytes, _IkeSa] = {}  # by the initiator's SPI
         self._ids = 0
         self._close: Any = None
+        self.rekeying = ChildRekeying(self)
+        self.ike_rekeying = IkeRekeying(self)
 
     # -- life ------------------------------------------------------------------------------
 
@@ -211,8 +233,10 @@ class Charon:
         views = []
         for sa in sorted(self._sas.values(), key=lambda s: s.unique_id):
             children = tuple(
-                ChildSaView(c.name, c.unique_id, c.reqid, "INSTALLED", "TUNNEL", c.spi_in, c.spi_out,
+                ChildSaView(c.name, c.unique_id, c.reqid, c.state, "TUNNEL", c.spi_in, c.spi_out,
                             format_proposal(c.proposal), c.local_ts, c.remote_ts, installed=int(now - c.installed_at),
+                            rekeying_in=_left(c.rekey_at, now) if c.state == "INSTALLED" else None,
+                            expires_in=_left(c.expire_at, now),
                             bytes_in=inb[0], packets_in=inb[1], bytes_out=outb[0], packets_out=outb[1])
                 for c in sa.children
                 for inb, outb in [(self._usage(sa.remote, sa.local, c.spi_in), self._usage(sa.local, sa.remote, c.spi_out))])
@@ -222,6 +246,8 @@ class Charon:
                 int.from_bytes(sa.spi_r, "big"), sa.initiator,
                 proposal=None if sa.proposal is None else format_proposal(sa.proposal),
                 established=None if sa.established_at is None else int(now - sa.established_at),
+                rekeying_in=_left(sa.rekey_at, now) if sa.state == "ESTABLISHED" else None,
+                expires_in=_left(sa.expire_at, now) if sa.state == "ESTABLISHED" else None,
                 children=children))
         return views
 
@@ -242,6 +268,9 @@ class Charon:
     # -- PF_KEY ----------------------------------------------------------------------------
 
     def _pfkey(self, msg: Any) -> None:
+        if msg.type == "SADB_EXPIRE":
+            self.rekeying.expire(msg)
+            return
         if msg.type != "SADB_ACQUIRE":
             return
         reqid = msg.reqid or 0
@@ -251,8 +280,14 @@ class Charon:
                 if child.start_action == "trap" and child.reqid == reqid and reqid \
                         and self._addr_ok(conn.remote_addrs, msg.dst) \
                         and self._addr_ok(conn.local_addrs, msg.src):
-                    if any(sa.child is child for sa in self._sas.values()):
-                        return  # already negotiating: strongSwan ignores the repeat
+                    mine = [sa for sa in self._sas.values() if sa.child is child]
+                    # After an IKE_SA rekeying the old one lingers until deleted: ask the new one.
+                    existing = next((sa for sa in mine if sa.state == "ESTABLISHED"), mine[0] if mine else None)
+                    if existing is not None:
+                        # Already negotiating: strongSwan ignores the repeat; an IKE_SA whose
+                        # CHILD_SA is gone (hard expiry) gets a new one by CREATE_CHILD_SA.
+                        self.rekeying.acquire_child(existing, msg)
+                        return
                     self._say(f"acquire for reqid {reqid} {msg.src} -> {msg.dst}: initiating {conn.name}")
                     self._start(conn, child, msg.seq)
                     return
@@ -476,31 +511,54 @@ class Charon:
         enc_len, integ_len = esp_key_lengths(esp)
         i_to_r, r_to_i = child_sa_keys(self._prf(sa), sa.keys.sk_d, sa.ni, sa.nr, enc_len, integ_len)
         out_keys, in_keys = (i_to_r, r_to_i) if sa.initiator else (r_to_i, i_to_r)
-        enc, auth = esp_setkey_names(esp)
-        reqid = sa.child.reqid
-        # strongSwan's charon.replay_window is 32 packets; a BSD key engine takes the window in
-        # bytes, and only the inbound SA checks it. Its SAs carry no sadb_sa_flags (setkey's
-        # default, cyclic sequence numbers, is setkey's own).
-        for src, dst, spi, keys, replay in ((sa.remote, sa.local, sa.child_spi, in_keys, 32 // 8),
-                                            (sa.local, sa.remote, peer_spi, out_keys, 0)):
-            reply = pfkey_send(self.host, SadbMessage(
-                "SADB_ADD", src=src, dst=dst, spi=spi, mode="tunnel", reqid=reqid, enc=enc, enc_key=keys.encr,
-                auth=auth, auth_key=keys.integ, seq=sa.acquire_seq, replay_window=replay, flags=0))
-            if reply.errno is not None:
-                self._fail(sa, f"unable to add SAD entry with SPI {spi:08x}: {reply.errno} {reply.detail}".rstrip())
-                return
         local_ts, remote_ts = (tsi, tsr) if sa.initiator else (tsr, tsi)
-        self._ids += 1  # IKE_SAs and CHILD_SAs share charon's counter of unique ids
-        sa.children.append(_ChildSa(self._ids, sa.child.name, reqid, esp, sa.child_spi, peer_spi,
-                                    tuple(_ts_text(t) for t in local_ts), tuple(_ts_text(t) for t in remote_ts),
-                                    self.clock.now))
-        self._say(f"CHILD_SA {sa.child.name}{{{sa.unique_id}}} established with SPIs {sa.child_spi:08x}_i "
-                  f"{peer_spi:08x}_o")
+        if self._install_child(sa, esp, sa.child_spi, peer_spi, in_keys, out_keys, local_ts, remote_ts,
+                               sa.acquire_seq) is None:
+            return
         self.failures.pop(sa.conn.name, None)
+        self.ike_rekeying.schedule(sa)
         stats = self.stats_for(sa.conn.name)
         stats.established += 1
         if sa.initiator:
             stats.times_to_establish.append(self.clock.now - sa.started_at)
+
+    def _install_child(self, sa: _IkeSa, esp: Proposal, spi_in: int, spi_out: int, in_keys: Any, out_keys: Any,
+                       local_ts: tuple, remote_ts: tuple, seq: int = 0) -> _ChildSa | None:
+        """Add the inbound and the outbound ESP SA of a new CHILD_SA, with lifetimes as
+        strongSwan's kernel-pfkey plugin sets them (:meth:`_lifetimes`); None if the kernel refused."""
+        enc, auth = esp_setkey_names(esp)
+        reqid = sa.child.reqid
+        installed_at = self.clock.now
+        rekey_at: float | None = None
+        expire_at: float | None = None
+        # strongSwan's charon.replay_window is 32 packets; a BSD key engine takes the window in
+        # bytes, and only the inbound SA checks it. Its SAs carry no sadb_sa_flags (setkey's
+        # default, cyclic sequence numbers, is setkey's own).
+        for src, dst, spi, keys, replay, inbound in ((sa.remote, sa.local, spi_in, in_keys, 32 // 8, True),
+                                                     (sa.local, sa.remote, spi_out, out_keys, 0, False)):
+            soft, hard = self.rekeying.lifetimes(sa.child, inbound)
+            reply = pfkey_send(self.host, SadbMessage(
+                "SADB_ADD", src=src, dst=dst, spi=spi, mode="tunnel", reqid=reqid, enc=enc, enc_key=keys.encr,
+                auth=auth, auth_key=keys.integ, seq=seq, replay_window=replay, flags=0,
+                lifetime_soft=soft, lifetime_hard=hard))
+            if reply.errno is not None:
+                if not inbound:
+                    pfkey_send(self.host, SadbMessage("SADB_DELETE", src=sa.remote, dst=sa.local, spi=spi_in))
+                self._fail(sa, f"unable to add SAD entry with SPI {spi:08x}: {reply.errno} {reply.detail}".rstrip())
+                return None
+            if soft.addtime:
+                at = installed_at + soft.addtime
+                rekey_at = at if rekey_at is None else min(rekey_at, at)
+            if hard.addtime:
+                expire_at = installed_at + hard.addtime
+        self._ids += 1  # IKE_SAs and CHILD_SAs share charon's counter of unique ids
+        child = _ChildSa(self._ids, sa.child.name, reqid, esp, spi_in, spi_out,
+                         tuple(_ts_text(t) for t in local_ts), tuple(_ts_text(t) for t in remote_ts),
+                         installed_at, tuple(local_ts), tuple(remote_ts), rekey_at=rekey_at, expire_at=expire_at)
+        sa.children.append(child)
+        self._say(f"CHILD_SA {child.name}{{{child.unique_id}}} established with SPIs {spi_in:08x}_i "
+                  f"{spi_out:08x}_o and TS {' '.join(child.local_ts)} === {' '.join(child.remote_ts)}")
+        return child
 
     def _derive(self, sa: _IkeSa, shared: bytes) -> None:
         assert sa.proposal is not None
@@ -518,6 +576,29 @@ class Charon:
         prf = sa.proposal.first(TRANSFORM_PRF)
         assert prf is not None
         return prf.id
+
+    @staticmethod
+    def _ike_offer(sa: _IkeSa) -> list[Proposal]:
+        return _ike_proposals(sa.conn.proposals)
+
+    def _new_ike_sa(self, old: _IkeSa, initiator: bool, spi_i: bytes, spi_r: bytes, ni: bytes, nr: bytes,
+                    proposal: Proposal, keys: Any) -> _IkeSa:
+        """The IKE_SA an IKE_SA rekeying made (RFC 7296 2.18), established, message IDs at 0."""
+        self._ids += 1
+        sa = _IkeSa(self._ids, old.conn, old.child, initiator, old.local, old.remote, spi_i, spi_r=spi_r,
+                    state="ESTABLISHED", ni=ni, nr=nr, proposal=proposal, keys=keys, established_at=self.clock.now,
+                    remote_id=old.remote_id, started_at=self.clock.now)
+        self._sas[spi_i] = sa
+        return sa
+
+    @staticmethod
+    def _esp_offer(sa: _IkeSa) -> list[Proposal]:
+        return _esp_proposals(sa.child.esp_proposals)
+
+    @staticmethod
+    def _child_selectors(sa: _IkeSa) -> tuple[tuple[TrafficSelector, ...], tuple[TrafficSelector, ...]]:
+        """(TSi, TSr) of a new CHILD_SA this side proposes."""
+        return _selectors(sa.child.local_ts, sa.local), _selectors(sa.child.remote_ts, sa.remote)
 
     def _local_id(self, sa: _IkeSa) -> str:
         return sa.conn.local.id or str(sa.local)
@@ -666,7 +747,8 @@ class Charon:
                 self._auth_response(sa, inner)
             elif not msg.response and not sa.initiator and sa.state == "CONNECTING":
                 self._auth_request(sa, msg, inner)
-        elif msg.exchange == INFORMATIONAL and not msg.response:
-            if any(isinstance(p, DeletePayload) and p.protocol == 1 for p in inner):
-                self._reply(sa, msg, ())
-                self._delete(sa)
+        elif msg.exchange in (CREATE_CHILD_SA, INFORMATIONAL):
+            if msg.response:
+                self.rekeying.response(sa, msg, inner)
+            else:
+                self.rekeying.request(sa, msg, inner)
