@@ -567,6 +567,13 @@ class Charon:
         assert encr is not None
         sa.keys = ike_sa_keys(self._prf(sa), None if integ is None else integ.id, encr, sa.ni, sa.nr, shared,
                               sa.spi_i, sa.spi_r)
+        self._record_keys(sa)
+
+    def _record_keys(self, sa: _IkeSa) -> None:
+        assert sa.proposal is not None
+        integ = sa.proposal.first(TRANSFORM_INTEG)
+        encr = sa.proposal.first(TRANSFORM_ENCR)
+        assert encr is not None
         self.ike_key_lines.append(wireshark_ikev2_record(sa.spi_i, sa.spi_r, sa.keys, encr,
                                                          None if integ is None else integ.id))
 
@@ -589,6 +596,7 @@ class Charon:
                     state="ESTABLISHED", ni=ni, nr=nr, proposal=proposal, keys=keys, established_at=self.clock.now,
                     remote_id=old.remote_id, started_at=self.clock.now)
         self._sas[spi_i] = sa
+        self._record_keys(sa)  # its messages are in the capture too
         return sa
 
     @staticmethod
