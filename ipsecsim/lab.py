@@ -9,14 +9,26 @@ The expected value is computed from the simulation in the cell before, never typ
 the check holds for whatever seed or scenario the student runs. :func:`check` prints one
 line (and returns whether the answer holds); it never raises, so a notebook runs top to
 bottom before anyone has answered.
+
+The labs also look at packets: :class:`PacketCapture` is what ``sim.capture("A", "em0")``
+returns (the packets crossing an interface, kept in memory), :func:`esp_fields` names the
+parts of an ESP packet (SPI, sequence number, IV, ciphertext, ICV; RFC 4303 section 2) and
+:func:`decrypt` opens one with an SA's keys, as the receiving kernel would, without touching
+the kernel's SA (its replay window and counters stay as they are).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import math
-from typing import Any
+import random
+from typing import Any, NamedTuple
 
-__all__ = ["ShellOutput", "check"]
+from .netipsec import SecurityAssociation
+from .packet.iphdr import locate_payload
+from .trace.summary import packet_summary
+
+__all__ = ["CapturedPacket", "EspFields", "PacketCapture", "ShellOutput", "check", "decrypt", "esp_fields"]
 
 
 class ShellOutput(str):
@@ -68,3 +80,144 @@ def check(label: str, given: Any, expected: Any, *, hint: str = "", tolerance: f
         line += f" Hint: {hint}"
     print(line)
     return False
+
+
+class CapturedPacket(NamedTuple):
+    """One packet a capture saw: the simulated time, the bytes as on the wire, the direction."""
+
+    time: float
+    data: bytes
+    outbound: bool
+
+    def __str__(self) -> str:
+        return f"{self.time:.6f} {'>' if self.outbound else '<'} {packet_summary(self.data)}"
+
+
+class PacketCapture:
+    """The packets crossing one interface since the capture started, in memory (``tcpdump -i``).
+
+    ``sim.capture("A", "em0")`` starts one; ``packets`` lists what was seen, in order, both
+    directions (``outbound`` tells them apart; ``sent`` and ``received`` filter). Printing
+    a capture prints one tcpdump-like line a packet. ``stop()`` ends it. It watches the
+    interface through its BPF tap, as tcpdump does: the packets themselves are not touched.
+    """
+
+    def __init__(self, host: str, interface: str):
+        self.host = host
+        self.interface = interface
+        self.packets: list[CapturedPacket] = []
+        self.running = True
+
+    def _see(self, now: float, pkt: bytes, outbound: bool) -> None:
+        if self.running:
+            self.packets.append(CapturedPacket(now, bytes(pkt), outbound))
+
+    def stop(self) -> None:
+        self.running = False
+
+    def clear(self) -> None:
+        """Forget the packets seen so far (the capture goes on)."""
+        self.packets.clear()
+
+    @property
+    def sent(self) -> list[CapturedPacket]:
+        return [p for p in self.packets if p.outbound]
+
+    @property
+    def received(self) -> list[CapturedPacket]:
+        return [p for p in self.packets if not p.outbound]
+
+    def __len__(self) -> int:
+        return len(self.packets)
+
+    def __iter__(self):
+        return iter(self.packets)
+
+    def __getitem__(self, index: int) -> CapturedPacket:
+        return self.packets[index]
+
+    def __str__(self) -> str:
+        head = f"{self.host}:{self.interface}: {len(self.packets)} packet{'' if len(self.packets) == 1 else 's'}"
+        return "\n".join([head] + [str(p) for p in self.packets])
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+_FIELD_NAMES = {"outer": "outer IP header", "spi": "SPI", "seq": "sequence number", "iv": "IV",
+                "ciphertext": "ciphertext", "icv": "ICV"}
+
+
+@dataclass(frozen=True)
+class EspFields:
+    """An ESP packet cut at the boundaries RFC 4303 section 2 draws (tunnel mode, one SA's sizes).
+
+    ``ciphertext`` is the encrypted payload: the inner packet, the padding, the pad length
+    and the next header, all encrypted (ESP puts the trailer under the encryption).
+    ``icv`` is empty without authentication (the if_ipsec(4) example's SAs have none).
+    """
+
+    outer: bytes
+    spi: int
+    seq: int
+    iv: bytes
+    ciphertext: bytes
+    icv: bytes
+
+    def parts(self) -> list[tuple[str, bytes]]:
+        """``(name, bytes)`` in wire order."""
+        return [("outer", self.outer), ("spi", self.spi.to_bytes(4, "big")), ("seq", self.seq.to_bytes(4, "big")),
+                ("iv", self.iv), ("ciphertext", self.ciphertext), ("icv", self.icv)]
+
+    def __str__(self) -> str:
+        """One line a field: offset, length, name, the first bytes in hex (and the value of SPI and seq)."""
+        lines, offset = [], 0
+        for name, data in self.parts():
+            shown = data[:16].hex(" ") + (" ..." if len(data) > 16 else "")
+            value = f"  = {int.from_bytes(data, 'big')}" if name in ("spi", "seq") else ""
+            lines.append(f"{offset:4d}  {len(data):4d} bytes  {_FIELD_NAMES[name]:<16} {shown}{value}")
+            offset += len(data)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def esp_fields(packet: bytes, sa: SecurityAssociation) -> EspFields:
+    """Cut ``packet`` (an outer IP packet carrying ESP) into its fields, with ``sa``'s IV and ICV sizes.
+
+    Raises ``ValueError`` saying why when the bytes are not an ESP packet long enough for them.
+    """
+    try:
+        _version, skip, proto, length = locate_payload(packet)
+    except Exception as bad:  # MalformedPacket: its text names the problem
+        raise ValueError(f"not an IP packet: {bad}") from None
+    if proto != 50:
+        raise ValueError(f"not an ESP packet: IP protocol {proto}, ESP is 50")
+    packet = bytes(packet[:length])
+    iv_end = skip + 8 + sa.enc.iv_len
+    icv_len = sa.icv_len
+    if len(packet) < iv_end + icv_len:
+        raise ValueError(f"{len(packet)} bytes is too short for an ESP packet of this SA ({sa.enc.name})")
+    return EspFields(outer=packet[:skip], spi=int.from_bytes(packet[skip:skip + 4], "big"),
+                     seq=int.from_bytes(packet[skip + 4:skip + 8], "big"), iv=packet[skip + 8:iv_end],
+                     ciphertext=packet[iv_end:len(packet) - icv_len], icv=packet[len(packet) - icv_len:])
+
+
+def decrypt(packet: bytes, sa: SecurityAssociation) -> bytes:
+    """The inner packet of an ESP ``packet``, opened with ``sa``'s algorithms and keys.
+
+    As the receiving kernel's ``esp_input`` does it (the ICV checked first when the SA
+    has one, then decryption, the padding checked and stripped), but on a copy of the
+    SA: the kernel's SA, its anti-replay window and its counters are not touched, so
+    decrypting a packet the host already received is no replay. A packet the SA
+    refuses raises the :class:`~ipsecsim.netipsec.EspDrop` that names FreeBSD's counter
+    (``EspBadauth``: ``esps_badauth``, ...).
+    """
+    copy = SecurityAssociation(src=sa.src, dst=sa.dst, spi=sa.spi, enc=sa.enc, enc_key=sa.enc_key, auth=sa.auth,
+                               auth_key=sa.auth_key, mode=sa.mode, reqid=sa.reqid, flags=sa.flags,
+                               rng=random.Random(0))  # no randomness is used to decrypt; none from the OS
+    try:
+        return copy.decapsulate(bytes(packet))
+    finally:
+        copy.zeroize()
