@@ -21,14 +21,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import math
+from pathlib import Path
 import random
-from typing import Any, NamedTuple
+import shutil
+import subprocess
+import tempfile
+from typing import Any, Iterable, NamedTuple
 
 from .netipsec import SecurityAssociation
 from .packet.iphdr import locate_payload
+from .trace.pcap import LINKTYPE_NULL, LINKTYPE_RAW, PcapWriter
 from .trace.summary import packet_summary
+from .trace.wireshark import DECRYPT_PREFS, EspSaRow, tshark_uat_options
 
-__all__ = ["CapturedPacket", "EspFields", "PacketCapture", "ShellOutput", "check", "decrypt", "esp_fields"]
+__all__ = ["CapturedPacket", "EspFields", "PacketCapture", "ShellOutput", "check", "decrypt", "esp_fields",
+           "tshark"]
+
+TSHARK_TIMEOUT = 60.0  # seconds; a lab's captures are a few packets
 
 
 class ShellOutput(str):
@@ -102,11 +111,14 @@ class PacketCapture:
     interface through its BPF tap, as tcpdump does: the packets themselves are not touched.
     """
 
-    def __init__(self, host: str, interface: str):
+    def __init__(self, host: str, interface: str, *, raw_ip: bool = True):
         self.host = host
         self.interface = interface
         self.packets: list[CapturedPacket] = []
         self.running = True
+        # As ``--pcap`` writes them: raw IP for a cabled interface, DLT_NULL for ipsecN and lo0
+        # (FreeBSD's bpfattach(ifp, DLT_NULL, 4) in if_ipsec.c).
+        self.linktype = LINKTYPE_RAW if raw_ip else LINKTYPE_NULL
 
     def _see(self, now: float, pkt: bytes, outbound: bool) -> None:
         if self.running:
@@ -118,6 +130,14 @@ class PacketCapture:
     def clear(self) -> None:
         """Forget the packets seen so far (the capture goes on)."""
         self.packets.clear()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the packets to a pcap file (Wireshark, tshark, tcpdump -r read it); returns its path."""
+        path = Path(path)
+        with PcapWriter(path, self.linktype) as writer:
+            for packet in self.packets:
+                writer.write(packet.time, packet.data)
+        return path
 
     @property
     def sent(self) -> list[CapturedPacket]:
@@ -221,3 +241,32 @@ def decrypt(packet: bytes, sa: SecurityAssociation) -> bytes:
         return copy.decapsulate(bytes(packet))
     finally:
         copy.zeroize()
+
+
+def tshark(capture: PacketCapture, sas: Iterable[SecurityAssociation] = (), *options: str) -> ShellOutput:
+    """What ``tshark`` prints for ``capture``'s packets, decrypting ESP with the keys of ``sas``.
+
+    The packets go to a pcap file and the SAs' algorithms and keys to tshark's ESP SA table
+    (Wireshark's ``esp_sa``; ``-o esp.enable_encryption_decode:TRUE`` and the ICV check
+    on), in a temporary directory that tshark takes as its whole configuration, so no
+    personal Wireshark setting changes the output. ``options`` are more tshark arguments
+    (``"-V"`` for every field, ``"-x"`` for the bytes). Without tshark installed, the text
+    says so (and how to install it) instead: a lab runs on anyway.
+    """
+    program = shutil.which("tshark")
+    if program is None:
+        return ShellOutput("tshark is not installed, so this step is skipped (on Debian or Ubuntu: "
+                           "apt-get install tshark; on FreeBSD: pkg install wireshark-nox11).\n")
+    rows = [EspSaRow(sa.src.version, str(sa.src), str(sa.dst), sa.spi, sa.enc.name, sa.enc_key,
+                     sa.auth.name if sa.auth is not None else None, sa.auth_key) for sa in sas]
+    with tempfile.TemporaryDirectory(prefix="ipsecsim-tshark-") as tmp:
+        pcap = capture.save(Path(tmp) / f"{capture.host}-{capture.interface}.pcap")
+        args = [program, "-n", "-r", str(pcap)]
+        for pref in DECRYPT_PREFS:
+            args += ["-o", pref]
+        args += tshark_uat_options(rows) + list(options)
+        env = {"PATH": "/usr/bin:/bin", "WIRESHARK_CONFIG_DIR": tmp, "HOME": tmp, "LC_ALL": "C"}
+        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=TSHARK_TIMEOUT, check=False)
+    if done.returncode != 0:
+        return ShellOutput(f"tshark failed (exit status {done.returncode}):\n{done.stderr}")
+    return ShellOutput(done.stdout)

@@ -135,7 +135,7 @@ class Simulation:
         beside ``--pcap`` files and other captures; ``capture.stop()`` ends it.
         """
         ifp = self._interface(host, interface)
-        capture = PacketCapture(host, interface)
+        capture = PacketCapture(host, interface, raw_ip=ifp.kind == "ether")
         engine = self.network.engine
         _add_tap(ifp, lambda pkt, outbound: capture._see(engine.now, pkt, outbound))
         return capture

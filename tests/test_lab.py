@@ -162,3 +162,31 @@ def test_draw_shows_the_hosts_the_cable_and_the_tunnel():
     assert {"A", "B"} <= set(texts)
     assert "ipsec0 172.16.0.3/16 ⇄ ipsec0 172.16.0.5/16" in texts
     assert "100 Mbit/s, 1 ms" in texts
+
+
+def test_tshark_decrypts_a_capture_with_the_sas_keys():
+    from tshark import require_tshark
+    from ipsecsim.lab import tshark
+
+    require_tshark()
+    sim = tunnel(AUTHENTICATED)
+    wire = sim.capture("A", "em0")
+    sim.host("A").sh("ping -c 1 172.16.0.5")
+    keyed = tshark(wire, [sim.host("A").sa(10000), sim.host("A").sa(10001)], "-V")
+    assert keyed.count("Echo (ping) request") == 1 and keyed.count("Echo (ping) reply") == 1
+    assert [line for line in keyed.splitlines() if "ESP ICV" in line and line.endswith("[correct]")][1:]
+    unkeyed = tshark(wire)
+    assert "ESP" in unkeyed and "Echo (ping)" not in unkeyed
+
+
+def test_capture_saves_a_pcap_that_scapy_reads(tmp_path):
+    from scapy.utils import rdpcap
+
+    sim = tunnel()
+    wire, plain = sim.capture("A", "em0"), sim.capture("A", "ipsec0")
+    sim.host("A").sh("ping -c 1 172.16.0.5")
+    packets = rdpcap(str(wire.save(tmp_path / "em0.pcap")))
+    assert [bytes(p) for p in packets] == [p.data for p in wire]
+    assert [float(p.time) for p in packets] == pytest.approx([p.time for p in wire])
+    inside = rdpcap(str(plain.save(tmp_path / "ipsec0.pcap")))
+    assert [bytes(p)[4:] for p in inside] == [p.data for p in plain]  # the DLT_NULL family word first
