@@ -66,6 +66,13 @@ class HostHandle:
         later = (line for ping, n in zip(started, printed) for line in ping.lines[n:])
         return ShellOutput(result.output + "".join(line + "\n" for line in later))
 
+    def console(self, since: float = 0.0) -> ShellOutput:
+        """What the host's console shows from simulated time ``since`` on: the output of the
+        commands typed and of programs running in the background (``setkey -x``, a ping of a
+        ``run:`` block), in the order it was printed."""
+        entries = self._sim.network.consoles[self.name].entries
+        return ShellOutput("".join(line + "\n" for time, line in entries if time >= since))
+
     def sa(self, spi: int, dst: str | None = None) -> SecurityAssociation:
         """The SA with ``spi`` in this host's SAD (and destination ``dst``, if several share the SPI).
 

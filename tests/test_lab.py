@@ -190,3 +190,13 @@ def test_capture_saves_a_pcap_that_scapy_reads(tmp_path):
     assert [float(p.time) for p in packets] == pytest.approx([p.time for p in wire])
     inside = rdpcap(str(plain.save(tmp_path / "ipsec0.pcap")))
     assert [bytes(p)[4:] for p in inside] == [p.data for p in plain]  # the DLT_NULL family word first
+
+
+def test_console_shows_what_background_programs_printed():
+    sim = ipsecsim.load("scenarios/labs/tunnel_no_sas.yaml", traffic=False)
+    A = sim.host("A")
+    assert A.sh("setkey -x") == ""  # a monitor runs in the background, printing to the console
+    A.sh("ping -c 1 -t 2 172.16.0.5")
+    shown = A.console()
+    assert "type=6(ACQUIRE)" in shown and "reqid=100" in shown and "1 packets transmitted, 0 packets received" in shown
+    assert A.console(since=sim.now + 1) == ""
