@@ -54,24 +54,33 @@ class HostHandle:
         """
         net = self._sim.network
         shell = net.shells[self.name]
+        console = net.consoles[self.name]
+        shown = self._sim._shown.setdefault(self.name, set())  # console lines sh() returned
         programs = len(shell.programs)
+        before = len(console)
         result = net.sh(self.name, command)
+        _mark_shown(console.entries, before, result.output.splitlines(), shown)
         started = [p for p in shell.programs[programs:] if isinstance(p, Ping) and p.will_finish]
         if not started:
             return ShellOutput(result.output)
         printed = [len(ping.lines) for ping in started]  # what the command itself already returned
+        waiting = len(console)
         while not all(p.done for p in started):
             net.run(net.now + 0.5)
-        # The console also holds other programs' lines (the scenario's own pings): keep these ones'.
-        later = (line for ping, n in zip(started, printed) for line in ping.lines[n:])
+        # The console also holds other programs' lines (the scenario's own pings, setkey -x): keep these ones'.
+        later = [line for ping, n in zip(started, printed) for line in ping.lines[n:]]
+        _mark_shown(console.entries, waiting, later, shown)
         return ShellOutput(result.output + "".join(line + "\n" for line in later))
 
-    def console(self, since: float = 0.0) -> ShellOutput:
-        """What the host's console shows from simulated time ``since`` on: the output of the
-        commands typed and of programs running in the background (``setkey -x``, a ping of a
-        ``run:`` block), in the order it was printed."""
+    def console(self, since: float = 0.0, *, everything: bool = False) -> ShellOutput:
+        """What programs running in the background printed on the host's console, from simulated
+        time ``since`` on: ``setkey -x``'s PF_KEY messages, the pings of a ``run:`` block or of
+        the timeline. Lines ``sh()`` already returned are left out, unless ``everything``: then
+        it is the whole transcript, typed commands' output included, in the order printed."""
         entries = self._sim.network.consoles[self.name].entries
-        return ShellOutput("".join(line + "\n" for time, line in entries if time >= since))
+        shown = set() if everything else self._sim._shown.get(self.name, set())
+        return ShellOutput("".join(line + "\n" for index, (time, line) in enumerate(entries)
+                                   if time >= since and index not in shown))
 
     def sa(self, spi: int, dst: str | None = None) -> SecurityAssociation:
         """The SA with ``spi`` in this host's SAD (and destination ``dst``, if several share the SPI).
@@ -102,6 +111,7 @@ class Simulation:
         self.planned = 0.0  # the furthest time a run was asked to reach
         self.interrupted = False  # a run was stopped by Ctrl-C: results cover up to now only
         self._injected = 0  # packets handed to hosts with inject(), told in the results' notes
+        self._shown: dict[str, set[int]] = {}  # per host, the console lines sh() returned (HostHandle.console)
         # Things in the file that will not happen as written (``FILE:LINE:COL: warning: ...``).
         late = late_timeline_events(scenario, self.duration)
         self.warnings = [f"{where}: warning: {what}" for where, what in late]
@@ -288,6 +298,19 @@ class Simulation:
             result.planned_duration = self.planned
             result.notes.append(interrupted_note(net.now, self.planned))
         return result
+
+
+def _mark_shown(entries: list[tuple[float, str]], start: int, lines: list[str], shown: set[int]) -> None:
+    """Mark as shown the console entries from ``start`` on that are ``lines``, in order; the
+    others between them were printed meanwhile by programs in the background."""
+    want = iter(lines)
+    line = next(want, None)
+    for index in range(start, len(entries)):
+        if line is None:
+            return
+        if entries[index][1] == line:
+            shown.add(index)
+            line = next(want, None)
 
 
 class _Taps:

@@ -195,8 +195,12 @@ def test_capture_saves_a_pcap_that_scapy_reads(tmp_path):
 def test_console_shows_what_background_programs_printed():
     sim = ipsecsim.load("scenarios/labs/tunnel_no_sas.yaml", traffic=False)
     A = sim.host("A")
+    typed = A.sh("ifconfig ipsec0")
     assert A.sh("setkey -x") == ""  # a monitor runs in the background, printing to the console
-    A.sh("ping -c 1 -t 2 172.16.0.5")
-    shown = A.console()
-    assert "type=6(ACQUIRE)" in shown and "reqid=100" in shown and "1 packets transmitted, 0 packets received" in shown
+    pinged = A.sh("ping -c 1 -t 2 172.16.0.5")
+    background = A.console()
+    assert "type=6(ACQUIRE)" in background and "reqid=100" in background
+    assert "packets transmitted" not in background and "ipsec0: flags" not in background  # sh() returned those
+    whole = A.console(everything=True)
+    assert typed in whole and pinged.splitlines()[-1] in whole and "type=6(ACQUIRE)" in whole
     assert A.console(since=sim.now + 1) == ""
