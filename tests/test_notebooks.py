@@ -18,7 +18,6 @@ def test_there_are_notebooks():
     assert PATHS, f"no notebooks in {NOTEBOOKS}"
 
 
-@pytest.mark.slow  # a kernel start and a whole lab: several seconds each
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_notebook_runs_top_to_bottom(path):
     lines = run_notebook(path)
