@@ -1,7 +1,12 @@
-"""ipsecsim.lab: the labs' answer checks and terminal-like shell output."""
+"""ipsecsim.lab and the Simulation's lab tools: answer checks, terminal-like shell output, and
+the packet tools (captures, ESP fields, decryption, injection, tshark, drawing)."""
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+import pytest
 
 import ipsecsim
-from ipsecsim.lab import ShellOutput, check
+from ipsecsim.lab import ShellOutput, check, decrypt, esp_fields
+from ipsecsim.netipsec import EspBadauth
 
 
 def test_check_says_not_answered_for_none(capsys):
@@ -41,11 +46,6 @@ def test_host_sh_returns_shell_output():
 
 # -- captures, ESP fields, decryption, injection: what labs 01 and 03 do with packets ----------
 
-import pytest  # noqa: E402
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
-
-from ipsecsim.lab import decrypt, esp_fields  # noqa: E402
-from ipsecsim.netipsec import EspBadauth  # noqa: E402
 
 TUNNEL = """ifconfig ipsec0 create reqid {reqid}
 ifconfig ipsec0 inet tunnel 192.168.0.{me} 192.168.0.{peer}
