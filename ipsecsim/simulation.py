@@ -16,7 +16,8 @@ from pathlib import Path
 import networkx as nx
 
 from .kernel.drops import canonical_reason
-from .lab import ShellOutput
+from .netipsec import SecurityAssociation
+from .lab import PacketCapture, ShellOutput
 from .progress import progress_wanted, run_with_bar
 from .report import ExpectationResult, Result
 from .report.topology import snapshot as topology_snapshot
@@ -55,17 +56,50 @@ class HostHandle:
         """
         net = self._sim.network
         shell = net.shells[self.name]
+        console = net.consoles[self.name]
+        shown = self._sim._shown.setdefault(self.name, set())  # console lines sh() returned
         programs = len(shell.programs)
+        before = len(console)
         result = net.sh(self.name, command)
+        _mark_shown(console.entries, before, result.output.splitlines(), shown)
         started = [p for p in shell.programs[programs:] if isinstance(p, Ping) and p.will_finish]
         if not started:
             return ShellOutput(result.output)
         printed = [len(ping.lines) for ping in started]  # what the command itself already returned
+        waiting = len(console)
         while not all(p.done for p in started):
             net.run(net.now + 0.5)
-        # The console also holds other programs' lines (the scenario's own pings): keep these ones'.
-        later = (line for ping, n in zip(started, printed) for line in ping.lines[n:])
+        # The console also holds other programs' lines (the scenario's own pings, setkey -x): keep these ones'.
+        later = [line for ping, n in zip(started, printed) for line in ping.lines[n:]]
+        _mark_shown(console.entries, waiting, later, shown)
         return ShellOutput(result.output + "".join(line + "\n" for line in later))
+
+    def console(self, since: float = 0.0, *, everything: bool = False) -> ShellOutput:
+        """What programs running in the background printed on the host's console, from simulated
+        time ``since`` on: ``setkey -x``'s PF_KEY messages, the pings of a ``run:`` block or of
+        the timeline. Lines ``sh()`` already returned are left out, unless ``everything``: then
+        it is the whole transcript, typed commands' output included, in the order printed."""
+        entries = self._sim.network.consoles[self.name].entries
+        shown = set() if everything else self._sim._shown.get(self.name, set())
+        return ShellOutput("".join(line + "\n" for index, (time, line) in enumerate(entries)
+                                   if time >= since and index not in shown))
+
+    def sa(self, spi: int, dst: str | None = None) -> SecurityAssociation:
+        """The SA with ``spi`` in this host's SAD (and destination ``dst``, if several share the SPI).
+
+        The kernel's own SA, as ``setkey -D`` lists it: its algorithms and keys (``enc``,
+        ``enc_key``, ``auth``, ``auth_key``), ``replay`` window and ``stats`` (espstat).
+        Read it; to open a packet with its keys use :func:`ipsecsim.lab.decrypt`, which
+        leaves it untouched. Raises ``LookupError`` naming the SPIs the SAD has.
+        """
+        sas = [sa for sa in self.kernel.keydb.sas() if sa.spi == spi and (dst is None or str(sa.dst) == str(dst))]
+        if len(sas) == 1:
+            return sas[0]
+        have = ", ".join(f"{sa.spi} ({sa.src} -> {sa.dst})" for sa in self.kernel.keydb.sas()) or "none"
+        if not sas:
+            raise LookupError(f"{self.name} has no SA with SPI {spi}" + (f" to {dst}" if dst else "")
+                              + f"; its SAD has: {have}")
+        raise LookupError(f"{self.name} has {len(sas)} SAs with SPI {spi}; say which with dst=: {have}")
 
     def __repr__(self) -> str:
         return f"<host {self.name}>"
@@ -78,6 +112,8 @@ class Simulation:
         self.duration = scenario.duration if duration is None else duration
         self.planned = 0.0  # the furthest time a run was asked to reach
         self.interrupted = False  # a run was stopped by Ctrl-C: results cover up to now only
+        self._injected = 0  # packets handed to hosts with inject(), told in the results' notes
+        self._shown: dict[str, set[int]] = {}  # per host, the console lines sh() returned (HostHandle.console)
         # Things in the file that will not happen as written (``FILE:LINE:COL: warning: ...``).
         late = late_timeline_events(scenario, self.duration)
         self.warnings = [f"{where}: warning: {what}" for where, what in late]
@@ -108,6 +144,60 @@ class Simulation:
 
     def host(self, name: str) -> HostHandle:
         return HostHandle(self, name)
+
+    def capture(self, host: str, interface: str) -> PacketCapture:
+        """Start keeping, in memory, every packet that crosses ``host``'s ``interface`` from now on.
+
+        Like ``tcpdump -i em0`` left running: ``capture.packets`` lists each packet's time,
+        bytes and direction, as the interface's BPF tap sees them (on em0 the ESP packets,
+        on ipsec0 the plaintext). Start it before the traffic you want to see. It goes on
+        beside ``--pcap`` files and other captures; ``capture.stop()`` ends it.
+        """
+        ifp = self._interface(host, interface)
+        capture = PacketCapture(host, interface, raw_ip=ifp.kind == "ether")
+        engine = self.network.engine
+        _add_tap(ifp, lambda pkt, outbound: capture._see(engine.now, pkt, outbound))
+        return capture
+
+    def inject(self, host: str, interface: str, data: bytes) -> dict[str, int]:
+        """Hand ``data`` (an IP packet) to ``host`` as if it had just arrived on ``interface``'s cable.
+
+        For replay and tampering experiments: the packet goes through the host's input
+        path now, as any other (counted on the interface, shown to captures, then IP, ESP,
+        if_ipsec ...). Returns what the host dropped while it handled the packet, by
+        reason (``{"esps_replay": 1}``); ``{}`` when nothing was dropped. Replies it
+        sends travel once the clock advances (``sim.run(sim.now + 1)``). The run's books
+        count an injected packet as a datagram sent, so every datagram still has an end.
+        """
+        ifp = self._interface(host, interface)
+        if ifp.kind != "ether":
+            raise ValueError(f"{host}:{interface} is a {ifp.kind} interface; inject into a cabled one (em0, ...), "
+                             "where packets arrive from the wire")
+        kernel = ifp.host
+        before = dict(kernel.drops)
+        net = self.network
+        if net.ledger is not None:
+            net.ledger.sent += 1
+        self._injected += 1
+        ifp.receive(bytes(data))
+        return {reason: count - before.get(reason, 0) for reason, count in sorted(kernel.drops.items())
+                if count != before.get(reason, 0)}
+
+    def draw(self):
+        """The network as it stands now: hosts, cables (bandwidth, delay, interface addresses), and
+        each if_ipsec tunnel dashed over its cable, labelled with its interfaces and inner
+        addresses. A matplotlib Figure (Jupyter shows it); the layout is the same every time."""
+        from .report.plots import topology_figure
+
+        snapshot = Result(name=self.scenario.name, duration=self.network.now, seed=self.network.engine.seed)
+        snapshot.topology = topology_snapshot(self.network, self.network.now)
+        return topology_figure(snapshot)
+
+    def _interface(self, host: str, interface: str):
+        kernel = self.network.host(host)
+        if interface not in kernel.interfaces:
+            raise ValueError(f"{host} has no interface {interface!r}; it has {', '.join(kernel.interfaces)}")
+        return kernel.interfaces[interface]
 
     def run(self, until: float | None = None, progress: bool | None = None) -> Result:
         """Advance to ``until`` (default: the scenario's duration) and return the results so far.
@@ -184,6 +274,8 @@ class Simulation:
         result.console = {name: [[t, line] for t, line in console.entries]
                           for name, console in net.consoles.items() if console.entries}
         result.notes = list(net.notes) + _ignored_datagrams(net) + _explain_missing_sas(net)
+        if self._injected:
+            result.notes.append(f"{_packets(self._injected)} injected with sim.inject(), counted as sent")
         result.scheduler_events = net.engine.scheduled
         result.timeline = [{"time": time, "what": what} for time, what in net.timeline]
         result.route_changes = list(net.route_changes)
@@ -209,6 +301,43 @@ class Simulation:
             result.planned_duration = self.planned
             result.notes.append(interrupted_note(net.now, self.planned))
         return result
+
+
+def _mark_shown(entries: list[tuple[float, str]], start: int, lines: list[str], shown: set[int]) -> None:
+    """Mark as shown the console entries from ``start`` on that are ``lines``, in order; the
+    others between them were printed meanwhile by programs in the background."""
+    want = iter(lines)
+    line = next(want, None)
+    for index in range(start, len(entries)):
+        if line is None:
+            return
+        if entries[index][1] == line:
+            shown.add(index)
+            line = next(want, None)
+
+
+class _Taps:
+    """Several BPF listeners on one interface: ``Ifnet.bpf`` is one callable, as the kernel's
+    single tap, so a second listener turns the slot into this (the world's pcap writer stays first)."""
+
+    __slots__ = ("each",)
+
+    def __init__(self, *taps):
+        self.each = list(taps)
+
+    def __call__(self, pkt: bytes, outbound: bool) -> None:
+        for tap in self.each:
+            tap(pkt, outbound)
+
+
+def _add_tap(ifp, tap) -> None:
+    current = ifp.bpf
+    if current is None:
+        ifp.bpf = tap
+    elif isinstance(current, _Taps):
+        current.each.append(tap)
+    else:
+        ifp.bpf = _Taps(current, tap)
 
 
 def _ignored_datagrams(net: Network) -> list[str]:

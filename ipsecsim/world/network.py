@@ -309,7 +309,11 @@ class Network:
         return graph
 
     def draw(self, ax=None):
-        """Draw the topology with matplotlib; returns the Axes."""
+        """Draw the hosts and cables with matplotlib; returns the Axes.
+
+        The cables only: ``Simulation.draw()`` (and a result's ``plot_topology()``) also draws
+        the if_ipsec tunnels over them, with interface names and addresses.
+        """
         import matplotlib.pyplot as plt
 
         graph = self.topology
