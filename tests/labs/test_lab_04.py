@@ -10,18 +10,18 @@ from pathlib import Path
 
 import ipsecsim
 
-from ._run import run_notebook
+from tests.labs.runner import run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "notebooks" / "04_mtu_and_fragmentation.ipynb"
 SCENARIO = ROOT / "scenarios" / "labs" / "lab04_mtu.yaml"
 
 # 1400 - 8 (ICMP) - 20 (IP); ceil((5000 + 8) / 1376); 2000 + 8 (UDP) + 20 (IP).
-SOLUTIONS = ["1372", "4", "2028"]
+SOLUTIONS = {"Exercise 1": '1372', "Exercise 2": '4', "Exercise 3": '2028'}
 
 
 def test_the_solutions_are_correct():
-    printed = run_notebook(LAB, SOLUTIONS)
+    printed = "\n".join(run_notebook(LAB, SOLUTIONS))
     verdicts = re.findall(r"^(Exercise \d): (\w+)", printed, re.M)
     assert verdicts == [("Exercise 1", "correct"), ("Exercise 2", "correct"), ("Exercise 3", "correct")], printed
     assert "frag needed and DF set (MTU 1400)" in printed
