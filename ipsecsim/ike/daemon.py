@@ -48,6 +48,12 @@ NOTIFY_NAMES = {NO_PROPOSAL_CHOSEN: "NO_PROPOSAL_CHOSEN", INVALID_KE_PAYLOAD: "I
                 AUTHENTICATION_FAILED: "AUTHENTICATION_FAILED", TS_UNACCEPTABLE: "TS_UNACCEPTABLE"}
 
 
+def _exchange_name(exchange: int) -> str:
+    names = {IKE_SA_INIT: "IKE_SA_INIT", IKE_AUTH: "IKE_AUTH", CREATE_CHILD_SA: "CREATE_CHILD_SA",
+             INFORMATIONAL: "INFORMATIONAL"}
+    return names.get(exchange, f"exchange type {exchange}")
+
+
 def _ike_proposals(words: list[str]) -> list[Proposal]:
     return [parse_ike_proposal(DEFAULT_IKE_PROPOSAL if w == "default" else w) for w in words]
 
@@ -724,20 +730,29 @@ class Charon:
         sa = self._sas.get(msg.spi_i)
         if msg.exchange == IKE_SA_INIT and not msg.response:
             if sa is not None and not sa.initiator and sa.last_response is not None and sa.last_response[0] == 0:
-                self._transmit(sa.local, sa.remote, sa.last_response[1])  # a retransmitted request
+                self._say("received retransmit of request with ID 0, retransmitting response")
+                self._transmit(sa.local, sa.remote, sa.last_response[1])
             elif sa is None:
                 self._init_request(msg, bytes(payload), src, dst)
+            else:
+                self._say(f"ignoring IKE_SA_INIT request from {src}: its SPI belongs to IKE_SA "
+                          f"{sa.conn.name}[{sa.unique_id}], which is past it")
             return
         if sa is None:
-            self._say(f"ignoring {msg.exchange} message for unknown IKE_SA from {src}")
+            self._say(f"ignoring {_exchange_name(msg.exchange)} message for unknown IKE_SA from {src}")
             return
         if msg.exchange == IKE_SA_INIT:
             if sa.initiator and sa.state == "CONNECTING" and sa.pending is not None and not sa.nr:
                 self._init_response(sa, msg, bytes(payload))
+            else:
+                self._say(f"ignoring unexpected IKE_SA_INIT response from {src}")
             return
         if msg.spi_r != sa.spi_r or sa.keys is None or sa.proposal is None:
+            self._say(f"ignoring {_exchange_name(msg.exchange)} message from {src}: responder SPI "
+                      f"{msg.spi_r.hex()} is not IKE_SA {sa.conn.name}[{sa.unique_id}]'s")
             return
         if not msg.response and sa.last_response is not None and sa.last_response[0] == msg.message_id:
+            self._say(f"received retransmit of request with ID {msg.message_id}, retransmitting response")
             self._transmit(sa.local, sa.remote, sa.last_response[1])
             return
         encr = sa.proposal.first(TRANSFORM_ENCR)
@@ -755,6 +770,8 @@ class Charon:
                 self._auth_response(sa, inner)
             elif not msg.response and not sa.initiator and sa.state == "CONNECTING":
                 self._auth_request(sa, msg, inner)
+            else:
+                self._say(f"ignoring unexpected IKE_AUTH {'response' if msg.response else 'request'} from {src}")
         elif msg.exchange in (CREATE_CHILD_SA, INFORMATIONAL):
             if msg.response:
                 self.rekeying.response(sa, msg, inner)

@@ -141,6 +141,7 @@ def test_malformed_messages_are_dropped_and_the_ike_sa_stands(data, how, which, 
         data = message + data
     _inject(net, data)
     assert _state(net) == before
+    assert len(log) > logged, "charon dropped a datagram without saying why"
     # Independent of the parser: a datagram under the 28-byte header, or whose major version is
     # not 2, is no IKEv2 message; charon must say it dropped it and why.
     if len(data) < 28 or data[17] >> 4 != 2:
