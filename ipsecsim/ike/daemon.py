@@ -283,7 +283,10 @@ class Charon:
         for conn in self.config.connections.values():
             for child in conn.children.values():
                 # Only a trapped child answers an ACQUIRE: strongSwan's trap manager holds them.
-                if child.start_action == "trap" and child.reqid == reqid and reqid \
+                # A policy with a reqid (if_ipsec(4)'s, setkey's ``unique:N``) names its child;
+                # setkey's ``require`` policies have none and go to a child without ``reqid``,
+                # whose SAs carry reqid 0, which such a policy accepts.
+                if child.start_action == "trap" and child.reqid == reqid \
                         and self._addr_ok(conn.remote_addrs, msg.dst) \
                         and self._addr_ok(conn.local_addrs, msg.src):
                     mine = [sa for sa in self._sas.values() if sa.child is child]

@@ -265,3 +265,40 @@ def _first_init(net: Network) -> bytes:
         charon._start(conn, conn.children["ipsec0"], 0)
         _CACHE["init"] = sent[0]
     return _CACHE["init"]
+
+
+def _global_policies(level_a: str, level_b: str) -> dict[str, str]:
+    """Both hosts without ipsec0: setkey's global tunnel-mode policies protect ICMP between the
+    outer addresses (UDP 500 stays clear), at the levels given; charon's children keep or lose
+    their ``reqid`` lines to match."""
+    def policies(me: str, peer: str, level: str) -> str:
+        return (f"      setkey -c <<EOF\n"
+                f"      spdadd {me} {peer} icmp -P out ipsec esp/tunnel/{me}-{peer}/{level};\n"
+                f"      spdadd {peer} {me} icmp -P in ipsec esp/tunnel/{peer}-{me}/{level};\n"
+                f"      EOF\n")
+    def ifconfig(me: str, peer: str, reqid: int, inner: str, inner_peer: str) -> str:
+        return (f"      ifconfig ipsec0 create reqid {reqid}\n"
+                f"      ifconfig ipsec0 inet tunnel {me} {peer}\n"
+                f"      ifconfig ipsec0 inet {inner}/16 {inner_peer}\n")
+    a, b = "192.168.0.3", "192.168.0.5"
+    changes = {"a_tunnel": ifconfig(a, b, 100, "172.16.0.3", "172.16.0.5") + "=>" + policies(a, b, level_a),
+               "b_tunnel": ifconfig(b, a, 200, "172.16.0.5", "172.16.0.3") + "=>" + policies(b, a, level_b),
+               "ping": "to: 172.16.0.5, count: 5=>to: 192.168.0.5, count: 5",
+               "expect": "{ping: {from: A, to: 172.16.0.5}, received: 4}=>{ping: {from: A, to: 192.168.0.5}, received: 4}"}
+    for side, level in (("a", level_a), ("b", level_b)):
+        old = f"              reqid = {100 if side == 'a' else 200}\n"
+        new = f"              reqid = {level.split(':')[1]}\n" if ":" in level else ""
+        changes[f"{'b_' if side == 'b' else ''}reqid"] = f"{old}=>{new}"
+    return changes
+
+
+@pytest.mark.parametrize("levels", [("require", "require"), ("unique:7", "unique:9")])
+def test_global_policies_acquire_their_child(levels):
+    # The issue's "from global require/unique policies": setkey's require policies have no
+    # reqid and go to a child without one; unique:N policies go to the child with reqid N.
+    net = _run(**_global_policies(*levels))
+    assert net.pings[0].stats.received == 4, _log(net, "A")
+    want = [0 if level == "require" else int(level.split(":")[1]) for level in levels]
+    assert {sa.reqid for sa in _esp(net, "A").values()} == {want[0]}
+    assert {sa.reqid for sa in _esp(net, "B").values()} == {want[1]}
+    assert "acquire for reqid" in _log(net, "A")
