@@ -84,6 +84,14 @@ class HostHandle:
         return ShellOutput("".join(line + "\n" for index, (time, line) in enumerate(entries)
                                    if time >= since and index not in shown))
 
+    def daemon_log(self, daemon: str = "charon") -> ShellOutput:
+        """What a daemon on this host logged (``[   0.004] line``, simulated seconds): on FreeBSD
+        it goes to syslog, ``/var/log/daemon.log``. Empty if the host runs no such daemon.
+        A daemon restarted by the timeline (host down and up) starts a new log."""
+        running = self.kernel.daemons.get(daemon)
+        lines = getattr(running, "log", None) or []
+        return ShellOutput("".join(f"[{time:9.3f}] {text}\n" for time, text in lines))
+
     def sa(self, spi: int, dst: str | None = None) -> SecurityAssociation:
         """The SA with ``spi`` in this host's SAD (and destination ``dst``, if several share the SPI).
 

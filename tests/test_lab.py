@@ -204,3 +204,14 @@ def test_console_shows_what_background_programs_printed():
     whole = A.console(everything=True)
     assert typed in whole and pinged.splitlines()[-1] in whole and "type=6(ACQUIRE)" in whole
     assert A.console(since=sim.now + 1) == ""
+
+
+def test_daemon_log_shows_what_charon_logged_with_its_times():
+    sim = ipsecsim.load("scenarios/if_ipsec_host_a_b_ike.yaml", traffic=False)
+    a = sim.host("A")
+    assert a.daemon_log() == ""  # nothing asked for a tunnel yet
+    a.sh("ping -c 2 172.16.0.5")
+    lines = a.daemon_log().splitlines()
+    assert lines[0].startswith("[    0.000] acquire for reqid 100 192.168.0.3 -> 192.168.0.5")
+    assert any("IKE_SA host-a-b[1] established" in line for line in lines)
+    assert sim.host("A").daemon_log("ospfd") == ""  # no such daemon on the host

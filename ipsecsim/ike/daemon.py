@@ -48,12 +48,6 @@ NOTIFY_NAMES = {NO_PROPOSAL_CHOSEN: "NO_PROPOSAL_CHOSEN", INVALID_KE_PAYLOAD: "I
                 AUTHENTICATION_FAILED: "AUTHENTICATION_FAILED", TS_UNACCEPTABLE: "TS_UNACCEPTABLE"}
 
 
-def _exchange_name(exchange: int) -> str:
-    names = {IKE_SA_INIT: "IKE_SA_INIT", IKE_AUTH: "IKE_AUTH", CREATE_CHILD_SA: "CREATE_CHILD_SA",
-             INFORMATIONAL: "INFORMATIONAL"}
-    return names.get(exchange, f"exchange type {exchange}")
-
-
 def _ike_proposals(words: list[str]) -> list[Proposal]:
     return [parse_ike_proposal(DEFAULT_IKE_PROPOSAL if w == "default" else w) for w in words]
 
@@ -742,7 +736,7 @@ class Charon:
                           f"{sa.conn.name}[{sa.unique_id}], which is past it")
             return
         if sa is None:
-            self._say(f"ignoring {_exchange_name(msg.exchange)} message for unknown IKE_SA from {src}")
+            self._say(f"ignoring {msg.exchange_name} message for unknown IKE_SA from {src}")
             return
         if msg.exchange == IKE_SA_INIT:
             if sa.initiator and sa.state == "CONNECTING" and sa.pending is not None and not sa.nr:
@@ -751,7 +745,7 @@ class Charon:
                 self._say(f"ignoring unexpected IKE_SA_INIT response from {src}")
             return
         if msg.spi_r != sa.spi_r or sa.keys is None or sa.proposal is None:
-            self._say(f"ignoring {_exchange_name(msg.exchange)} message from {src}: responder SPI "
+            self._say(f"ignoring {msg.exchange_name} message from {src}: responder SPI "
                       f"{msg.spi_r.hex()} is not IKE_SA {sa.conn.name}[{sa.unique_id}]'s")
             return
         if not msg.response and sa.last_response is not None and sa.last_response[0] == msg.message_id:

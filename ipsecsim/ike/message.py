@@ -19,7 +19,7 @@ from typing import ClassVar, Final, TypeAlias
 
 __all__ = [
     "MalformedIke",
-    "IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL",
+    "IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL", "EXCHANGE_NAMES",
     "FLAG_INITIATOR", "FLAG_VERSION", "FLAG_RESPONSE",
     "PT_NONE", "PT_SA", "PT_KE", "PT_IDI", "PT_IDR", "PT_CERT", "PT_CERTREQ", "PT_AUTH",
     "PT_NONCE", "PT_NOTIFY", "PT_DELETE", "PT_VENDOR", "PT_TSI", "PT_TSR", "PT_SK", "PT_CP", "PT_EAP",
@@ -58,6 +58,8 @@ class MalformedIke(ValueError):
 
 # Exchange types (3.1).
 IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL = 34, 35, 36, 37
+EXCHANGE_NAMES: Final = {IKE_SA_INIT: "IKE_SA_INIT", IKE_AUTH: "IKE_AUTH", CREATE_CHILD_SA: "CREATE_CHILD_SA",
+                         INFORMATIONAL: "INFORMATIONAL"}
 # Header flags (3.1): the bits are counted from the right, so I is 0x08, V 0x10, R 0x20.
 FLAG_INITIATOR: Final = 0x08
 FLAG_VERSION: Final = 0x10
@@ -531,6 +533,11 @@ class IkeMessage:
     def find(self, payload_type: int) -> Payload | None:
         """The first payload of ``payload_type``, or None."""
         return next((p for p in self.payloads if p.payload_type == payload_type), None)
+
+    @property
+    def exchange_name(self) -> str:
+        """``"IKE_AUTH"``, as Wireshark and strongSwan's log name the exchange type."""
+        return EXCHANGE_NAMES.get(self.exchange, f"exchange type {self.exchange}")
 
     def notifies(self) -> tuple[NotifyPayload, ...]:
         return tuple(p for p in self.payloads if isinstance(p, NotifyPayload))
