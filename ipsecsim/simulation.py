@@ -32,6 +32,7 @@ from .scenario.units import UnitError, format_duration, format_rate, parse_durat
 from .userland.ping import Ping
 from .world import Network
 from .world.flowmon import DEFAULT_BIN
+from .world.observers import add_bpf_tap
 
 __all__ = ["Simulation", "HostHandle", "load", "loads"]
 
@@ -164,7 +165,7 @@ class Simulation:
         ifp = self._interface(host, interface)
         capture = PacketCapture(host, interface, raw_ip=ifp.kind == "ether")
         engine = self.network.engine
-        _add_tap(ifp, lambda pkt, outbound: capture._see(engine.now, pkt, outbound))
+        add_bpf_tap(ifp, lambda pkt, outbound: capture._see(engine.now, pkt, outbound))
         return capture
 
     def inject(self, host: str, interface: str, data: bytes) -> dict[str, int]:
@@ -322,30 +323,6 @@ def _mark_shown(entries: list[tuple[float, str]], start: int, lines: list[str], 
         if entries[index][1] == line:
             shown.add(index)
             line = next(want, None)
-
-
-class _Taps:
-    """Several BPF listeners on one interface: ``Ifnet.bpf`` is one callable, as the kernel's
-    single tap, so a second listener turns the slot into this (the world's pcap writer stays first)."""
-
-    __slots__ = ("each",)
-
-    def __init__(self, *taps):
-        self.each = list(taps)
-
-    def __call__(self, pkt: bytes, outbound: bool) -> None:
-        for tap in self.each:
-            tap(pkt, outbound)
-
-
-def _add_tap(ifp, tap) -> None:
-    current = ifp.bpf
-    if current is None:
-        ifp.bpf = tap
-    elif isinstance(current, _Taps):
-        current.each.append(tap)
-    else:
-        ifp.bpf = _Taps(current, tap)
 
 
 def _ignored_datagrams(net: Network) -> list[str]:

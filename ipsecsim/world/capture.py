@@ -12,7 +12,7 @@ from ..trace.pcap import LINKTYPE_NULL, LINKTYPE_RAW, PcapWriter
 from ..trace.summary import packet_summary
 from ..trace.wireshark import EspSaRow, tshark_decrypt_command, write_esp_sa_uat, write_ikev2_decryption_table
 from .engine import Engine
-from .observers import add_observer
+from .observers import add_bpf_tap, add_observer
 
 __all__ = ["Capture", "LOGGED_EVENTS"]
 
@@ -58,7 +58,7 @@ class Capture:
                 log.log(now, host_name, if_name, "tx" if outbound else "rx", length=len(pkt),
                         summary=packet_summary(pkt))
 
-        ifp.bpf = tap
+        add_bpf_tap(ifp, tap)
 
     def _observe(self, event: str, host: Host, ifname: str | None, pkt: bytes, reason: str | None,
                  related=None) -> None:

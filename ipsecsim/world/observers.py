@@ -9,7 +9,7 @@ from typing import Any
 
 from ..kernel import Host
 
-__all__ = ["Observers", "add_observer"]
+__all__ = ["BpfTaps", "Observers", "add_bpf_tap", "add_observer"]
 
 
 class Observers:
@@ -35,3 +35,28 @@ def add_observer(host: Host, observer) -> None:
         current.each.append(observer)
     else:
         host.observer = Observers(current, observer)
+
+
+class BpfTaps:
+    """Calls each BPF tap of one interface in the order they were added (pcap files, then
+    captures a notebook starts): ``ifp.bpf`` is one callable, as ``Host.observer`` is."""
+
+    __slots__ = ("each",)
+
+    def __init__(self, *taps):
+        self.each = list(taps)
+
+    def __call__(self, pkt: bytes, outbound: bool) -> None:
+        for tap in self.each:
+            tap(pkt, outbound)
+
+
+def add_bpf_tap(ifp, tap) -> None:
+    """Let ``tap(pkt, outbound)`` see what crosses ``ifp``, after the taps already there."""
+    current = ifp.bpf
+    if current is None:
+        ifp.bpf = tap
+    elif isinstance(current, BpfTaps):
+        current.each.append(tap)
+    else:
+        ifp.bpf = BpfTaps(current, tap)
